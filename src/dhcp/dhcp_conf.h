@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* dhcpd.conf: ISC dhcpd 4.4's configuration language, parsed into validated structures. */
+#ifndef DHCP_CONF_H
+#define DHCP_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core_arena.h"
+#include "core_err.h"
+
+/* Parameters a scope may set; bit (1u << p) in dhcp_scope.set says it is set there. */
+enum dhcp_param {
+	DHCP_P_DEFAULT_LEASE_TIME = 0,
+	DHCP_P_MAX_LEASE_TIME,
+	DHCP_P_MIN_LEASE_TIME,
+	DHCP_P_AUTHORITATIVE,
+	DHCP_P_PING_CHECK,
+	DHCP_P_PING_TIMEOUT,
+	DHCP_P_ONE_LEASE_PER_CLIENT,
+	DHCP_P_BOOTP,           /* allow|deny bootp */
+	DHCP_P_UNKNOWN_CLIENTS, /* allow|deny unknown-clients at scope level */
+	DHCP_P_BOOTING,         /* allow|deny booting */
+	DHCP_P_NEXT_SERVER,
+	DHCP_P_FILENAME,
+	DHCP_P_SERVER_NAME,
+	DHCP_P_SERVER_IDENTIFIER,
+	DHCP_P_ALWAYS_BROADCAST,
+	DHCP_P_GET_LEASE_HOSTNAMES,
+	DHCP_P_USE_HOST_DECL_NAMES,
+	DHCP_P_MAX,
+};
+
+/* An option value, already encoded as its wire bytes (may exceed 255: split on encode). */
+struct dhcp_opt {
+	uint8_t code;
+	uint16_t len;
+	const uint8_t *data; /* owned by the config arena */
+};
+
+/*
+ * A scope: global, shared-network, subnet, pool, group or host. Lookups walk parent links
+ * (dhcp_scope_param, dhcp_scope_opt); the innermost setting wins.
+ */
+struct dhcp_scope {
+	const struct dhcp_scope *parent; /* NULL for global */
+	uint32_t set;                    /* bits of enum dhcp_param set in this scope */
+	uint32_t default_lease_time_s, max_lease_time_s, min_lease_time_s;
+	uint32_t ping_timeout_s;
+	bool authoritative, ping_check, one_lease_per_client;
+	bool allow_bootp, allow_unknown, allow_booting;
+	bool always_broadcast, get_lease_hostnames, use_host_decl_names;
+	uint32_t next_server;       /* host byte order */
+	uint32_t server_identifier; /* host byte order */
+	const char *filename;
+	const char *server_name;
+	struct dhcp_opt *opts; /* one per code: a later statement in the same scope replaces */
+	size_t opts_n;
+};
+
+/* The innermost scope (s or an ancestor) that sets p, or NULL. */
+const struct dhcp_scope *dhcp_scope_param(const struct dhcp_scope *s, enum dhcp_param p);
+/* The innermost value of option code along s's parent chain, or NULL. */
+const struct dhcp_opt *dhcp_scope_opt(const struct dhcp_scope *s, uint8_t code);
+
+/* Pool access control, bits for dhcp_pool.allow / .deny. */
+enum dhcp_permit {
+	DHCP_PERMIT_KNOWN = 1u << 0,         /* known-clients: has a host declaration */
+	DHCP_PERMIT_UNKNOWN = 1u << 1,       /* unknown-clients */
+	DHCP_PERMIT_DYNAMIC_BOOTP = 1u << 2, /* dynamic bootp clients */
+	DHCP_PERMIT_ALL = 1u << 3,           /* all clients */
+};
+
+struct dhcp_range {
+	uint32_t lo, hi; /* inclusive, host byte order, lo <= hi, inside the subnet */
+	bool dynamic_bootp;
+};
+
+struct dhcp_subnet;
+
+struct dhcp_pool {
+	struct dhcp_scope scope;     /* parent: the subnet's (or a group's inside it) */
+	struct dhcp_subnet *subnet;  /* subnet its ranges lie in */
+	struct dhcp_range *ranges;
+	size_t ranges_n;
+	uint32_t allow, deny; /* enum dhcp_permit bits; both 0 = everyone */
+	const char *failover_peer; /* NULL unless "failover peer" given */
+};
+
+struct dhcp_shared;
+
+struct dhcp_subnet {
+	struct dhcp_scope scope; /* parent: shared network, group, or global */
+	uint32_t net, mask;      /* host byte order; net & ~mask == 0 */
+	struct dhcp_shared *shared; /* always set: a lone subnet gets an implicit one */
+	struct dhcp_pool **pools;   /* ranges written directly in a subnet form an implicit pool */
+	size_t pools_n;
+};
+
+struct dhcp_shared {
+	struct dhcp_scope scope;
+	const char *name; /* NULL for the implicit network of a lone subnet */
+	struct dhcp_subnet **subnets;
+	size_t subnets_n;
+};
+
+struct dhcp_host {
+	struct dhcp_scope scope; /* parent: enclosing group, or global */
+	const char *name;
+	uint8_t htype, hlen; /* hlen 0 = no "hardware" statement */
+	uint8_t hw[16];
+	const uint8_t *client_id; /* "option dhcp-client-identifier" in the host; NULL = none */
+	uint8_t client_id_len;
+	uint32_t *fixed; /* fixed-address list, host byte order */
+	size_t fixed_n;
+};
+
+struct dhcp_optdef {
+	const char *name;
+	uint8_t code;
+	const char *format; /* as in dhcp_option_def */
+};
+
+struct dhcp_conf {
+	struct core_arena arena; /* owns everything below */
+	struct dhcp_scope global;
+	struct dhcp_shared **shared;
+	size_t shared_n;
+	struct dhcp_subnet **subnets; /* every subnet, in file order */
+	size_t subnets_n;
+	struct dhcp_host **hosts;
+	size_t hosts_n;
+	struct dhcp_optdef *optdefs; /* "option NAME code N = TYPE;" */
+	size_t optdefs_n;
+	int log_facility;       /* syslog facility (LOG_DAEMON default) */
+	const char *lease_file; /* lease-file-name, or NULL */
+	const char *pid_file;   /* pid-file-name, or NULL */
+	uint32_t local_address; /* local-address, 0 = any */
+	uint16_t local_port;    /* local-port, 0 = 67 */
+};
+
+/*
+ * Parses a configuration file and everything it includes (relative include paths are taken
+ * relative to the current directory, as ISC does). On success *out is a new config the
+ * caller frees with dhcp_conf_free. On failure returns CORE_EPARSE / CORE_EUNSUPP / -errno
+ * and writes "FILE:LINE:COL: message" (naming the statement) to err.
+ */
+int dhcp_conf_load(const char *path, struct dhcp_conf **out, char *err,
+		   size_t errlen) CORE_WARN_UNUSED;
+/* Same from memory; name is used in messages. include statements are rejected. */
+int dhcp_conf_parse(const char *text, size_t len, const char *name, struct dhcp_conf **out,
+		    char *err, size_t errlen) CORE_WARN_UNUSED;
+void dhcp_conf_free(struct dhcp_conf *c);
+
+/* The subnet containing addr (host byte order), or NULL. */
+struct dhcp_subnet *dhcp_conf_subnet_for(const struct dhcp_conf *c, uint32_t addr);
+
+#endif
