@@ -124,6 +124,12 @@ struct dhcp_optdef {
 
 struct dhcp_conf {
 	struct core_arena arena; /* owns everything below */
+	/*
+	 * ISC's defaults are stored, and marked set, in global: default/max lease time
+	 * 43200/86400, ping-check true, ping-timeout 1, allow bootp/unknown/booting, all other
+	 * flags false. min-lease-time, next-server, filename, server-name, server-identifier
+	 * are unset unless configured.
+	 */
 	struct dhcp_scope global;
 	struct dhcp_shared **shared;
 	size_t shared_n;
@@ -138,6 +144,8 @@ struct dhcp_conf {
 	const char *pid_file;   /* pid-file-name, or NULL */
 	uint32_t local_address; /* local-address, 0 = any */
 	uint16_t local_port;    /* local-port, 0 = 67 */
+	/* subnets sorted by network for dhcp_conf_subnet_for; NULL when declarations overlap */
+	struct dhcp_subnet **subnets_by_net;
 };
 
 /*
@@ -153,7 +161,10 @@ int dhcp_conf_parse(const char *text, size_t len, const char *name, struct dhcp_
 		    char *err, size_t errlen) CORE_WARN_UNUSED;
 void dhcp_conf_free(struct dhcp_conf *c);
 
-/* The subnet containing addr (host byte order), or NULL. */
+/*
+ * The subnet containing addr (host byte order), or NULL; the most specific one where
+ * declarations overlap. O(log n) unless subnets overlap, O(n) then.
+ */
 struct dhcp_subnet *dhcp_conf_subnet_for(const struct dhcp_conf *c, uint32_t addr);
 
 #endif
