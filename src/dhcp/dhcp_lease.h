@@ -46,10 +46,14 @@ struct dhcp_lease_rec {
 	uint8_t uid[DHCP_UID_MAX];
 	uint8_t hostname_len; /* client-hostname; 0 = none */
 	char hostname[DHCP_HOSTNAME_MAX + 1];
-	bool bootp; /* "dynamic-bootp;" */
+	bool bootp;    /* "dynamic-bootp;" */
+	bool reserved; /* "reserved;" (the failover RESERVED flag) */
 };
 
 /* A record with every field absent. */
 void dhcp_lease_rec_init(struct dhcp_lease_rec *r);
+
+/* True when a and b hold the same lease (bytes past hlen, uid_len, hostname_len are ignored). */
+bool dhcp_lease_rec_equal(const struct dhcp_lease_rec *a, const struct dhcp_lease_rec *b);
 
 #endif

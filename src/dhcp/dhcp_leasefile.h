@@ -19,19 +19,36 @@ struct dhcp_leasefile_stats {
 	bool tail_torn;     /* the file ended inside a record or in garbage: the rest is dropped */
 };
 
+/* Upper bounds of what dhcp_leasefile_format / dhcp_leasefile_header write (without the NUL). */
+#define DHCP_LEASEFILE_REC_MAX 4096
+#define DHCP_LEASEFILE_HEADER_MAX 256
+
 /*
  * Parses a whole lease file image. A record cut off or garbled at the very end of the file
  * (power loss mid-append) is not an error: parsing stops, tail_torn is set and valid_bytes
  * tells where the good prefix ends. A bad record followed by good ones is CORE_EPARSE with
  * "NAME:LINE:COL: message" in err. A callback returning <0 stops parsing with that value.
+ * When tail_torn is set the return is 0 and err says where and why the tail was dropped.
+ * DHCPv6 records (ia-na, ia-ta, ia-pd) are CORE_EUNSUPP. As ISC does, a lease that gives a
+ * binding state but no next/rewind binding state gets the binding state for them; one with
+ * no binding state keeps DHCP_BINDING_NONE (ISC derives it from ends and the current time).
+ * Statements we do not keep (set, option agent.*, on, billing, host, group, class, failover
+ * peer state, server-duid) are checked for balance and skipped. Pure: no I/O, no allocation.
  */
 int dhcp_leasefile_parse(const char *buf, size_t len, const char *name, dhcp_leasefile_cb cb,
 			 void *ctx, struct dhcp_leasefile_stats *st, char *err,
 			 size_t errlen) CORE_WARN_UNUSED;
 
-/* Writes the file header ISC writes. snprintf-like: returns the length it needs. */
+/*
+ * Writes the file header ISC writes. snprintf-like: returns the length it needs, writes at
+ * most cap bytes including a terminating NUL.
+ */
 size_t dhcp_leasefile_header(char *buf, size_t cap);
-/* Writes one "lease A.B.C.D { ... }" record. snprintf-like. */
+/*
+ * Writes one "lease A.B.C.D { ... }" record in ISC's layout, snprintf-like. Times outside
+ * 1970..9999 are clamped (below: 1970, above: never). A client-hostname ISC would not write
+ * (a quote, backslash or non-printable byte) is written escaped instead, which ISC reads.
+ */
 size_t dhcp_leasefile_format(const struct dhcp_lease_rec *r, char *buf, size_t cap);
 
 #endif

@@ -1,2 +1,452 @@
 /* SPDX-License-Identifier: MPL-2.0 */
-/* placeholder: being written */
+/* The lease file on disk: load with torn-tail repair, append journal with fdatasync, rewrite. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core_assert.h"
+#include "core_log.h"
+#include "dhcp_leasestore.h"
+
+#define STORE_CHUNK_BYTES (1024 * 1024) /* rewrite buffer; also the queue size kept after sync */
+#define STORE_PATH_MAX	  4096
+
+struct dhcp_leasestore {
+	char *path, *path_new, *path_bak, *path_torn, *dir;
+	int fd;	 /* O_RDWR | O_APPEND on path; -1 after a failed reopen */
+	char *q; /* formatted records not yet durable */
+	size_t q_len, q_cap;
+	size_t q_written; /* bytes of q already written (a sync stopped part-way) */
+	size_t journal_bytes;
+	bool need_nl; /* the file does not end in '\n': start the next append with one */
+	bool needs_rewrite;
+	struct dhcp_leasestore_io io;
+};
+
+static ssize_t sys_write(void *ctx, int fd, const void *buf, size_t n)
+{
+	(void)ctx;
+	return write(fd, buf, n);
+}
+
+static int sys_sync(void *ctx, int fd, bool data_only)
+{
+	(void)ctx;
+	return data_only ? fdatasync(fd) : fsync(fd);
+}
+
+static const struct dhcp_leasestore_io sys_io = {.write = sys_write, .sync = sys_sync};
+
+void dhcp_leasestore_set_io(struct dhcp_leasestore *s, const struct dhcp_leasestore_io *io)
+{
+	s->io = io ? *io : sys_io;
+}
+
+static int neg_errno(void)
+{
+	return errno > 0 ? -errno : -EIO;
+}
+
+/* Writes all of buf, retrying short writes; *done counts what reached the file. */
+static int write_all(struct dhcp_leasestore *s, int fd, const char *buf, size_t n, size_t *done)
+{
+	*done = 0;
+	while (*done < n) {
+		ssize_t w = s->io.write(s->io.ctx, fd, buf + *done, n - *done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return neg_errno();
+		if (w == 0)
+			return -EIO;
+		*done += (size_t)w;
+	}
+	return 0;
+}
+
+static char *path_with(const char *path, const char *suffix)
+{
+	size_t n = strlen(path), k = strlen(suffix);
+	char *p = malloc(n + k + 1);
+
+	if (p) {
+		memcpy(p, path, n);
+		memcpy(p + n, suffix, k + 1);
+	}
+	return p;
+}
+
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *d;
+
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	d = strndup(path, (size_t)(slash - path));
+	return d;
+}
+
+static int fsync_dir(struct dhcp_leasestore *s)
+{
+	int fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return neg_errno();
+	if (s->io.sync(s->io.ctx, fd, false) < 0)
+		rc = neg_errno();
+	close(fd);
+	return rc;
+}
+
+/* Whether a non-empty file ends without '\n' (appends must then start a new line). */
+static bool ends_without_nl(int fd)
+{
+	struct stat sb;
+	char c;
+
+	if (fstat(fd, &sb) < 0 || sb.st_size == 0)
+		return false;
+	return pread(fd, &c, 1, sb.st_size - 1) == 1 && c != '\n';
+}
+
+/* Opens path for append, creating it (and making its name durable) when absent. */
+static int open_journal(struct dhcp_leasestore *s)
+{
+	int rc;
+
+	s->fd = open(s->path, O_RDWR | O_APPEND | O_CLOEXEC);
+	if (s->fd >= 0)
+		return 0;
+	if (errno != ENOENT)
+		return neg_errno();
+	s->fd = open(s->path, O_RDWR | O_APPEND | O_CLOEXEC | O_CREAT | O_EXCL, 0644);
+	if (s->fd < 0)
+		return neg_errno();
+	rc = fsync_dir(s);
+	return rc;
+}
+
+int dhcp_leasestore_open(const char *path, struct dhcp_leasestore **out)
+{
+	struct dhcp_leasestore *s;
+	int rc;
+
+	*out = NULL;
+	if (!path || !*path || strlen(path) > STORE_PATH_MAX)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->fd = -1;
+	s->io = sys_io;
+	s->path = strdup(path);
+	s->path_new = path_with(path, ".new");
+	s->path_bak = path_with(path, "~");
+	s->path_torn = path_with(path, ".torn");
+	s->dir = dir_of(path);
+	if (!s->path || !s->path_new || !s->path_bak || !s->path_torn || !s->dir) {
+		dhcp_leasestore_close(s);
+		return -ENOMEM;
+	}
+	rc = open_journal(s);
+	if (rc < 0) {
+		dhcp_leasestore_close(s);
+		return rc;
+	}
+	s->need_nl = ends_without_nl(s->fd);
+	*out = s;
+	return 0;
+}
+
+/* Keeps a copy of a dropped torn tail in PATH.torn for the operator; best effort. */
+static void save_torn_tail(struct dhcp_leasestore *s, const char *tail, size_t n)
+{
+	int fd = open(s->path_torn, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	size_t done;
+
+	if (fd < 0 || write_all(s, fd, tail, n, &done) < 0 || s->io.sync(s->io.ctx, fd, false) < 0)
+		CLOG_WARN("%s: cannot save the torn tail: %s", s->path_torn, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+static int cut_torn_tail(struct dhcp_leasestore *s, const char *buf, size_t len,
+			 const struct dhcp_leasefile_stats *st, const char *why)
+{
+	size_t keep = st->valid_bytes;
+
+	CLOG_WARN("%s: %s; dropping the last %zu bytes (power loss mid-write?), copy in %s",
+		  s->path, why, len - keep, s->path_torn);
+	save_torn_tail(s, buf + keep, len - keep);
+	if (ftruncate(s->fd, (off_t)keep) < 0 || s->io.sync(s->io.ctx, s->fd, false) < 0)
+		return neg_errno();
+	s->need_nl = keep > 0 && buf[keep - 1] != '\n';
+	return 0;
+}
+
+static void set_err(char *err, size_t errlen, const char *what, const char *path, int rc)
+{
+	if (err && errlen)
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(-rc));
+}
+
+int dhcp_leasestore_load(struct dhcp_leasestore *s, dhcp_leasefile_cb cb, void *ctx,
+			 struct dhcp_leasefile_stats *st, char *err, size_t errlen)
+{
+	struct dhcp_leasefile_stats dummy;
+	char why[512];
+	struct stat sb;
+	const char *buf = "";
+	size_t len;
+	int rc;
+
+	if (!st)
+		st = &dummy;
+	memset(st, 0, sizeof(*st));
+	if (err && errlen)
+		err[0] = 0;
+	if (s->q_len || s->fd < 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: load with records queued or no file", s->path);
+		return CORE_ESTATE;
+	}
+	if (fstat(s->fd, &sb) < 0) {
+		rc = neg_errno();
+		set_err(err, errlen, "stat", s->path, rc);
+		return rc;
+	}
+	len = (size_t)sb.st_size;
+	if (len) {
+		/* Read-only private map: 200 MB of leases are parsed without a copy. */
+		void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, s->fd, 0);
+
+		if (m == MAP_FAILED) {
+			rc = neg_errno();
+			set_err(err, errlen, "mmap", s->path, rc);
+			return rc;
+		}
+		(void)madvise(m, len, MADV_SEQUENTIAL);
+		buf = m;
+	}
+	rc = dhcp_leasefile_parse(buf, len, s->path, cb, ctx, st, why, sizeof(why));
+	if (rc == 0 && st->tail_torn) {
+		rc = cut_torn_tail(s, buf, len, st, why);
+		if (rc < 0)
+			set_err(err, errlen, "truncate", s->path, rc);
+	} else if (rc < 0 && err && errlen) {
+		snprintf(err, errlen, "%s", why);
+	}
+	if (rc == 0)
+		s->journal_bytes = st->valid_bytes;
+	if (len)
+		munmap((void *)(uintptr_t)buf, len);
+	return rc;
+}
+
+static int queue_reserve(struct dhcp_leasestore *s, size_t n)
+{
+	size_t cap = s->q_cap ? s->q_cap : 64 * 1024;
+	char *q;
+
+	if (s->q_len + n <= s->q_cap)
+		return 0;
+	if (s->q_len + n > DHCP_LEASESTORE_QUEUE_MAX)
+		return CORE_EFULL;
+	while (cap < s->q_len + n)
+		cap *= 2;
+	if (cap > DHCP_LEASESTORE_QUEUE_MAX)
+		cap = DHCP_LEASESTORE_QUEUE_MAX;
+	q = realloc(s->q, cap);
+	if (!q)
+		return -ENOMEM;
+	s->q = q;
+	s->q_cap = cap;
+	return 0;
+}
+
+int dhcp_leasestore_append(struct dhcp_leasestore *s, const struct dhcp_lease_rec *r)
+{
+	/* The formatter writes in place when it has DHCP_LEASEFILE_REC_MAX + 1 bytes of room. */
+	int rc = queue_reserve(s, DHCP_LEASEFILE_REC_MAX + 2);
+	size_t n;
+
+	if (rc < 0)
+		return rc;
+	if (s->need_nl) {
+		s->q[s->q_len++] = '\n';
+		s->need_nl = false;
+	}
+	n = dhcp_leasefile_format(r, s->q + s->q_len, s->q_cap - s->q_len);
+	s->q_len += n;
+	s->journal_bytes += n;
+	return 0;
+}
+
+int dhcp_leasestore_sync(struct dhcp_leasestore *s)
+{
+	size_t done;
+	int rc;
+
+	if (s->q_len == 0)
+		return 0;
+	if (s->fd < 0) {
+		rc = open_journal(s);
+		if (rc < 0)
+			return rc;
+	}
+	rc = write_all(s, s->fd, s->q + s->q_written, s->q_len - s->q_written, &done);
+	s->q_written += done;
+	if (rc < 0)
+		return rc;
+	if (s->io.sync(s->io.ctx, s->fd, true) < 0) {
+		/*
+		 * After a failed fdatasync Linux may have dropped the dirty pages and will
+		 * report success next time: write the batch again rather than trust it.
+		 */
+		rc = neg_errno();
+		s->q_written = 0;
+		s->needs_rewrite = true;
+		return rc;
+	}
+	s->q_len = 0;
+	s->q_written = 0;
+	if (s->q_cap > STORE_CHUNK_BYTES) {
+		free(s->q);
+		s->q = NULL;
+		s->q_cap = 0;
+	}
+	return 0;
+}
+
+/* Writes header and records to fd, buffered in chunks. */
+static int write_records(struct dhcp_leasestore *s, int fd,
+			 int (*next)(void *ctx, struct dhcp_lease_rec *r), void *ctx)
+{
+	char *buf = malloc(STORE_CHUNK_BYTES);
+	struct dhcp_lease_rec r;
+	size_t n, done;
+	int rc = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	n = dhcp_leasefile_header(buf, STORE_CHUNK_BYTES);
+	for (;;) {
+		if (STORE_CHUNK_BYTES - n <= DHCP_LEASEFILE_REC_MAX) {
+			rc = write_all(s, fd, buf, n, &done);
+			if (rc < 0)
+				break;
+			n = 0;
+		}
+		rc = next(ctx, &r);
+		if (rc <= 0)
+			break;
+		n += dhcp_leasefile_format(&r, buf + n, STORE_CHUNK_BYTES - n);
+	}
+	if (rc == 0)
+		rc = write_all(s, fd, buf, n, &done);
+	free(buf);
+	return rc;
+}
+
+/* PATH.new, complete and durable; removed on failure. */
+static int write_new_file(struct dhcp_leasestore *s,
+			  int (*next)(void *ctx, struct dhcp_lease_rec *r), void *ctx)
+{
+	int fd = open(s->path_new, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int rc;
+
+	if (fd < 0)
+		return neg_errno();
+	rc = write_records(s, fd, next, ctx);
+	if (rc == 0 && s->io.sync(s->io.ctx, fd, false) < 0)
+		rc = neg_errno();
+	if (close(fd) < 0 && rc == 0)
+		rc = neg_errno();
+	if (rc < 0)
+		unlink(s->path_new);
+	return rc;
+}
+
+/* As ISC: PATH~ becomes a second name of the current file before PATH.new replaces it. */
+static int keep_backup(struct dhcp_leasestore *s)
+{
+	if (unlink(s->path_bak) < 0 && errno != ENOENT)
+		return neg_errno();
+	if (link(s->path, s->path_bak) < 0 && errno != ENOENT)
+		return neg_errno();
+	return 0;
+}
+
+int dhcp_leasestore_rewrite(struct dhcp_leasestore *s,
+			    int (*next)(void *ctx, struct dhcp_lease_rec *r), void *ctx)
+{
+	int rc = dhcp_leasestore_sync(s);
+
+	if (rc < 0)
+		return rc;
+	rc = write_new_file(s, next, ctx);
+	if (rc < 0)
+		return rc;
+	rc = keep_backup(s);
+	if (rc == 0 && rename(s->path_new, s->path) < 0)
+		rc = neg_errno();
+	if (rc < 0) {
+		unlink(s->path_new);
+		return rc;
+	}
+	/* The old descriptor now appends to PATH~: switch to the new file whatever follows. */
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	rc = fsync_dir(s);
+	if (open_journal(s) < 0 && rc == 0)
+		rc = neg_errno();
+	s->journal_bytes = 0;
+	s->need_nl = false;
+	if (rc == 0)
+		s->needs_rewrite = false;
+	return rc;
+}
+
+size_t dhcp_leasestore_journal_bytes(const struct dhcp_leasestore *s)
+{
+	return s->journal_bytes;
+}
+
+size_t dhcp_leasestore_queued_bytes(const struct dhcp_leasestore *s)
+{
+	return s->q_len;
+}
+
+bool dhcp_leasestore_needs_rewrite(const struct dhcp_leasestore *s)
+{
+	return s->needs_rewrite;
+}
+
+void dhcp_leasestore_close(struct dhcp_leasestore *s)
+{
+	if (!s)
+		return;
+	if (s->q_len)
+		CLOG_WARN("%s: closing with %zu bytes of lease records not written", s->path,
+			  s->q_len);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->q);
+	free(s->path);
+	free(s->path_new);
+	free(s->path_bak);
+	free(s->path_torn);
+	free(s->dir);
+	free(s);
+}

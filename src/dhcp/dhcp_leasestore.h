@@ -3,9 +3,14 @@
 #ifndef DHCP_LEASESTORE_H
 #define DHCP_LEASESTORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "dhcp_leasefile.h"
+
+/* Bytes of formatted records that may wait in memory for dhcp_leasestore_sync. */
+#define DHCP_LEASESTORE_QUEUE_MAX (64u * 1024 * 1024)
 
 struct dhcp_leasestore;
 
@@ -22,10 +27,18 @@ int dhcp_leasestore_open(const char *path, struct dhcp_leasestore **out) CORE_WA
 int dhcp_leasestore_load(struct dhcp_leasestore *s, dhcp_leasefile_cb cb, void *ctx,
 			 struct dhcp_leasefile_stats *st, char *err, size_t errlen) CORE_WARN_UNUSED;
 
-/* Queues a record in memory; nothing is durable until dhcp_leasestore_sync returns 0. */
+/*
+ * Queues a record in memory; nothing is durable until dhcp_leasestore_sync returns 0.
+ * CORE_EFULL when DHCP_LEASESTORE_QUEUE_MAX bytes wait (sync first); -ENOMEM.
+ */
 int dhcp_leasestore_append(struct dhcp_leasestore *s, const struct dhcp_lease_rec *r) CORE_WARN_UNUSED;
 
-/* Writes the queue and fdatasyncs. 0 means every appended record is on stable storage. */
+/*
+ * Writes the queue and fdatasyncs. 0 means every appended record is on stable storage.
+ * On error (-errno) nothing is dropped: the records stay queued and a later call resumes
+ * where the write stopped. After a failed fdatasync the whole unsynced batch is written
+ * again (the kernel may have dropped it) and dhcp_leasestore_needs_rewrite becomes true.
+ */
 int dhcp_leasestore_sync(struct dhcp_leasestore *s) CORE_WARN_UNUSED;
 
 /* Bytes appended since the last rewrite (to decide when to rewrite). */
@@ -40,6 +53,28 @@ size_t dhcp_leasestore_journal_bytes(const struct dhcp_leasestore *s);
 int dhcp_leasestore_rewrite(struct dhcp_leasestore *s,
 			    int (*next)(void *ctx, struct dhcp_lease_rec *r), void *ctx) CORE_WARN_UNUSED;
 
+/* Closes the file and frees s. Records still queued (not synced) are not written. */
 void dhcp_leasestore_close(struct dhcp_leasestore *s);
+
+/* Bytes appended and not yet durable. */
+size_t dhcp_leasestore_queued_bytes(const struct dhcp_leasestore *s);
+
+/*
+ * True after an fdatasync failed: the file may hold a hole where the kernel dropped data.
+ * The caller should rewrite it (ISC does the same: it writes a new file after an error).
+ */
+bool dhcp_leasestore_needs_rewrite(const struct dhcp_leasestore *s);
+
+/*
+ * Fault injection for tests: replaces write(2) and fsync(2)/fdatasync(2) on the store's files
+ * (the journal, PATH.new and PATH.torn). A hook returns like the system call (-1 + errno).
+ * io is copied; NULL restores the system calls.
+ */
+struct dhcp_leasestore_io {
+	ssize_t (*write)(void *ctx, int fd, const void *buf, size_t n);
+	int (*sync)(void *ctx, int fd, bool data_only);
+	void *ctx;
+};
+void dhcp_leasestore_set_io(struct dhcp_leasestore *s, const struct dhcp_leasestore_io *io);
 
 #endif
