@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* Group commit journal: one sync thread, batches swapped under a mutex, async wake-ups. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core_assert.h"
+#include "core_log.h"
+#include "dhcp_journal.h"
+
+#define RETRY_MS 50        /* after a failed sync */
+#define STOP_RETRIES 20    /* at shutdown, give a failing disk about a second */
+
+struct recbuf {
+	struct dhcp_lease_rec *v;
+	size_t n, cap;
+};
+
+struct dhcp_journal {
+	struct dhcp_leasestore *store;
+	uv_thread_t thread;
+	uv_async_t async;
+	void (*on_durable)(void *ctx);
+	void *ctx;
+	struct recbuf local; /* loop thread only */
+
+	uv_mutex_t mu; /* guards everything below */
+	uv_cond_t cond;
+	struct recbuf in; /* submitted, not yet taken by the thread */
+	uint64_t submitted, durable;
+	bool stop;
+	bool failing; /* last sync failed */
+	struct dhcp_journal_stats stats;
+
+	uv_mutex_t store_mu; /* held while the store is in use */
+};
+
+static int recbuf_push(struct recbuf *b, const struct dhcp_lease_rec *r)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? 2 * b->cap : 64;
+		struct dhcp_lease_rec *v = realloc(b->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		b->v = v;
+		b->cap = cap;
+	}
+	b->v[b->n++] = *r;
+	return 0;
+}
+
+static void free_after_close(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+static void on_async(uv_async_t *a)
+{
+	struct dhcp_journal *j = a->data;
+
+	j->on_durable(j->ctx);
+}
+
+/* Appends a batch to the store, retrying allocation failures: a record is never dropped. */
+static void store_batch(struct dhcp_journal *j, struct recbuf *work)
+{
+	for (size_t i = 0; i < work->n; i++) {
+		while (dhcp_leasestore_append(j->store, &work->v[i]) < 0) {
+			CLOG_ERR("lease journal: out of memory queueing a record; retrying");
+			uv_sleep(RETRY_MS);
+		}
+	}
+	work->n = 0;
+}
+
+static void journal_thread(void *arg)
+{
+	struct dhcp_journal *j = arg;
+	struct recbuf work = {0}, tmp;
+	int retries = 0;
+
+	uv_mutex_lock(&j->mu);
+	for (;;) {
+		uint64_t target;
+		int rc;
+
+		while (!j->in.n && !j->failing && !j->stop)
+			uv_cond_wait(&j->cond, &j->mu);
+		if (!j->in.n && !j->failing && j->stop)
+			break;
+		if (j->failing && j->stop && ++retries > STOP_RETRIES)
+			break;
+		tmp = j->in;
+		j->in = work;
+		work = tmp;
+		target = j->submitted;
+		uv_mutex_unlock(&j->mu);
+
+		uv_mutex_lock(&j->store_mu);
+		store_batch(j, &work);
+		rc = dhcp_leasestore_sync(j->store);
+		uv_mutex_unlock(&j->store_mu);
+
+		uv_mutex_lock(&j->mu);
+		j->stats.syncs++;
+		j->failing = rc < 0;
+		if (rc < 0) {
+			j->stats.sync_errors++;
+			CLOG_ERR("lease journal: sync failed: %s; retrying", core_strerror(rc));
+			uv_mutex_unlock(&j->mu);
+			uv_sleep(RETRY_MS);
+			uv_mutex_lock(&j->mu);
+			continue;
+		}
+		ASSERT(target >= j->durable);
+		j->durable = target;
+		uv_async_send(&j->async);
+	}
+	uv_mutex_unlock(&j->mu);
+	free(work.v);
+}
+
+int dhcp_journal_start(struct dhcp_leasestore *store, uv_loop_t *loop,
+		       void (*on_durable)(void *ctx), void *ctx, struct dhcp_journal **out)
+{
+	struct dhcp_journal *j = calloc(1, sizeof(*j));
+	int rc;
+
+	if (!j)
+		return -ENOMEM;
+	j->store = store;
+	j->on_durable = on_durable;
+	j->ctx = ctx;
+	if (uv_mutex_init(&j->mu) || uv_mutex_init(&j->store_mu) || uv_cond_init(&j->cond)) {
+		free(j);
+		return -ENOMEM;
+	}
+	uv_async_init(loop, &j->async, on_async);
+	j->async.data = j;
+	rc = uv_thread_create(&j->thread, journal_thread, j);
+	if (rc < 0) {
+		uv_mutex_destroy(&j->mu);
+		uv_mutex_destroy(&j->store_mu);
+		uv_cond_destroy(&j->cond);
+		uv_close((uv_handle_t *)&j->async, free_after_close);
+		return rc;
+	}
+	*out = j;
+	return 0;
+}
+
+int dhcp_journal_add(struct dhcp_journal *j, const struct dhcp_lease_rec *r)
+{
+	return recbuf_push(&j->local, r);
+}
+
+uint64_t dhcp_journal_submit(struct dhcp_journal *j)
+{
+	uint64_t last;
+
+	uv_mutex_lock(&j->mu);
+	for (size_t i = 0; i < j->local.n; i++) {
+		/* On allocation failure keep the rest local: they go with the next submit. */
+		if (recbuf_push(&j->in, &j->local.v[i]) < 0) {
+			memmove(j->local.v, j->local.v + i, (j->local.n - i) * sizeof(*j->local.v));
+			j->local.n -= i;
+			j->submitted += i;
+			goto out;
+		}
+	}
+	j->submitted += j->local.n;
+	j->local.n = 0;
+out:
+	j->stats.records = j->submitted;
+	last = j->submitted;
+	uv_cond_signal(&j->cond);
+	uv_mutex_unlock(&j->mu);
+	return last;
+}
+
+uint64_t dhcp_journal_durable(struct dhcp_journal *j)
+{
+	uint64_t d;
+
+	uv_mutex_lock(&j->mu);
+	d = j->durable;
+	uv_mutex_unlock(&j->mu);
+	return d;
+}
+
+uint64_t dhcp_journal_backlog(struct dhcp_journal *j)
+{
+	uint64_t b;
+
+	uv_mutex_lock(&j->mu);
+	b = j->submitted - j->durable;
+	uv_mutex_unlock(&j->mu);
+	return b;
+}
+
+void dhcp_journal_stats(struct dhcp_journal *j, struct dhcp_journal_stats *st)
+{
+	uv_mutex_lock(&j->mu);
+	*st = j->stats;
+	uv_mutex_unlock(&j->mu);
+}
+
+int dhcp_journal_rewrite(struct dhcp_journal *j, int (*next)(void *ctx, struct dhcp_lease_rec *r),
+			 void *ctx)
+{
+	int rc;
+
+	uv_mutex_lock(&j->store_mu);
+	rc = dhcp_leasestore_rewrite(j->store, next, ctx);
+	uv_mutex_unlock(&j->store_mu);
+	return rc;
+}
+
+int dhcp_journal_stop(struct dhcp_journal *j)
+{
+	int rc;
+
+	(void)dhcp_journal_submit(j);
+	uv_mutex_lock(&j->mu);
+	j->stop = true;
+	uv_cond_signal(&j->cond);
+	uv_mutex_unlock(&j->mu);
+	uv_thread_join(&j->thread);
+	rc = j->durable == j->submitted ? 0 : -EIO;
+	uv_mutex_destroy(&j->mu);
+	uv_mutex_destroy(&j->store_mu);
+	uv_cond_destroy(&j->cond);
+	free(j->local.v);
+	free(j->in.v);
+	uv_close((uv_handle_t *)&j->async, free_after_close);
+	return rc;
+}

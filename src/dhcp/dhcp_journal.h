@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* Group commit: a sync thread makes lease records durable while the loop keeps serving. */
+#ifndef DHCP_JOURNAL_H
+#define DHCP_JOURNAL_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "core_err.h"
+#include "dhcp_leasestore.h"
+
+/*
+ * The loop thread adds records and submits them in batches; the journal thread appends each
+ * batch to the lease store and fdatasyncs it, then wakes the loop through an async handle so
+ * that the replies waiting on those records go out. While one batch syncs the next one
+ * fills, so fsync latency bounds the latency of an ACK but not the throughput.
+ *
+ * Records are numbered from 1 in submission order; dhcp_journal_durable() is the highest
+ * number known to be on stable storage. A failed sync is retried (the store keeps what it
+ * could not write), so the durable mark only ever moves forward and never past a record that
+ * is not on disk.
+ */
+#define DHCP_JOURNAL_BACKLOG_MAX 16384 /* records submitted but not durable; beyond: pause */
+
+struct dhcp_journal;
+
+/*
+ * Starts the thread. store is borrowed and, until dhcp_journal_stop, used only through the
+ * journal. on_durable(ctx) runs on loop's thread when the durable mark moves. Loop thread.
+ */
+int dhcp_journal_start(struct dhcp_leasestore *store, uv_loop_t *loop,
+		       void (*on_durable)(void *ctx), void *ctx,
+		       struct dhcp_journal **out) CORE_WARN_UNUSED;
+
+/* Loop thread: buffers a record (copied). Returns 0 or -ENOMEM. */
+int dhcp_journal_add(struct dhcp_journal *j, const struct dhcp_lease_rec *r) CORE_WARN_UNUSED;
+/* Loop thread: hands buffered records to the sync thread; returns the number of the last
+ * record submitted so far (replies depending on them wait until durable reaches it). */
+uint64_t dhcp_journal_submit(struct dhcp_journal *j);
+/* Any thread. */
+uint64_t dhcp_journal_durable(struct dhcp_journal *j);
+/* Records submitted but not yet durable. */
+uint64_t dhcp_journal_backlog(struct dhcp_journal *j);
+
+struct dhcp_journal_stats {
+	uint64_t syncs, sync_errors, records;
+};
+void dhcp_journal_stats(struct dhcp_journal *j, struct dhcp_journal_stats *st);
+
+/* Loop thread: runs dhcp_leasestore_rewrite with the store to itself (waits for a sync in
+ * flight; the loop stalls for the rewrite, as ISC's does). */
+int dhcp_journal_rewrite(struct dhcp_journal *j, int (*next)(void *ctx, struct dhcp_lease_rec *r),
+			 void *ctx) CORE_WARN_UNUSED;
+
+/* Loop thread: submits what is buffered, waits until it is durable or the store fails for
+ * good, stops the thread and frees j. Returns 0 when everything submitted is durable. */
+int dhcp_journal_stop(struct dhcp_journal *j);
+
+#endif
