@@ -885,7 +885,7 @@ int dhcp_daemon_run(const struct dhcp_daemon_opts *o)
 	if (!o->quiet)
 		CLOG_NOTICE("paceless-dhcpd %s serving, %zu leases, %zu addresses in pools",
 			    PACELESS_VERSION, dhcp_leasedb_count(d->db),
-			    dhcp_server_pool_stats(d->srv, now_s(), NULL, 0));
+			    dhcp_server_pool_addresses(d->srv));
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	status = 0;
 out:

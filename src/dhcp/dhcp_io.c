@@ -259,6 +259,7 @@ int dhcp_io_recv(struct dhcp_io *io, struct dhcp_rxmsg *msgs, size_t max, uint64
 		m->len = (uint16_t)(io->mm[i].msg_len > DHCP_PACKET_MAX ? DHCP_PACKET_MAX + 1
 									: io->mm[i].msg_len);
 		m->rx.ifindex = ifindex;
+		memcpy(m->rx.ifname, ifc->name, sizeof(m->rx.ifname));
 		m->rx.src_addr = ntohl(io->from[i].sin_addr.s_addr);
 		m->rx.src_port = ntohs(io->from[i].sin_port);
 		m->rx.if_addr = iface_addr(ifc, m->rx.src_addr);

@@ -29,6 +29,7 @@ enum lf_kind {
 
 struct lf_tok {
 	enum lf_kind kind;
+	bool esc; /* TK_STRING: holds a backslash (decode_string must unescape) */
 	const char *p;
 	size_t n;
 	size_t off;
@@ -102,32 +103,43 @@ static size_t lex_skip_space(struct lf *l, size_t i)
 	return i;
 }
 
+/* Bytes that end the fast scan of a string: the quote, escapes, newlines, NUL. */
+static const uint8_t lf_str_stop[256] = {[0] = 1, ['"'] = 1, ['\\'] = 1, ['\n'] = 1};
+
 /* Scans a quoted string starting after the opening quote; returns its end or sets BAD/EOF. */
 static size_t lex_string(struct lf *l, size_t i, struct lf_tok *t)
 {
-	size_t start = i;
+	size_t start = i, end = l->end - start > LF_STRING_RAW_MAX ? start + LF_STRING_RAW_MAX
+								   : l->end;
 
 	t->kind = TK_STRING;
-	while (i < l->end) {
-		unsigned char c = (unsigned char)l->buf[i];
+	t->esc = false;
+	for (;;) {
+		unsigned char c;
 
+		while (i < end && !lf_str_stop[(unsigned char)l->buf[i]])
+			i++;
+		if (i >= end) {
+			/* Out of input, or a string longer than any ISC writes. */
+			t->kind = end == l->len ? TK_EOF : TK_BAD;
+			return i;
+		}
+		c = (unsigned char)l->buf[i];
 		if (c == '"')
 			break;
-		if (c == 0 || i - start > LF_STRING_RAW_MAX) {
+		if (c == 0) {
 			t->kind = TK_BAD;
 			return i;
 		}
-		if (c == '\\' && i + 1 < l->end && l->buf[i + 1] != 0)
-			i++;
-		if (l->buf[i] == '\n') {
+		if (c == '\\') {
+			t->esc = true;
+			if (i + 1 < end && l->buf[i + 1] != 0 && l->buf[i + 1] != '\n')
+				i++;
+		} else {
 			l->line++;
 			l->line_start = i + 1;
 		}
 		i++;
-	}
-	if (i >= l->end) {
-		t->kind = TK_EOF;
-		return i;
 	}
 	t->p = l->buf + start;
 	t->n = i - start;
@@ -338,6 +350,13 @@ static int decode_string(struct lf *l, const struct lf_tok *t, uint8_t *out, siz
 {
 	size_t k = 0;
 
+	if (!t->esc) {
+		if (t->n > max)
+			return fail(l, t, "string longer than %zu bytes", max);
+		memcpy(out, t->p, t->n);
+		*n = t->n;
+		return 0;
+	}
 	for (size_t i = 0; i < t->n; i++) {
 		unsigned char c = (unsigned char)t->p[i];
 
@@ -419,18 +438,9 @@ static int64_t civil_to_time(int64_t y, int64_t mo, int64_t d, int64_t h, int64_
 	return days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + s;
 }
 
-static bool digits(const char *p, size_t n, int64_t *v)
-{
-	int64_t x = 0;
+#define ISD(c) ((unsigned)((c) - '0') <= 9)
 
-	for (size_t i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return false;
-		x = x * 10 + (p[i] - '0');
-	}
-	*v = x;
-	return true;
-}
+#define D2(p) ((int64_t)((p)[0] - '0') * 10 + ((p)[1] - '0'))
 
 /*
  * Fast path for the exact layout ISC writes, "W YYYY/MM/DD HH:MM:SS;" or "never;": most of a
@@ -441,7 +451,7 @@ static bool fast_date(struct lf *l, int64_t *out)
 {
 	const char *p = l->buf + l->pos;
 	size_t avail = l->end - l->pos;
-	int64_t w, y, mo, d, h, mi, s, t;
+	int64_t y, mo, d, h, mi, s, t;
 
 	while (avail && *p == ' ') {
 		p++;
@@ -452,13 +462,20 @@ static bool fast_date(struct lf *l, int64_t *out)
 		l->pos = (size_t)(p + 6 - l->buf);
 		return true;
 	}
-	if (avail < 22 || p[1] != ' ' || p[6] != '/' || p[9] != '/' || p[12] != ' ' ||
-	    p[15] != ':' || p[18] != ':' || p[21] != ';')
+	/* "W YYYY/MM/DD HH:MM:SS;": the separators, then the digits. */
+	if (avail < 22 || p[21] != ';' || p[1] != ' ' || p[6] != '/' ||
+	    p[9] != '/' || p[12] != ' ' || p[15] != ':' || p[18] != ':')
 		return false;
-	if (!digits(p, 1, &w) || !digits(p + 2, 4, &y) || !digits(p + 7, 2, &mo) ||
-	    !digits(p + 10, 2, &d) || !digits(p + 13, 2, &h) || !digits(p + 16, 2, &mi) ||
-	    !digits(p + 19, 2, &s))
+	if (!(ISD(p[0]) && ISD(p[2]) && ISD(p[3]) && ISD(p[4]) && ISD(p[5]) && ISD(p[7]) &&
+	      ISD(p[8]) && ISD(p[10]) && ISD(p[11]) && ISD(p[13]) && ISD(p[14]) && ISD(p[16]) &&
+	      ISD(p[17]) && ISD(p[19]) && ISD(p[20])))
 		return false;
+	y = D2(p + 2) * 100 + D2(p + 4);
+	mo = D2(p + 7);
+	d = D2(p + 10);
+	h = D2(p + 13);
+	mi = D2(p + 16);
+	s = D2(p + 19);
 	t = civil_to_time(y, mo, d, h, mi, s);
 	if (t < 0)
 		return false; /* the token path reports it with its column */
@@ -777,50 +794,59 @@ enum lf_kw {
 	KW_CLIENT_HOSTNAME,
 	KW_DYNAMIC_BOOTP,
 	KW_RESERVED,
-	KW_ABANDONED,
-	KW_TIMESTAMP,
+	KW_ABANDONED,  /* the pre-3.0 form of "binding state abandoned;" */
+	KW_TIMESTAMP,  /* read and ignored by ISC */
 	KW_SKIP, /* read by ISC, not kept by us: set, option agent.*, on, billing, ... */
 };
 
-static const struct {
-	const char *name;
-	uint8_t len, kw;
-} lease_kws[] = {
-    {"starts", 6, KW_STARTS},
-    {"ends", 4, KW_ENDS},
-    {"cltt", 4, KW_CLTT},
-    {"binding", 7, KW_BINDING},
-    {"next", 4, KW_NEXT},
-    {"rewind", 6, KW_REWIND},
-    {"hardware", 8, KW_HARDWARE},
-    {"uid", 3, KW_UID},
-    {"client-hostname", 15, KW_CLIENT_HOSTNAME},
-    {"tstp", 4, KW_TSTP},
-    {"tsfp", 4, KW_TSFP},
-    {"atsfp", 5, KW_ATSFP},
-    {"dynamic-bootp", 13, KW_DYNAMIC_BOOTP},
-    {"reserved", 8, KW_RESERVED},
-    {"abandoned", 9, KW_ABANDONED}, /* the pre-3.0 form of "binding state abandoned;" */
-    {"timestamp", 9, KW_TIMESTAMP}, /* read and ignored by ISC */
-    {"set", 3, KW_SKIP},
-    {"option", 6, KW_SKIP},
-    {"supersede", 9, KW_SKIP},
-    {"on", 2, KW_SKIP},
-    {"billing", 7, KW_SKIP},
-    {"class", 5, KW_SKIP},
-    {"ddns-fwd-name", 13, KW_SKIP},
-    {"ddns-rev-name", 13, KW_SKIP},
-};
+/* The keyword in t, as ISC writes it (lower case, compared inline) or in any case. */
+#define KW_IS(t, lit)                                                                              \
+	((t)->n == sizeof(lit) - 1 &&                                                              \
+	 (memcmp((t)->p, (lit), sizeof(lit) - 1) == 0 || word_is((t), (lit))))
 
+/* Keyword lookup by first letter: this runs for every statement of a million leases. */
 static enum lf_kw lease_kw(const struct lf_tok *t)
 {
-	char c0 = (char)(t->p[0] | 0x20); /* only compared with lower-case letters */
-
-	for (unsigned i = 0; i < ARRAY_SIZE(lease_kws); i++)
-		if (lease_kws[i].len == t->n && lease_kws[i].name[0] == c0 &&
-		    word_is(t, lease_kws[i].name))
-			return (enum lf_kw)lease_kws[i].kw;
-	return KW_NONE;
+	switch (t->p[0] | 0x20) {
+	case 'a':
+		return KW_IS(t, "atsfp") ? KW_ATSFP : KW_IS(t, "abandoned") ? KW_ABANDONED : KW_NONE;
+	case 'b':
+		return KW_IS(t, "binding") ? KW_BINDING : KW_IS(t, "billing") ? KW_SKIP : KW_NONE;
+	case 'c':
+		if (KW_IS(t, "cltt"))
+			return KW_CLTT;
+		if (KW_IS(t, "client-hostname"))
+			return KW_CLIENT_HOSTNAME;
+		return KW_IS(t, "class") ? KW_SKIP : KW_NONE;
+	case 'd':
+		if (KW_IS(t, "dynamic-bootp"))
+			return KW_DYNAMIC_BOOTP;
+		return KW_IS(t, "ddns-fwd-name") || KW_IS(t, "ddns-rev-name") ? KW_SKIP : KW_NONE;
+	case 'e':
+		return KW_IS(t, "ends") ? KW_ENDS : KW_NONE;
+	case 'h':
+		return KW_IS(t, "hardware") ? KW_HARDWARE : KW_NONE;
+	case 'n':
+		return KW_IS(t, "next") ? KW_NEXT : KW_NONE;
+	case 'o':
+		return KW_IS(t, "option") || KW_IS(t, "on") ? KW_SKIP : KW_NONE;
+	case 'r':
+		return KW_IS(t, "rewind") ? KW_REWIND : KW_IS(t, "reserved") ? KW_RESERVED : KW_NONE;
+	case 's':
+		if (KW_IS(t, "starts"))
+			return KW_STARTS;
+		return KW_IS(t, "set") || KW_IS(t, "supersede") ? KW_SKIP : KW_NONE;
+	case 't':
+		if (KW_IS(t, "tstp"))
+			return KW_TSTP;
+		if (KW_IS(t, "tsfp"))
+			return KW_TSFP;
+		return KW_IS(t, "timestamp") ? KW_TIMESTAMP : KW_NONE;
+	case 'u':
+		return KW_IS(t, "uid") ? KW_UID : KW_NONE;
+	default:
+		return KW_NONE;
+	}
 }
 
 /*
@@ -1041,7 +1067,7 @@ static int parse_top(struct lf *l, const struct lf_tok *t, struct dhcp_lease_rec
 	static const char *const skipped[] = {"host", "group", "class", "subclass", "server-duid"};
 
 	*is_lease = false;
-	if (word_is(t, "lease")) {
+	if (KW_IS(t, "lease")) {
 		*is_lease = true;
 		return parse_lease(l, r);
 	}

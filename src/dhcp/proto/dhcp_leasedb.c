@@ -263,7 +263,8 @@ int dhcp_leasedb_set_client(struct dhcp_leasedb *db, struct dhcp_lease *l, uint8
 			goto index;
 		db->heap_bytes += uid_len;
 	}
-	memcpy(uid_len > DHCP_LEASE_UID_INLINE ? l->uid.heap : l->uid.inl, uid, uid_len);
+	if (uid_len)
+		memcpy(uid_len > DHCP_LEASE_UID_INLINE ? l->uid.heap : l->uid.inl, uid, uid_len);
 	l->uid_len = (uint8_t)uid_len;
 index:
 	if (l->hlen) {
@@ -361,7 +362,8 @@ void dhcp_leasedb_to_rec(const struct dhcp_lease *l, struct dhcp_lease_rec *r)
 	r->hlen = l->hlen;
 	memcpy(r->hw, l->hw, sizeof(r->hw));
 	r->uid_len = l->uid_len;
-	memcpy(r->uid, dhcp_lease_uid(l), l->uid_len);
+	if (l->uid_len)
+		memcpy(r->uid, dhcp_lease_uid(l), l->uid_len);
 	if (l->hostname) {
 		size_t n = strlen(l->hostname);
 

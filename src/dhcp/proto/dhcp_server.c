@@ -217,6 +217,11 @@ int dhcp_server_set_conf(struct dhcp_server *s, const struct dhcp_conf *conf, in
 	return 0;
 }
 
+size_t dhcp_server_pool_addresses(const struct dhcp_server *s)
+{
+	return dhcp_pools_size(s->pools);
+}
+
 const struct dhcp_counters *dhcp_server_counters(const struct dhcp_server *s)
 {
 	return &s->ctr;
@@ -730,6 +735,15 @@ static int reply_finish(struct dhcp_server *s, struct req *q, uint8_t type, stru
 	return 1;
 }
 
+/* "eth0", or the relay's address as ISC writes it. */
+static const char *via_str(const struct req *q, char buf[16])
+{
+	if (q->p->giaddr)
+		return ip_str(q->p->giaddr, buf);
+	snprintf(buf, 16, "%s", q->rx->ifname[0] ? q->rx->ifname : "?");
+	return buf;
+}
+
 static int ignore(struct dhcp_server *s, struct req *q, enum dhcp_ignore why)
 {
 	s->ctr.ignore[why]++;
@@ -738,14 +752,15 @@ static int ignore(struct dhcp_server *s, struct req *q, enum dhcp_ignore why)
 	return 0;
 }
 
-static int nak(struct dhcp_server *s, struct req *q, const char *why, struct dhcp_tx *tx)
+static int nak(struct dhcp_server *s, struct req *q, uint32_t addr, const char *why,
+	       struct dhcp_tx *tx)
 {
-	char a[16];
+	char a[16], via[16];
 
 	if (!param_bool(s, q, DHCP_P_AUTHORITATIVE, false))
 		return ignore(s, q, DHCP_IGN_NOT_AUTH);
-	CLOG_RL(&s->rl, s->now * 1000, CORE_LOG_INFO, "DHCPNAK on %s to %s: %s",
-		ip_str(q->p->ciaddr, a), q->mac, why);
+	CLOG_RL(&s->rl, s->now * 1000, CORE_LOG_INFO, "DHCPNAK on %s to %s via %s: %s",
+		ip_str(addr, a), q->mac, via_str(q, via), why);
 	reply_header(s, q, 0);
 	s->out.ciaddr = 0;
 	reply_options(s, q, DHCPNAK, 0);
@@ -782,10 +797,15 @@ static bool client_allowed(struct dhcp_server *s, struct req *q)
 static int offer_or_ack(struct dhcp_server *s, struct req *q, uint8_t type, uint32_t addr,
 			uint32_t lt, struct dhcp_tx *tx)
 {
-	char a[16];
+	char a[16], via[16];
 
-	if (type == DHCPACK || core_log_level_max >= CORE_LOG_DEBUG)
-		CLOG_DEBUG("%s on %s to %s", dhcp_msg_name(type), ip_str(addr, a), q->mac);
+	/* ISC's line for every grant, so that operators' log searches keep working; offers
+	 * only at debug level. */
+	if (type == DHCPACK)
+		CLOG_INFO("DHCPACK on %s to %s via %s", ip_str(addr, a), q->mac, via_str(q, via));
+	else
+		CLOG_DEBUG("%s on %s to %s via %s", dhcp_msg_name(type), ip_str(addr, a), q->mac,
+			   via_str(q, via));
 	reply_header(s, q, addr);
 	reply_options(s, q, type, lt);
 	return reply_finish(s, q, type, tx);
@@ -920,19 +940,19 @@ static int on_request(struct dhcp_server *s, struct req *q, struct dhcp_tx *tx)
 		/* Only INIT-REBOOT and SELECTING are told the address is wrong for this network;
 		 * a rebinding client may be talking to another server's network. */
 		if (selecting || init_reboot)
-			return nak(s, q, "wrong network", tx);
+			return nak(s, q, want, "wrong network", tx);
 		return ignore(s, q, DHCP_IGN_NOT_OURS);
 	}
 	if (fixed) {
 		if (want != fixed)
-			return nak(s, q, "not the reserved address", tx);
+			return nak(s, q, want, "not the reserved address", tx);
 		q->addr_subnet = subnet_in_shared(q->shared, fixed);
 		return offer_or_ack(s, q, DHCPACK, fixed, lease_time(s, q), tx);
 	}
 	if (!dhcp_pools_find(s->pools, want, NULL) && !dhcp_leasedb_get(s->db, want))
-		return nak(s, q, "address not available", tx);
+		return nak(s, q, want, "address not available", tx);
 	if (!client_allowed(s, q) || !addr_ok(s, q, want, false))
-		return nak(s, q, "address not available", tx);
+		return nak(s, q, want, "address not available", tx);
 	return ack_lease(s, q, want, false, tx);
 }
 
@@ -954,10 +974,12 @@ static int on_release(struct dhcp_server *s, struct req *q)
 {
 	struct dhcp_lease *l = dhcp_leasedb_get(s->db, q->p->ciaddr);
 	uint32_t sid = opt_addr(q->p, OPT_SERVER_ID);
+	char a[16];
 
 	if (!l || (sid && sid != q->server_id) || !same_client(l, q) ||
 	    l->binding != DHCP_BINDING_ACTIVE)
 		return ignore(s, q, DHCP_IGN_NOT_OURS);
+	CLOG_INFO("DHCPRELEASE of %s from %s", ip_str(l->addr, a), q->mac);
 	/* Without failover ISC frees a released lease at once, keeping its client. */
 	l->binding = DHCP_BINDING_FREE;
 	l->ends = s->now;

@@ -61,6 +61,7 @@ enum dhcp_tx_how {
 /* Describes where a datagram came from. */
 struct dhcp_rx {
 	uint32_t ifindex;
+	char ifname[16];  /* for log lines, as ISC's "via eth0" */
 	uint32_t if_addr; /* an address of the receiving interface, 0 if none (host order) */
 	uint32_t src_addr;
 	uint16_t src_port;
@@ -124,6 +125,9 @@ size_t dhcp_server_tick(struct dhcp_server *s, int64_t now, size_t budget);
  * host we do not know of, so its lease is abandoned (and persisted) and not offered.
  */
 void dhcp_server_probe_answered(struct dhcp_server *s, uint32_t addr, int64_t now);
+
+/* Number of addresses in all configured ranges. */
+size_t dhcp_server_pool_addresses(const struct dhcp_server *s);
 
 const struct dhcp_counters *dhcp_server_counters(const struct dhcp_server *s);
 
