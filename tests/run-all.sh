@@ -1,0 +1,41 @@
+#!/bin/sh
+# SPDX-License-Identifier: MPL-2.0
+# Every test: unit (gcc, then ASan+UBSan), clang -Werror build, bounded fuzzing, system tests.
+# Run as root on Debian 12 from anywhere; installs what it needs. Exit status 0 = all passed.
+set -eu
+cd "$(dirname "$0")/.."
+root=$(pwd)
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+
+tests/deps.sh build test
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "build (gcc, -Werror) and unit tests"
+[ -d build ] || meson setup build >/dev/null
+ninja -C build
+meson test -C build --print-errorlogs
+
+step "unit tests under ASan+UBSan"
+[ -d build-asan ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+ninja -C build-asan
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	meson test -C build-asan --print-errorlogs
+
+step "build with clang -Werror"
+[ -d build-clang ] || CC=clang meson setup build-clang -Dtests=false >/dev/null
+ninja -C build-clang
+
+step "purity: no I/O, clocks or threads under proto/"
+if grep -nE '\b(socket|send|recv|read|write|open|fopen|time|clock_gettime|gettimeofday|pthread_[a-z_]+|fsync|fdatasync|sleep|usleep|rand|random)\s*\(' src/*/proto/*.c; then
+	echo "proto/ code must stay pure (see DESIGN.md)" >&2
+	exit 1
+fi
+
+step "fuzzing, ${FUZZ_SECONDS}s per target"
+[ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzz=true -Dtests=false >/dev/null
+ninja -C build-fuzz
+tests/fuzz/run.sh build-fuzz "$FUZZ_SECONDS"
+
+step "system tests (network namespaces, real clients and servers)"
+PACELESS_BUILD="$root/build" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/system
