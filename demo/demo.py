@@ -125,6 +125,13 @@ def main():
                        if 'lease' in l.lower() or 'error' in l.lower())
              + '\nexit status %d' % r.returncode)
 
+        step('Counters: what was received, answered and dropped (non-zero ones)')
+        counters = server.ctl('counters')
+        print('$ pacelessctl counters')
+        for k, v in counters.items():
+            if v:
+                print('  %-28s %d' % (k, v))
+
         step('SIGKILL the server, start it again: every acknowledged lease is still there')
         before = {l['address'] for l in server.ctl('lease-list', state='active')}
         server.kill()
@@ -133,7 +140,6 @@ def main():
         after = {l['address'] for l in server.ctl('lease-list', state='active')}
         print('  active leases before: %d, after: %d, lost: %d' %
               (len(before), len(after), len(before - after)))
-        ctl(server, 'counters')
 
         step('Clean up: processes stopped, namespaces removed')
     print('  done; files kept in %s' % work)

@@ -257,16 +257,14 @@ static bool ctl_blank(const char *p, size_t n)
 	return true;
 }
 
-/* Answers one request line (newline excluded). May run a handler that closes everything. */
-static void client_request(struct ctl_client *cl, const char *line, size_t n)
+json_t *core_ctl_answer(struct core_ctl *c, const char *line, size_t n)
 {
-	struct core_ctl *c = cl->ctl;
 	json_error_t jerr;
 	json_t *req, *reply;
 	char text[CORE_CTL_ERR_MAX];
 
 	if (ctl_blank(line, n))
-		return; /* lets an operator type at the socket with socat without noise */
+		return NULL; /* lets an operator type at the socket with socat without noise */
 	c->stats.requests++;
 	req = json_loadb(line, n, JSON_REJECT_DUPLICATES, &jerr);
 	if (!req) {
@@ -275,11 +273,20 @@ static void client_request(struct ctl_client *cl, const char *line, size_t n)
 			 jerr.column);
 		CLOG_RL(&c->rl, (int64_t)uv_now(c->loop), CORE_LOG_INFO, "ctl %s: %s", c->path,
 			"malformed JSON request");
-		client_send_error(cl, 1, text);
-		return;
+		return ctl_reply_error(1, text);
 	}
 	reply = ctl_dispatch(c, req);
 	json_decref(req);
+	return reply ? reply : ctl_reply_error(1, "out of memory");
+}
+
+/* Answers one request line (newline excluded). May run a handler that closes everything. */
+static void client_request(struct ctl_client *cl, const char *line, size_t n)
+{
+	json_t *reply = core_ctl_answer(cl->ctl, line, n);
+
+	if (!reply)
+		return;
 	client_send(cl, reply);
 	json_decref(reply);
 }

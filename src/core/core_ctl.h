@@ -83,6 +83,12 @@ void core_ctl_get_stats(const struct core_ctl *c, struct core_ctl_stats *out);
 /* idle_ms >= 10; checked about every min(idle_ms / 4, 1000) ms. Loop thread. */
 void core_ctl_set_idle_timeout(struct core_ctl *c, uint64_t idle_ms);
 /*
+ * Parses one request line (without its newline) and runs it: the reply object (a new
+ * reference), or NULL for a blank line. Never fails on bad input: that is an error reply.
+ * Exposed for the fuzz target; the socket code calls it for every line. Loop thread.
+ */
+json_t *core_ctl_answer(struct core_ctl *c, const char *line, size_t n);
+/*
  * Closes the listener and all clients (queued replies are dropped), unlinks the socket file,
  * frees c once the loop has run the close callbacks. c must not be used after this call.
  */

@@ -507,13 +507,21 @@ static json_t *cmd_counters(void *ctx, json_t *args, char *err, size_t errlen)
 	(void)args;
 	(void)err;
 	(void)errlen;
-	for (int t = 0; t < DHCP_MSG_MAX; t++) {
-		snprintf(key, sizeof(key), "received.%s", dhcp_msg_name(t));
-		json_object_set_new(o, key, json_integer((json_int_t)c->rx[t]));
-		snprintf(key, sizeof(key), "sent.%s", dhcp_msg_name(t));
-		json_object_set_new(o, key, json_integer((json_int_t)c->tx[t]));
+	static const uint8_t rx_types[] = {DHCP_MSG_NONE, DHCPDISCOVER, DHCPREQUEST, DHCPDECLINE,
+					   DHCPRELEASE, DHCPINFORM};
+	static const uint8_t tx_types[] = {DHCP_MSG_NONE, DHCPOFFER, DHCPACK, DHCPNAK};
+
+	for (size_t i = 0; i < ARRAY_SIZE(rx_types); i++) {
+		snprintf(key, sizeof(key), "received.%s", dhcp_msg_name(rx_types[i]));
+		json_object_set_new(o, key, json_integer((json_int_t)c->rx[rx_types[i]]));
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(tx_types); i++) {
+		snprintf(key, sizeof(key), "sent.%s", dhcp_msg_name(tx_types[i]));
+		json_object_set_new(o, key, json_integer((json_int_t)c->tx[tx_types[i]]));
 	}
 	for (int r = 1; r < DHCP_DROP_MAX; r++) {
+		if (r == DHCP_DROP_NO_END)
+			continue; /* accepted, as ISC does: see dhcp_packet.h */
 		snprintf(key, sizeof(key), "dropped.%s", dhcp_drop_name(r));
 		json_object_set_new(o, key, json_integer((json_int_t)c->drop[r]));
 	}

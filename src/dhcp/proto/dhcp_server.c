@@ -1055,7 +1055,11 @@ int dhcp_server_handle(struct dhcp_server *s, const uint8_t *buf, size_t len,
 	tx->needs_sync = false;
 	tx->probe_addr = 0;
 	if (dhcp_packet_decode(p, buf, len, &why) < 0) {
+		char src[16];
+
 		s->ctr.drop[why < DHCP_DROP_MAX ? why : 0]++;
+		CLOG_RL(&s->rl, now * 1000, CORE_LOG_NOTICE, "dropped %zu-byte datagram from %s:%u: %s",
+			len, ip_str(rx->src_addr, src), rx->src_port, dhcp_drop_name(why));
 		return 0;
 	}
 	format_mac(p, q.mac);
