@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -314,8 +316,10 @@ static void on_tick(uv_timer_t *t)
 	dhcp_server_tick(d->srv, now, SWEEP_PER_TICK);
 	(void)dhcp_journal_submit(d->journal);
 	send_durable(d);
-	if (dhcp_leasestore_journal_bytes(d->store) >= REWRITE_MIN_BYTES + d->rewrite_bytes ||
-	    (dhcp_leasestore_journal_bytes(d->store) && now - d->last_rewrite >= REWRITE_INTERVAL_S))
+	/* The store is the journal thread's: ask through the journal. */
+	if (dhcp_journal_needs_rewrite(d->journal) ||
+	    dhcp_journal_bytes(d->journal) >= REWRITE_MIN_BYTES + d->rewrite_bytes ||
+	    (dhcp_journal_bytes(d->journal) && now - d->last_rewrite >= REWRITE_INTERVAL_S))
 		(void)rewrite(d);
 }
 
@@ -642,53 +646,47 @@ static int load_leases(struct dhcp_leasestore *st, struct dhcp_leasedb *db, cons
 int dhcp_daemon_check_leases(const struct dhcp_daemon_opts *o)
 {
 	struct dhcp_conf *conf;
-	struct dhcp_leasedb *db;
-	int rc = 1;
+	struct dhcp_leasedb *db = NULL;
 	struct dhcp_leasefile_stats stats = {0};
-	char err[1024];
+	char err[1024] = "";
 	const char *path;
-	FILE *f;
-	char *buf = NULL;
-	size_t len = 0;
+	struct stat st;
+	void *map = NULL;
+	int fd, rc = 1;
 
 	if (load_conf(o, &conf) < 0)
 		return 1;
 	path = lease_path(o, conf);
-	db = dhcp_leasedb_new();
-	/* -T only reads: the file is never truncated or rewritten here. */
-	f = fopen(path, "re");
-	if (!f) {
+	/* -T only reads: the file is mapped read-only, never truncated or rewritten. */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		CLOG_ERR("cannot open lease file %s: %s", path, strerror(errno));
 		goto out;
 	}
-	buf = malloc(1);
-	for (;;) {
-		char chunk[1 << 16];
-		size_t n = fread(chunk, 1, sizeof(chunk), f);
-		char *nb;
-
-		if (!n)
-			break;
-		nb = realloc(buf, len + n + 1);
-		if (!nb)
-			break;
-		buf = nb;
-		memcpy(buf + len, chunk, n);
-		len += n;
+	if (st.st_size > 0) {
+		map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		if (map == MAP_FAILED) {
+			map = NULL;
+			CLOG_ERR("cannot map lease file %s: %s", path, strerror(errno));
+			goto out;
+		}
 	}
-	fclose(f);
-	if (db && buf &&
-	    dhcp_leasefile_parse(buf, len, path, load_cb, db, &stats, err, sizeof(err)) == 0) {
+	db = dhcp_leasedb_new();
+	if (db && dhcp_leasefile_parse(map ? map : "", map ? (size_t)st.st_size : 0, path, load_cb,
+				       db, &stats, err, sizeof(err)) == 0) {
 		if (!o->quiet)
 			CLOG_INFO("%s: %zu lease records, %zu addresses%s", path, stats.leases,
 				  dhcp_leasedb_count(db),
 				  stats.tail_torn ? "; torn tail would be dropped" : "");
 		rc = 0;
 	} else {
-		CLOG_ERR("%s", err);
+		CLOG_ERR("%s", err[0] ? err : "out of memory");
 	}
 out:
-	free(buf);
+	if (map)
+		munmap(map, (size_t)st.st_size);
+	if (fd >= 0)
+		close(fd);
 	dhcp_leasedb_free(db);
 	dhcp_conf_free(conf);
 	return rc;

@@ -63,16 +63,41 @@ static void on_async(uv_async_t *a)
 	j->on_durable(j->ctx);
 }
 
-/* Appends a batch to the store, retrying allocation failures: a record is never dropped. */
-static void store_batch(struct dhcp_journal *j, struct recbuf *work)
+static bool stopping(struct dhcp_journal *j)
 {
+	bool stop;
+
+	uv_mutex_lock(&j->mu);
+	stop = j->stop;
+	uv_mutex_unlock(&j->mu);
+	return stop;
+}
+
+/*
+ * Appends a batch to the store. A full queue (the disk has been failing) is drained by a
+ * sync first; allocation failures are retried. A record is never dropped while the daemon
+ * runs; at shutdown, after STOP_RETRIES, it gives up and returns -EIO (the durable mark then
+ * stays short of those records, so nothing that depends on them is acknowledged).
+ */
+static int store_batch(struct dhcp_journal *j, struct recbuf *work)
+{
+	int tries = 0;
+
 	for (size_t i = 0; i < work->n; i++) {
-		while (dhcp_leasestore_append(j->store, &work->v[i]) < 0) {
-			CLOG_ERR("lease journal: out of memory queueing a record; retrying");
+		int rc;
+
+		while ((rc = dhcp_leasestore_append(j->store, &work->v[i])) < 0) {
+			if (stopping(j) && ++tries > STOP_RETRIES)
+				return -EIO;
+			if (rc == CORE_EFULL && dhcp_leasestore_sync(j->store) == 0)
+				continue;
+			CLOG_ERR("lease journal: cannot queue a record: %s; retrying",
+				 core_strerror(rc));
 			uv_sleep(RETRY_MS);
 		}
 	}
 	work->n = 0;
+	return 0;
 }
 
 static void journal_thread(void *arg)
@@ -99,8 +124,9 @@ static void journal_thread(void *arg)
 		uv_mutex_unlock(&j->mu);
 
 		uv_mutex_lock(&j->store_mu);
-		store_batch(j, &work);
-		rc = dhcp_leasestore_sync(j->store);
+		rc = store_batch(j, &work);
+		if (rc == 0)
+			rc = dhcp_leasestore_sync(j->store);
 		uv_mutex_unlock(&j->store_mu);
 
 		uv_mutex_lock(&j->mu);
@@ -205,6 +231,26 @@ void dhcp_journal_stats(struct dhcp_journal *j, struct dhcp_journal_stats *st)
 	uv_mutex_lock(&j->mu);
 	*st = j->stats;
 	uv_mutex_unlock(&j->mu);
+}
+
+size_t dhcp_journal_bytes(struct dhcp_journal *j)
+{
+	size_t n;
+
+	uv_mutex_lock(&j->store_mu);
+	n = dhcp_leasestore_journal_bytes(j->store);
+	uv_mutex_unlock(&j->store_mu);
+	return n;
+}
+
+bool dhcp_journal_needs_rewrite(struct dhcp_journal *j)
+{
+	bool r;
+
+	uv_mutex_lock(&j->store_mu);
+	r = dhcp_leasestore_needs_rewrite(j->store);
+	uv_mutex_unlock(&j->store_mu);
+	return r;
 }
 
 int dhcp_journal_rewrite(struct dhcp_journal *j, int (*next)(void *ctx, struct dhcp_lease_rec *r),

@@ -3,6 +3,7 @@
 #ifndef DHCP_JOURNAL_H
 #define DHCP_JOURNAL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -46,6 +47,11 @@ struct dhcp_journal_stats {
 	uint64_t syncs, sync_errors, records;
 };
 void dhcp_journal_stats(struct dhcp_journal *j, struct dhcp_journal_stats *st);
+
+/* Bytes appended to the lease file since its last rewrite. */
+size_t dhcp_journal_bytes(struct dhcp_journal *j);
+/* True after a failed sync: the file may hold a gap, so it should be rewritten whole. */
+bool dhcp_journal_needs_rewrite(struct dhcp_journal *j);
 
 /* Loop thread: runs dhcp_leasestore_rewrite with the store to itself (waits for a sync in
  * flight; the loop stalls for the rewrite, as ISC's does). */

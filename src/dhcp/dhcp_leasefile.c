@@ -109,8 +109,8 @@ static const uint8_t lf_str_stop[256] = {[0] = 1, ['"'] = 1, ['\\'] = 1, ['\n'] 
 /* Scans a quoted string starting after the opening quote; returns its end or sets BAD/EOF. */
 static size_t lex_string(struct lf *l, size_t i, struct lf_tok *t)
 {
-	size_t start = i, end = l->end - start > LF_STRING_RAW_MAX ? start + LF_STRING_RAW_MAX
-								   : l->end;
+	size_t start = i,
+	       end = l->end - start > LF_STRING_RAW_MAX ? start + LF_STRING_RAW_MAX : l->end;
 
 	t->kind = TK_STRING;
 	t->esc = false;
@@ -148,8 +148,18 @@ static size_t lex_string(struct lf *l, size_t i, struct lf_tok *t)
 
 static void lex(struct lf *l, struct lf_tok *t)
 {
-	size_t i = lex_skip_space(l, l->pos);
+	size_t i = l->pos;
 	uint8_t c;
+
+	/* ISC puts each statement on its own line, indented by two: skip that without looping. */
+	if (l->end - i > 3 && memcmp(l->buf + i, "\n  ", 3) == 0 &&
+	    lf_class[(unsigned char)l->buf[i + 3]] == C_WORD) {
+		l->line++;
+		l->line_start = i + 1;
+		i += 3;
+	} else {
+		i = lex_skip_space(l, i);
+	}
 
 	t->off = i;
 	t->line = l->line;
@@ -463,8 +473,8 @@ static bool fast_date(struct lf *l, int64_t *out)
 		return true;
 	}
 	/* "W YYYY/MM/DD HH:MM:SS;": the separators, then the digits. */
-	if (avail < 22 || p[21] != ';' || p[1] != ' ' || p[6] != '/' ||
-	    p[9] != '/' || p[12] != ' ' || p[15] != ':' || p[18] != ':')
+	if (avail < 22 || p[21] != ';' || p[1] != ' ' || p[6] != '/' || p[9] != '/' ||
+	    p[12] != ' ' || p[15] != ':' || p[18] != ':')
 		return false;
 	if (!(ISD(p[0]) && ISD(p[2]) && ISD(p[3]) && ISD(p[4]) && ISD(p[5]) && ISD(p[7]) &&
 	      ISD(p[8]) && ISD(p[10]) && ISD(p[11]) && ISD(p[13]) && ISD(p[14]) && ISD(p[16]) &&
@@ -794,9 +804,9 @@ enum lf_kw {
 	KW_CLIENT_HOSTNAME,
 	KW_DYNAMIC_BOOTP,
 	KW_RESERVED,
-	KW_ABANDONED,  /* the pre-3.0 form of "binding state abandoned;" */
-	KW_TIMESTAMP,  /* read and ignored by ISC */
-	KW_SKIP, /* read by ISC, not kept by us: set, option agent.*, on, billing, ... */
+	KW_ABANDONED, /* the pre-3.0 form of "binding state abandoned;" */
+	KW_TIMESTAMP, /* read and ignored by ISC */
+	KW_SKIP,      /* read by ISC, not kept by us: set, option agent.*, on, billing, ... */
 };
 
 /* The keyword in t, as ISC writes it (lower case, compared inline) or in any case. */
@@ -809,7 +819,9 @@ static enum lf_kw lease_kw(const struct lf_tok *t)
 {
 	switch (t->p[0] | 0x20) {
 	case 'a':
-		return KW_IS(t, "atsfp") ? KW_ATSFP : KW_IS(t, "abandoned") ? KW_ABANDONED : KW_NONE;
+		return KW_IS(t, "atsfp")       ? KW_ATSFP
+		       : KW_IS(t, "abandoned") ? KW_ABANDONED
+					       : KW_NONE;
 	case 'b':
 		return KW_IS(t, "binding") ? KW_BINDING : KW_IS(t, "billing") ? KW_SKIP : KW_NONE;
 	case 'c':
@@ -831,7 +843,9 @@ static enum lf_kw lease_kw(const struct lf_tok *t)
 	case 'o':
 		return KW_IS(t, "option") || KW_IS(t, "on") ? KW_SKIP : KW_NONE;
 	case 'r':
-		return KW_IS(t, "rewind") ? KW_REWIND : KW_IS(t, "reserved") ? KW_RESERVED : KW_NONE;
+		return KW_IS(t, "rewind")     ? KW_REWIND
+		       : KW_IS(t, "reserved") ? KW_RESERVED
+					      : KW_NONE;
 	case 's':
 		if (KW_IS(t, "starts"))
 			return KW_STARTS;

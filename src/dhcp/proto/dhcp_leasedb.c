@@ -33,6 +33,11 @@ struct dhcp_leasedb {
 	size_t heap_bytes; /* hostnames and long uids */
 };
 
+/*
+ * Multiplying by an odd constant permutes the low bits, so a dense run of addresses (a
+ * pool) fills distinct slots with no clustering. (An additive hash that kept neighbours
+ * together was tried: blocks of a /12 overlapped and linear probing went quadratic.)
+ */
 static uint32_t hash_addr(uint32_t addr)
 {
 	return addr * 2654435761u;
