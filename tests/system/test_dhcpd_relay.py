@@ -39,6 +39,15 @@ def test_dhcrelay_client_gets_relayed_subnet(lab, server, artifacts):
     assert in_range(ip, '198.51.100.100', '198.51.100.199'), ip
     cli.wait_for(lambda: client.address() == ip, 5, 'address on eth0')
     assert_lease(server, ip, client.mac)
+    # Renewal is unicast from the client straight to the server, not through the relay:
+    # the server must place it by the client's address (ISC's locate_network).
+    cli.run(['ip', 'route', 'add', 'default', 'via', '198.51.100.1'])
+    n = len(client.events())
+    client.renew()
+    _, renewed = client.wait_event(client.RENEWED, 20, after=n)
+    assert renewed == ip
+    server.wait_log(r'DHCPACK on %s to %s via eth0' % (ip.replace('.', r'\.'), client.mac), 10,
+                    'the unicast renewal answered directly')
 
 
 @pytest.mark.deadline(60)

@@ -1028,11 +1028,21 @@ static void format_mac(const struct dhcp_packet *p, char *buf)
 		sprintf(buf + 3 * i, i + 1 < n ? "%02x:" : "%02x", p->chaddr[i]);
 }
 
-/* Which network a request belongs to: the relay's, else the receiving interface's. */
+/*
+ * Which network a request belongs to, as ISC's locate_network() decides: the relay's
+ * (giaddr); else, for a client that has an address (renewing, informing, releasing, maybe
+ * from behind a router), the network of that address; else the receiving interface's.
+ */
 static int find_network(struct dhcp_server *s, struct req *q)
 {
-	uint32_t link = q->p->giaddr ? q->p->giaddr : q->rx->if_addr;
-	struct dhcp_subnet *sn = link ? dhcp_conf_subnet_for(s->conf, link) : NULL;
+	struct dhcp_subnet *sn = NULL;
+
+	if (q->p->giaddr)
+		sn = dhcp_conf_subnet_for(s->conf, q->p->giaddr);
+	else if (q->p->ciaddr)
+		sn = dhcp_conf_subnet_for(s->conf, q->p->ciaddr);
+	if (!sn && !q->p->giaddr && q->rx->if_addr)
+		sn = dhcp_conf_subnet_for(s->conf, q->rx->if_addr);
 
 	if (!sn)
 		return -1;

@@ -190,6 +190,18 @@ static uint32_t dora(struct fx *f, const struct client *c, int64_t now)
 	return offered;
 }
 
+static int ack_relayed(struct fx *f, const struct client *c, uint32_t offered, int64_t now)
+{
+	uint8_t buf[DHCP_PACKET_MAX], sid[4], req[4];
+	size_t len;
+
+	u32be(sid, IP(192, 0, 2, 1));
+	u32be(req, offered);
+	len = request(c, DHCPREQUEST, 0, IP(198, 51, 100, 1), buf, sizeof(buf), 54, (size_t)4, sid,
+		      50, (size_t)4, req, 0);
+	return feed(f, buf, len, now);
+}
+
 static void test_discover_offers_from_range(void **state)
 {
 	struct fx *f = *state;
@@ -621,6 +633,29 @@ static void test_answered_ping_abandons_and_is_reclaimed_last(void **state)
 	assert_int_equal(dhcp_server_counters(f->srv)->leases_reclaimed, 1);
 }
 
+static void test_renew_from_behind_a_router(void **state)
+{
+	struct fx *f = *state;
+	struct client c;
+	uint8_t buf[DHCP_PACKET_MAX];
+	size_t len;
+	uint32_t a;
+
+	/* The lease came through a relay... */
+	client_init(&c, 27);
+	len = request(&c, DHCPDISCOVER, 0, IP(198, 51, 100, 1), buf, sizeof(buf), 0);
+	assert_int_equal(feed(f, buf, len, T0), DHCPOFFER);
+	a = f->reply.yiaddr;
+	assert_int_equal(ack_relayed(f, &c, a, T0), DHCPACK);
+	/* ...but the renewal is unicast straight to the server, arriving on its own LAN. */
+	len = request(&c, DHCPREQUEST, a, 0, buf, sizeof(buf), 0);
+	assert_int_equal(feed(f, buf, len, T0 + 300), DHCPACK);
+	assert_int_equal(f->reply.yiaddr, a);
+	assert_int_equal(f->tx.how, DHCP_TX_UNICAST);
+	assert_int_equal(f->tx.dst_addr, a);
+	assert_int_equal(dhcp_leasedb_get(f->db, a)->ends, T0 + 300 + 600);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -644,6 +679,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_inform_answers_without_lease, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload_keeps_leases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ping_before_first_offer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_renew_from_behind_a_router, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ping_check_false_sends_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_answered_ping_abandons_and_is_reclaimed_last, setup, teardown),
 	};
