@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -692,6 +693,29 @@ out:
 	return rc;
 }
 
+/* As ISC: refuse to start when the pid file names a live paceless-dhcpd or dhcpd. */
+static bool already_running(const char *path)
+{
+	char buf[32], comm_path[64], comm[32] = "";
+	FILE *f = fopen(path, "re");
+	long pid;
+
+	if (!f)
+		return false;
+	pid = fgets(buf, sizeof(buf), f) ? strtol(buf, NULL, 10) : 0;
+	fclose(f);
+	if (pid <= 0 || pid == getpid() || kill((pid_t)pid, 0) < 0)
+		return false;
+	snprintf(comm_path, sizeof(comm_path), "/proc/%ld/comm", pid);
+	f = fopen(comm_path, "re");
+	if (f) {
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = 0;
+		fclose(f);
+	}
+	return !strncmp(comm, "paceless-dhcpd", 14) || !strncmp(comm, "dhcpd", 5);
+}
+
 static int write_pid(const char *path)
 {
 	char buf[32];
@@ -744,6 +768,16 @@ static int open_state(struct daemon *d)
 	d->lease_path = lease_path(d->o, d->conf);
 	d->pid_path = d->o->pid_path ? d->o->pid_path
 				     : d->conf->pid_file ? d->conf->pid_file : DHCP_DEFAULT_PID;
+	/* The port first: it is what makes this the only server here. A second one must fail
+	 * before it touches the lease file, whose start-up rewrite would pull the file out
+	 * from under the running server's journal. */
+	rc = dhcp_io_open(d->conf, d->o->ifnames,
+			  d->o->port ? d->o->port : d->conf->local_port ? d->conf->local_port : 67,
+			  d->conf->local_address, &d->io, err, sizeof(err));
+	if (rc < 0) {
+		CLOG_ERR("%s", err);
+		return rc;
+	}
 	d->db = dhcp_leasedb_new();
 	if (!d->db)
 		return -ENOMEM;
@@ -762,13 +796,6 @@ static int open_state(struct daemon *d)
 	rc = rewrite(d);
 	if (rc < 0)
 		return rc;
-	rc = dhcp_io_open(d->conf, d->o->ifnames,
-			  d->o->port ? d->o->port : d->conf->local_port ? d->conf->local_port : 67,
-			  d->conf->local_address, &d->io, err, sizeof(err));
-	if (rc < 0) {
-		CLOG_ERR("%s", err);
-		return rc;
-	}
 	return 0;
 }
 
@@ -876,6 +903,15 @@ int dhcp_daemon_run(const struct dhcp_daemon_opts *o)
 	d->rl = (struct core_ratelimit)CORE_RATELIMIT_INIT(1000, 10);
 	if (load_conf(o, &d->conf) < 0)
 		goto out;
+	if (!o->no_pid) {
+		const char *pid = o->pid_path ? o->pid_path
+			       : d->conf->pid_file ? d->conf->pid_file : DHCP_DEFAULT_PID;
+
+		if (already_running(pid)) {
+			CLOG_ERR("There's already a DHCP server running (pid file %s).", pid);
+			goto out;
+		}
+	}
 	/* As ISC: -d logs to stderr and syslog, otherwise syslog only. */
 	core_log_open("paceless-dhcpd", o->debug, d->conf->log_facility);
 	if (open_state(d) < 0)

@@ -119,8 +119,9 @@ static int udp_open(uint16_t port, uint32_t local_addr, char *err, size_t errlen
 	if (fd < 0)
 		goto fail;
 	sa.sin_addr.s_addr = htonl(local_addr);
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0 ||
+	/* No SO_REUSEADDR: UDP has no TIME_WAIT to wait out, and with it a second server on
+	 * the same port would bind as well and answer alongside the first. */
+	if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof(one)) < 0 ||
 	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
 		goto fail;
 	/* A deep receive queue absorbs bursts while the journal is being synced; FORCE
@@ -347,6 +348,14 @@ static int send_link(struct dhcp_io *io, const struct dhcp_tx *tx)
 
 int dhcp_io_send(struct dhcp_io *io, const struct dhcp_tx *tx)
 {
+	struct dhcp_tx moved;
+
+	/* With -p PORT, ISC answers relays on PORT and clients on PORT + 1. */
+	if (io->port != DHCP_SERVER_PORT) {
+		moved = *tx;
+		moved.dst_port = tx->dst_port == DHCP_SERVER_PORT ? io->port : (uint16_t)(io->port + 1);
+		tx = &moved;
+	}
 	switch (tx->how) {
 	case DHCP_TX_UNICAST:
 		return send_udp(io, tx, tx->dst_addr);
