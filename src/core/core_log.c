@@ -3,7 +3,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "core_assert.h"
 #include "core_log.h"
@@ -30,6 +32,24 @@ void core_log_close(void)
 	log_syslog = false;
 }
 
+/*
+ * syslog(3) opens a new socket for every line while nothing listens on /dev/log (a
+ * container, a network namespace test): look for the socket at most once a second instead.
+ */
+static bool syslog_present(void)
+{
+	static time_t checked;
+	static bool present;
+	struct stat st;
+	time_t now = time(NULL);
+
+	if (now != checked) {
+		checked = now;
+		present = stat("/dev/log", &st) == 0 && S_ISSOCK(st.st_mode);
+	}
+	return present;
+}
+
 void core_log_write(int level, const char *fmt, ...)
 {
 	char line[1024];
@@ -38,7 +58,7 @@ void core_log_write(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (log_syslog)
+	if (log_syslog && syslog_present())
 		syslog(level, "%s", line);
 	if (log_stderr)
 		fprintf(stderr, "%s: %s\n", log_ident, line);
