@@ -22,8 +22,10 @@ ninja -C build-asan
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C build-asan --print-errorlogs
 
-step "build with clang -Werror"
-[ -d build-clang ] || CC=clang meson setup build-clang -Dtests=false >/dev/null
+step "release builds (-O3 finds more) with gcc and clang, -Werror"
+[ -d build-release ] || meson setup build-release --buildtype=release -Db_ndebug=false -Dtests=false >/dev/null
+ninja -C build-release
+[ -d build-clang ] || CC=clang meson setup build-clang --buildtype=release -Db_ndebug=false -Dtests=false >/dev/null
 ninja -C build-clang
 
 step "purity: no I/O, clocks or threads under proto/"

@@ -92,7 +92,7 @@ static int read_string(struct conf_parser *p, const char *stmt, const char **out
 
 int conf_st_str(struct conf_parser *p, const struct conf_stmt *st, const struct conf_pos *pos)
 {
-	const char *v;
+	const char *v = NULL;
 	int r;
 
 	(void)pos;

@@ -330,7 +330,7 @@ static int encode_text(struct conf_parser *p, const struct conf_tok *t, char cod
 	uint8_t bytes[CONF_TOKEN_MAX];
 	struct in6_addr a6;
 	char buf[64];
-	size_t n;
+	size_t n = 0;
 	int r;
 
 	switch (code) {

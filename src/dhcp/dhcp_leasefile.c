@@ -622,7 +622,7 @@ static int parse_addr(struct lf *l, uint32_t *addr)
 		return 0;
 
 	for (int i = 0; i < 4; i++) {
-		int64_t v;
+		int64_t v = 0;
 
 		if (i && expect_punct(l, '.'))
 			return l->err;
@@ -698,7 +698,7 @@ static int parse_hardware(struct lf *l, struct dhcp_lease_rec *r)
 {
 	struct lf_tok t;
 	size_t n = 0;
-	int64_t v;
+	int64_t v = 0;
 
 	if (fast_ethernet(l, r))
 		return 0;
@@ -736,7 +736,7 @@ static int parse_hardware(struct lf *l, struct dhcp_lease_rec *r)
 static int parse_uid(struct lf *l, struct dhcp_lease_rec *r)
 {
 	struct lf_tok t;
-	size_t n;
+	size_t n = 0;
 
 	lex(l, &t);
 	if (t.kind == TK_STRING) {
@@ -1036,7 +1036,7 @@ static int parse_failover(struct lf *l)
 	struct lf_failover fs = {
 	    .my_stos = DHCP_TIME_NONE, .partner_stos = DHCP_TIME_NONE, .mclt = -1};
 	struct lf_tok t;
-	size_t n;
+	size_t n = 0;
 
 	if (expect_word(l, "peer"))
 		return l->err;
