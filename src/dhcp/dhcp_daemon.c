@@ -27,7 +27,12 @@
 #define TICK_MS 1000
 #define SWEEP_PER_TICK 65536
 #define READ_ROUNDS_MAX 16 /* batches per wake-up before other events get a turn */
-#define REWRITE_MIN_BYTES (16u * 1024 * 1024)
+/*
+ * A rewrite holds back ACKs while it runs (the journal is serial), so it is rare: hourly as
+ * ISC does, or sooner only once the journal has grown past four times the live data and at
+ * least REWRITE_MIN_BYTES.
+ */
+#define REWRITE_MIN_BYTES ((size_t)256 * 1024 * 1024)
 #define REWRITE_INTERVAL_S 3600
 #define REPLY_QUEUE_MAX 2048 /* replies waiting for their leases to be durable */
 #define REPLY_STALE_MS 2000
@@ -74,7 +79,7 @@ struct daemon {
 	size_t appended;     /* records journaled */
 	bool persist_failed; /* a record could not be queued: its reply must not go out */
 	int64_t last_rewrite;
-	size_t rewrite_bytes;
+	size_t rewrite_bytes; /* journal size that triggers the next rewrite */
 	uint64_t foreign, send_errors, unsynced_dropped, rewrites;
 	struct core_ratelimit rl;
 };
@@ -135,7 +140,9 @@ static int rewrite(struct daemon *d)
 	}
 	d->rewrites++;
 	d->last_rewrite = now_s();
-	d->rewrite_bytes = dhcp_leasedb_count(d->db) * 200;
+	d->rewrite_bytes = 4 * dhcp_leasedb_count(d->db) * 300;
+	if (d->rewrite_bytes < REWRITE_MIN_BYTES)
+		d->rewrite_bytes = REWRITE_MIN_BYTES;
 	return 0;
 }
 
@@ -319,7 +326,7 @@ static void on_tick(uv_timer_t *t)
 	send_durable(d);
 	/* The store is the journal thread's: ask through the journal. */
 	if (dhcp_journal_needs_rewrite(d->journal) ||
-	    dhcp_journal_bytes(d->journal) >= REWRITE_MIN_BYTES + d->rewrite_bytes ||
+	    dhcp_journal_bytes(d->journal) >= d->rewrite_bytes ||
 	    (dhcp_journal_bytes(d->journal) && now - d->last_rewrite >= REWRITE_INTERVAL_S))
 		(void)rewrite(d);
 }

@@ -31,6 +31,8 @@ struct dhcp_journal {
 	uint64_t submitted, durable;
 	bool stop;
 	bool failing; /* last sync failed */
+	size_t file_bytes;  /* the store's journal size and rewrite flag, as of the last sync, */
+	bool needs_rewrite; /* so that the loop never waits on store_mu to read them */
 	struct dhcp_journal_stats stats;
 
 	uv_mutex_t store_mu; /* held while the store is in use */
@@ -109,6 +111,8 @@ static void journal_thread(void *arg)
 	uv_mutex_lock(&j->mu);
 	for (;;) {
 		uint64_t target;
+		size_t file_bytes;
+		bool needs_rewrite;
 		int rc;
 
 		while (!j->in.n && !j->failing && !j->stop)
@@ -127,9 +131,13 @@ static void journal_thread(void *arg)
 		rc = store_batch(j, &work);
 		if (rc == 0)
 			rc = dhcp_leasestore_sync(j->store);
+		file_bytes = dhcp_leasestore_journal_bytes(j->store);
+		needs_rewrite = dhcp_leasestore_needs_rewrite(j->store);
 		uv_mutex_unlock(&j->store_mu);
 
 		uv_mutex_lock(&j->mu);
+		j->file_bytes = file_bytes;
+		j->needs_rewrite = needs_rewrite;
 		j->stats.syncs++;
 		j->failing = rc < 0;
 		if (rc < 0) {
@@ -237,9 +245,9 @@ size_t dhcp_journal_bytes(struct dhcp_journal *j)
 {
 	size_t n;
 
-	uv_mutex_lock(&j->store_mu);
-	n = dhcp_leasestore_journal_bytes(j->store);
-	uv_mutex_unlock(&j->store_mu);
+	uv_mutex_lock(&j->mu);
+	n = j->file_bytes;
+	uv_mutex_unlock(&j->mu);
 	return n;
 }
 
@@ -247,9 +255,9 @@ bool dhcp_journal_needs_rewrite(struct dhcp_journal *j)
 {
 	bool r;
 
-	uv_mutex_lock(&j->store_mu);
-	r = dhcp_leasestore_needs_rewrite(j->store);
-	uv_mutex_unlock(&j->store_mu);
+	uv_mutex_lock(&j->mu);
+	r = j->needs_rewrite;
+	uv_mutex_unlock(&j->mu);
 	return r;
 }
 
@@ -258,9 +266,18 @@ int dhcp_journal_rewrite(struct dhcp_journal *j, int (*next)(void *ctx, struct d
 {
 	int rc;
 
+	size_t file_bytes;
+	bool needs_rewrite;
+
 	uv_mutex_lock(&j->store_mu);
 	rc = dhcp_leasestore_rewrite(j->store, next, ctx);
+	file_bytes = dhcp_leasestore_journal_bytes(j->store);
+	needs_rewrite = dhcp_leasestore_needs_rewrite(j->store);
 	uv_mutex_unlock(&j->store_mu);
+	uv_mutex_lock(&j->mu);
+	j->file_bytes = file_bytes;
+	j->needs_rewrite = needs_rewrite;
+	uv_mutex_unlock(&j->mu);
 	return rc;
 }
 

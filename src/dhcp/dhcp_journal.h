@@ -48,9 +48,10 @@ struct dhcp_journal_stats {
 };
 void dhcp_journal_stats(struct dhcp_journal *j, struct dhcp_journal_stats *st);
 
-/* Bytes appended to the lease file since its last rewrite. */
+/* Bytes appended to the lease file since its last rewrite, as of the last sync. */
 size_t dhcp_journal_bytes(struct dhcp_journal *j);
-/* True after a failed sync: the file may hold a gap, so it should be rewritten whole. */
+/* True after a failed sync (as of the last one): the file may hold a gap, so it should be
+ * rewritten whole. Neither call waits for a sync in progress. */
 bool dhcp_journal_needs_rewrite(struct dhcp_journal *j);
 
 /* Loop thread: runs dhcp_leasestore_rewrite with the store to itself (waits for a sync in
