@@ -96,6 +96,8 @@ def main():
         print('  serving (log: %s)' % server.log_path)
 
         step('Real clients ask for addresses')
+        print('  (a new address is pinged first and offered after 1 s of silence: ping-check,')
+        print('   on by default in ISC dhcpd and here)')
         for kind, host in clients.items():
             c = du.CLIENTS[kind](host, work)
             t0 = time.monotonic()
