@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,6 +81,8 @@ struct daemon {
 	bool persist_failed; /* a record could not be queued: its reply must not go out */
 	int64_t last_rewrite;
 	size_t rewrite_bytes; /* journal size that triggers the next rewrite */
+	pid_t rewrite_pid;    /* background rewrite child, 0 when none */
+	int64_t rewrite_started_ms;
 	uint64_t foreign, send_errors, unsynced_dropped, rewrites;
 	struct core_ratelimit rl;
 };
@@ -316,6 +319,69 @@ static void on_readable(uv_poll_t *h, int status, int events)
 	send_durable(d);
 }
 
+/*
+ * Background rewrite: a forked child writes PATH.new from its copy-on-write image of the
+ * lease DB while this process goes on serving and journaling; the journal keeps what it
+ * writes meanwhile and appends it to PATH.new before switching files. No ACK waits for it.
+ */
+static int bg_rewrite_start(struct daemon *d)
+{
+	pid_t pid;
+
+	if (d->rewrite_pid)
+		return -EBUSY;
+	(void)dhcp_journal_submit(d->journal);
+	dhcp_journal_retain_begin(d->journal);
+	pid = fork();
+	if (pid == 0) {
+		/* The child: only the DB (this thread's) and the store's PATH.new and I/O hooks,
+		 * which never change after open, are touched; no lock, no log. */
+		struct dhcp_leasedb_iter it = {0};
+		void *ctx[2] = {d->db, &it};
+
+		_exit(dhcp_leasestore_write_new(d->store, rewrite_next, ctx) == 0 ? 0 : 1);
+	}
+	if (pid < 0) {
+		int rc = -errno;
+
+		if (dhcp_journal_retain_finish(d->journal, false) < 0)
+			CLOG_ERR("cannot fork to rewrite %s: %s", d->lease_path, strerror(-rc));
+		return rc;
+	}
+	d->rewrite_pid = pid;
+	d->rewrite_started_ms = mono_ms();
+	return 0;
+}
+
+/* Collects a finished rewrite child (wait: block until it ends, for shutdown). */
+static void bg_rewrite_reap(struct daemon *d, bool wait)
+{
+	int status, rc;
+	pid_t pid;
+
+	if (!d->rewrite_pid)
+		return;
+	pid = waitpid(d->rewrite_pid, &status, wait ? 0 : WNOHANG);
+	if (pid == 0)
+		return;
+	d->rewrite_pid = 0;
+	rc = dhcp_journal_retain_finish(d->journal, pid > 0 && WIFEXITED(status) &&
+							 WEXITSTATUS(status) == 0);
+	if (rc < 0) {
+		CLOG_ERR("background rewrite of %s failed: %s; keeping the current file",
+			 d->lease_path, core_strerror(rc));
+		d->last_rewrite = now_s(); /* retried at the next interval, not every second */
+		return;
+	}
+	d->rewrites++;
+	d->last_rewrite = now_s();
+	d->rewrite_bytes = 4 * dhcp_leasedb_count(d->db) * 300;
+	if (d->rewrite_bytes < REWRITE_MIN_BYTES)
+		d->rewrite_bytes = REWRITE_MIN_BYTES;
+	CLOG_INFO("lease file %s rewritten in the background (%lld ms)", d->lease_path,
+		  (long long)(mono_ms() - d->rewrite_started_ms));
+}
+
 static void on_tick(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
@@ -324,11 +390,13 @@ static void on_tick(uv_timer_t *t)
 	dhcp_server_tick(d->srv, now, SWEEP_PER_TICK);
 	(void)dhcp_journal_submit(d->journal);
 	send_durable(d);
+	bg_rewrite_reap(d, false);
 	/* The store is the journal thread's: ask through the journal. */
-	if (dhcp_journal_needs_rewrite(d->journal) ||
-	    dhcp_journal_bytes(d->journal) >= d->rewrite_bytes ||
-	    (dhcp_journal_bytes(d->journal) && now - d->last_rewrite >= REWRITE_INTERVAL_S))
-		(void)rewrite(d);
+	if (!d->rewrite_pid &&
+	    (dhcp_journal_needs_rewrite(d->journal) ||
+	     dhcp_journal_bytes(d->journal) >= d->rewrite_bytes ||
+	     (dhcp_journal_bytes(d->journal) && now - d->last_rewrite >= REWRITE_INTERVAL_S)))
+		(void)bg_rewrite_start(d);
 }
 
 /* ---- control socket commands ---- */
@@ -582,6 +650,21 @@ static int reload(struct daemon *d, char *err, size_t errlen)
 		CLOG_WARN("reload: %s", err);
 	CLOG_NOTICE("configuration reloaded from %s", d->o->conf_path);
 	return 0;
+}
+
+static json_t *cmd_rewrite(void *ctx, json_t *args, char *err, size_t errlen)
+{
+	struct daemon *d = ctx;
+	int rc;
+
+	(void)args;
+	rc = bg_rewrite_start(d);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s", rc == -EBUSY ? "a rewrite is already running"
+							: strerror(-rc));
+		return NULL;
+	}
+	return json_string("lease file rewrite started");
 }
 
 static json_t *cmd_reload(void *ctx, json_t *args, char *err, size_t errlen)
@@ -856,7 +939,9 @@ static int open_loop(struct daemon *d)
 	    core_ctl_register(d->ctl, "counters", "packet and lease counters", cmd_counters,
 			      d) < 0 ||
 	    core_ctl_register(d->ctl, "config-reload", "re-read the configuration (as SIGHUP)",
-			      cmd_reload, d) < 0)
+			      cmd_reload, d) < 0 ||
+	    core_ctl_register(d->ctl, "lease-file-rewrite",
+			      "compact the lease file now, in the background", cmd_rewrite, d) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -864,7 +949,11 @@ static int open_loop(struct daemon *d)
 static void close_all(struct daemon *d, bool loop_open)
 {
 	if (d->journal) {
-		int rc = dhcp_journal_stop(d->journal);
+		int rc;
+
+		/* A rewrite in progress is finished, not abandoned: it is the compact file. */
+		bg_rewrite_reap(d, true);
+		rc = dhcp_journal_stop(d->journal);
 
 		if (rc < 0)
 			CLOG_ERR("lease file %s: final sync failed: replies withheld", d->lease_path);

@@ -11,6 +11,7 @@
 
 #define RETRY_MS 50        /* after a failed sync */
 #define STOP_RETRIES 20    /* at shutdown, give a failing disk about a second */
+#define TAIL_MAX ((size_t)256 * 1024 * 1024) /* records kept during a background rewrite */
 
 struct recbuf {
 	struct dhcp_lease_rec *v;
@@ -33,10 +34,34 @@ struct dhcp_journal {
 	bool failing; /* last sync failed */
 	size_t file_bytes;  /* the store's journal size and rewrite flag, as of the last sync, */
 	bool needs_rewrite; /* so that the loop never waits on store_mu to read them */
+	bool retaining;     /* a background rewrite runs: keep what is journaled meanwhile */
+	bool tail_overflow;
+	char *tail;         /* those records, formatted for the new file */
+	size_t tail_len, tail_cap;
 	struct dhcp_journal_stats stats;
 
 	uv_mutex_t store_mu; /* held while the store is in use */
 };
+
+/* Under mu: keeps the batch for the file a background rewrite is writing. */
+static void retain(struct dhcp_journal *j, const struct recbuf *b)
+{
+	for (size_t i = 0; i < b->n && !j->tail_overflow; i++) {
+		if (j->tail_cap - j->tail_len < DHCP_LEASEFILE_REC_MAX) {
+			size_t cap = j->tail_cap ? 2 * j->tail_cap : 1 << 20;
+			char *t = cap <= TAIL_MAX ? realloc(j->tail, cap) : NULL;
+
+			if (!t) {
+				j->tail_overflow = true; /* the rewrite will be abandoned */
+				break;
+			}
+			j->tail = t;
+			j->tail_cap = cap;
+		}
+		j->tail_len += dhcp_leasefile_format(&b->v[i], j->tail + j->tail_len,
+						     j->tail_cap - j->tail_len);
+	}
+}
 
 static int recbuf_push(struct recbuf *b, const struct dhcp_lease_rec *r)
 {
@@ -55,7 +80,10 @@ static int recbuf_push(struct recbuf *b, const struct dhcp_lease_rec *r)
 
 static void free_after_close(uv_handle_t *h)
 {
-	free(h->data);
+	struct dhcp_journal *j = h->data;
+
+	free(j->tail);
+	free(j);
 }
 
 static void on_async(uv_async_t *a)
@@ -125,6 +153,8 @@ static void journal_thread(void *arg)
 		j->in = work;
 		work = tmp;
 		target = j->submitted;
+		if (j->retaining)
+			retain(j, &work);
 		uv_mutex_unlock(&j->mu);
 
 		uv_mutex_lock(&j->store_mu);
@@ -277,6 +307,46 @@ int dhcp_journal_rewrite(struct dhcp_journal *j, int (*next)(void *ctx, struct d
 	uv_mutex_lock(&j->mu);
 	j->file_bytes = file_bytes;
 	j->needs_rewrite = needs_rewrite;
+	uv_mutex_unlock(&j->mu);
+	return rc;
+}
+
+void dhcp_journal_retain_begin(struct dhcp_journal *j)
+{
+	uv_mutex_lock(&j->mu);
+	j->retaining = true;
+	j->tail_overflow = false;
+	j->tail_len = 0;
+	uv_mutex_unlock(&j->mu);
+}
+
+int dhcp_journal_retain_finish(struct dhcp_journal *j, bool written)
+{
+	size_t file_bytes;
+	bool needs_rewrite, overflow;
+	int rc;
+
+	/* Holding store_mu, the thread is not between taking a batch and storing it, except
+	 * for a batch it took (and retained) and will append after us: then those records
+	 * stand twice in the new file, in order, which changes nothing. */
+	uv_mutex_lock(&j->store_mu);
+	uv_mutex_lock(&j->mu);
+	j->retaining = false;
+	overflow = j->tail_overflow;
+	uv_mutex_unlock(&j->mu);
+	if (!written || overflow) {
+		dhcp_leasestore_drop_new(j->store);
+		rc = written ? -ENOMEM : -EIO;
+	} else {
+		rc = dhcp_leasestore_adopt_new(j->store, j->tail, j->tail_len);
+	}
+	file_bytes = dhcp_leasestore_journal_bytes(j->store);
+	needs_rewrite = dhcp_leasestore_needs_rewrite(j->store);
+	uv_mutex_unlock(&j->store_mu);
+	uv_mutex_lock(&j->mu);
+	j->file_bytes = file_bytes;
+	j->needs_rewrite = needs_rewrite;
+	j->tail_len = 0;
 	uv_mutex_unlock(&j->mu);
 	return rc;
 }

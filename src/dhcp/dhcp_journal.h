@@ -59,6 +59,16 @@ bool dhcp_journal_needs_rewrite(struct dhcp_journal *j);
 int dhcp_journal_rewrite(struct dhcp_journal *j, int (*next)(void *ctx, struct dhcp_lease_rec *r),
 			 void *ctx) CORE_WARN_UNUSED;
 
+/*
+ * Background rewrite (the loop forks a child that writes PATH.new from its copy of the DB,
+ * see dhcp_leasestore_write_new). Loop thread: call retain_begin just before the fork,
+ * after a submit, so that everything journaled from then on is also kept for the new file;
+ * when the child has exited, retain_finish(written = its success) appends those records
+ * to PATH.new and switches to it, or drops it. Returns 0 when the new file is in place.
+ */
+void dhcp_journal_retain_begin(struct dhcp_journal *j);
+int dhcp_journal_retain_finish(struct dhcp_journal *j, bool written) CORE_WARN_UNUSED;
+
 /* Loop thread: submits what is buffered, waits until it is durable or the store fails for
  * good, stops the thread and frees j. Returns 0 when everything submitted is durable. */
 int dhcp_journal_stop(struct dhcp_journal *j);

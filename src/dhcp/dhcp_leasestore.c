@@ -387,17 +387,11 @@ static int keep_backup(struct dhcp_leasestore *s)
 	return 0;
 }
 
-int dhcp_leasestore_rewrite(struct dhcp_leasestore *s,
-			    int (*next)(void *ctx, struct dhcp_lease_rec *r), void *ctx)
+/* PATH.new (complete and durable) replaces PATH; appends continue in the new file. */
+static int switch_to_new(struct dhcp_leasestore *s, size_t tail_bytes)
 {
-	int rc = dhcp_leasestore_sync(s);
+	int rc = keep_backup(s);
 
-	if (rc < 0)
-		return rc;
-	rc = write_new_file(s, next, ctx);
-	if (rc < 0)
-		return rc;
-	rc = keep_backup(s);
 	if (rc == 0 && rename(s->path_new, s->path) < 0)
 		rc = neg_errno();
 	if (rc < 0) {
@@ -411,11 +405,62 @@ int dhcp_leasestore_rewrite(struct dhcp_leasestore *s,
 	rc = fsync_dir(s);
 	if (open_journal(s) < 0 && rc == 0)
 		rc = neg_errno();
-	s->journal_bytes = 0;
+	s->journal_bytes = tail_bytes;
 	s->need_nl = false;
 	if (rc == 0)
 		s->needs_rewrite = false;
 	return rc;
+}
+
+int dhcp_leasestore_rewrite(struct dhcp_leasestore *s,
+			    int (*next)(void *ctx, struct dhcp_lease_rec *r), void *ctx)
+{
+	int rc = dhcp_leasestore_sync(s);
+
+	if (rc < 0)
+		return rc;
+	rc = write_new_file(s, next, ctx);
+	if (rc < 0)
+		return rc;
+	return switch_to_new(s, 0);
+}
+
+int dhcp_leasestore_write_new(struct dhcp_leasestore *s,
+			      int (*next)(void *ctx, struct dhcp_lease_rec *r), void *ctx)
+{
+	return write_new_file(s, next, ctx);
+}
+
+int dhcp_leasestore_adopt_new(struct dhcp_leasestore *s, const char *tail, size_t len)
+{
+	int fd, rc = dhcp_leasestore_sync(s);
+	size_t done;
+
+	if (rc < 0) {
+		unlink(s->path_new);
+		return rc;
+	}
+	fd = open(s->path_new, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0) {
+		rc = neg_errno();
+		unlink(s->path_new);
+		return rc;
+	}
+	rc = len ? write_all(s, fd, tail, len, &done) : 0;
+	if (rc == 0 && s->io.sync(s->io.ctx, fd, true) < 0)
+		rc = neg_errno();
+	if (close(fd) < 0 && rc == 0)
+		rc = neg_errno();
+	if (rc < 0) {
+		unlink(s->path_new);
+		return rc;
+	}
+	return switch_to_new(s, len);
+}
+
+void dhcp_leasestore_drop_new(struct dhcp_leasestore *s)
+{
+	unlink(s->path_new);
 }
 
 size_t dhcp_leasestore_journal_bytes(const struct dhcp_leasestore *s)

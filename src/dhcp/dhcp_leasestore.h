@@ -53,6 +53,22 @@ size_t dhcp_leasestore_journal_bytes(const struct dhcp_leasestore *s);
 int dhcp_leasestore_rewrite(struct dhcp_leasestore *s,
 			    int (*next)(void *ctx, struct dhcp_lease_rec *r), void *ctx) CORE_WARN_UNUSED;
 
+/*
+ * Background rewrite, in two steps, so that the server never stops for it:
+ * 1. dhcp_leasestore_write_new writes PATH.new (header and the records next() yields) and
+ *    fsyncs it. It touches nothing else of s, so a forked child may run it on its copy of
+ *    the lease DB while the parent goes on appending to PATH.
+ * 2. dhcp_leasestore_adopt_new, in the parent, syncs what is queued, appends tail (the
+ *    formatted records journaled since the snapshot) to PATH.new, fsyncs it and makes it
+ *    PATH as a rewrite does (PATH~ kept). On error PATH.new is removed and PATH stays.
+ * dhcp_leasestore_drop_new removes a PATH.new whose writer failed.
+ */
+int dhcp_leasestore_write_new(struct dhcp_leasestore *s,
+			      int (*next)(void *ctx, struct dhcp_lease_rec *r), void *ctx) CORE_WARN_UNUSED;
+int dhcp_leasestore_adopt_new(struct dhcp_leasestore *s, const char *tail,
+			      size_t len) CORE_WARN_UNUSED;
+void dhcp_leasestore_drop_new(struct dhcp_leasestore *s);
+
 /* Closes the file and frees s. Records still queued (not synced) are not written. */
 void dhcp_leasestore_close(struct dhcp_leasestore *s);
 
