@@ -271,6 +271,18 @@ void dhcp_journal_stats(struct dhcp_journal *j, struct dhcp_journal_stats *st)
 	uv_mutex_unlock(&j->mu);
 }
 
+/* With store_mu held (lock order: store_mu, then mu): the store's figures for the loop. */
+static void publish(struct dhcp_journal *j)
+{
+	size_t bytes = dhcp_leasestore_journal_bytes(j->store);
+	bool rewrite = dhcp_leasestore_needs_rewrite(j->store);
+
+	uv_mutex_lock(&j->mu);
+	j->file_bytes = bytes;
+	j->needs_rewrite = rewrite;
+	uv_mutex_unlock(&j->mu);
+}
+
 size_t dhcp_journal_bytes(struct dhcp_journal *j)
 {
 	size_t n;
@@ -296,18 +308,10 @@ int dhcp_journal_rewrite(struct dhcp_journal *j, int (*next)(void *ctx, struct d
 {
 	int rc;
 
-	size_t file_bytes;
-	bool needs_rewrite;
-
 	uv_mutex_lock(&j->store_mu);
 	rc = dhcp_leasestore_rewrite(j->store, next, ctx);
-	file_bytes = dhcp_leasestore_journal_bytes(j->store);
-	needs_rewrite = dhcp_leasestore_needs_rewrite(j->store);
+	publish(j);
 	uv_mutex_unlock(&j->store_mu);
-	uv_mutex_lock(&j->mu);
-	j->file_bytes = file_bytes;
-	j->needs_rewrite = needs_rewrite;
-	uv_mutex_unlock(&j->mu);
 	return rc;
 }
 
@@ -322,8 +326,7 @@ void dhcp_journal_retain_begin(struct dhcp_journal *j)
 
 int dhcp_journal_retain_finish(struct dhcp_journal *j, bool written)
 {
-	size_t file_bytes;
-	bool needs_rewrite, overflow;
+	bool overflow;
 	int rc;
 
 	/* Holding store_mu, the thread is not between taking a batch and storing it, except
@@ -340,12 +343,9 @@ int dhcp_journal_retain_finish(struct dhcp_journal *j, bool written)
 	} else {
 		rc = dhcp_leasestore_adopt_new(j->store, j->tail, j->tail_len);
 	}
-	file_bytes = dhcp_leasestore_journal_bytes(j->store);
-	needs_rewrite = dhcp_leasestore_needs_rewrite(j->store);
+	publish(j);
 	uv_mutex_unlock(&j->store_mu);
 	uv_mutex_lock(&j->mu);
-	j->file_bytes = file_bytes;
-	j->needs_rewrite = needs_rewrite;
 	j->tail_len = 0;
 	uv_mutex_unlock(&j->mu);
 	return rc;
