@@ -381,6 +381,20 @@ def _measure_running(server, pd, proc, args, res, log):
         log('  at -r %d: ACK p50 %.3f ms, p99 %.3f ms; OFFER p50 %.3f ms, p99 %.3f ms' %
             (best // 2, res['lat_ra_p50'] or -1, res['lat_ra_p99'] or -1,
              res['lat_do_p50'] or -1, res['lat_do_p99'] or -1))
+    # The same rates for every server (--latency-rates): latency compared like with like.
+    res['at_rates'] = {}
+    for rate in args.latency_rates:
+        r = run_perfdhcp(pd, args, args.latency, rate=rate, timestamps=True)
+        acks += r['acks']
+        res['at_rates'][rate] = {k: _pct(r[key], q) if r[key] else None
+                                 for k, key, q in (('ack_p50', 'lat_ra', 50),
+                                                   ('ack_p99', 'lat_ra', 99),
+                                                   ('offer_p99', 'lat_do', 99))}
+        res['at_rates'][rate]['loss_pct'] = r['loss_pct']
+        v = res['at_rates'][rate]
+        log('  at -r %d (same for all): ACK p50 %.3f ms, p99 %.3f ms; OFFER p99 %.3f ms; '
+            'loss %.2f%%' % (rate, v['ack_p50'] or -1, v['ack_p99'] or -1,
+                             v['offer_p99'] or -1, v['loss_pct']))
     if proc.poll() is not None:
         res['error'] = '%s exited during the run (rc=%s)' % (server.name, proc.returncode)
     res['acks'] = acks
@@ -505,6 +519,9 @@ def parse_args(argv):
     ap.add_argument('--confirm', type=float, default=5.0, help='seconds per max-rate run')
     ap.add_argument('--latency', type=float, default=5.0, help='seconds per latency run')
     ap.add_argument('--runs', type=int, default=3, help='runs for the medians')
+    ap.add_argument('--latency-rates', default='854,2000',
+                    help='comma-separated -r values at which every server\'s latency is '
+                         'also measured, so that servers are compared at equal load')
     ap.add_argument('--loss-max', type=float, default=1.0, help='loss %% allowed at max rate')
     ap.add_argument('--search-start', type=int, default=0, help='first -r (default: from flood)')
     ap.add_argument('--no-ceiling', action='store_true', help='skip the perfdhcp ceiling runs')
@@ -522,6 +539,7 @@ def parse_args(argv):
     ap.add_argument('--json', help='also write the results here')
     ap.add_argument('--keep', action='store_true', help='keep work dirs (configs, logs, leases)')
     args = ap.parse_args(argv)
+    args.latency_rates = [int(x) for x in args.latency_rates.split(',') if x.strip()]
     if args.quick:
         args.flood, args.probe, args.confirm, args.latency, args.runs = 3, 1, 2, 2, 1
     if args.clients >= POOL_ADDRS:

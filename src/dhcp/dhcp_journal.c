@@ -130,6 +130,8 @@ static int store_batch(struct dhcp_journal *j, struct recbuf *work)
 	return 0;
 }
 
+static void publish(struct dhcp_journal *j);
+
 static void journal_thread(void *arg)
 {
 	struct dhcp_journal *j = arg;
@@ -139,8 +141,6 @@ static void journal_thread(void *arg)
 	uv_mutex_lock(&j->mu);
 	for (;;) {
 		uint64_t target;
-		size_t file_bytes;
-		bool needs_rewrite;
 		int rc;
 
 		while (!j->in.n && !j->failing && !j->stop)
@@ -161,13 +161,10 @@ static void journal_thread(void *arg)
 		rc = store_batch(j, &work);
 		if (rc == 0)
 			rc = dhcp_leasestore_sync(j->store);
-		file_bytes = dhcp_leasestore_journal_bytes(j->store);
-		needs_rewrite = dhcp_leasestore_needs_rewrite(j->store);
+		publish(j);
 		uv_mutex_unlock(&j->store_mu);
 
 		uv_mutex_lock(&j->mu);
-		j->file_bytes = file_bytes;
-		j->needs_rewrite = needs_rewrite;
 		j->stats.syncs++;
 		j->failing = rc < 0;
 		if (rc < 0) {
