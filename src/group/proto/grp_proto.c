@@ -1,0 +1,1481 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* The group's ordering, membership and quorum protocol as a pure state machine (Raft-based). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core_assert.h"
+#include "core_log.h"
+#include "grp_log.h"
+#include "grp_proto.h"
+
+#define PEERS_MAX (2 * GRP_MEMBERS_MAX) /* members plus joiners we know of */
+#define ORIGINS_MAX 1024                /* submitters remembered for de-duplication */
+#define UNCOMMITTED_MAX 65536           /* entries a leader appends beyond its commit index */
+#define APPEND_BYTES_MAX (4u << 20)     /* payload in one APPEND */
+#define SUBMIT_BYTES_MAX (1u << 20)     /* payload in one SUBMIT */
+#define RESEND_MSGS_MAX 4               /* SUBMITs per resend round */
+#define PING_SLOW 5                     /* a primary member pings every 5 heartbeats */
+
+enum role {
+	ROLE_FOLLOWER = 1,
+	ROLE_PRECANDIDATE = 2,
+	ROLE_CANDIDATE = 3,
+	ROLE_LEADER = 4,
+};
+
+struct peer {
+	bool used;
+	struct grp_member m;
+	uint64_t heard_ms; /* last message from it */
+	bool link_down;    /* the transport says its link is closed */
+	uint64_t down_ms;
+	uint64_t ping_ms; /* last PING sent to it */
+	/* From its last PING. */
+	uint32_t ping_flags;
+	uint64_t ping_applied;
+	uint64_t ping_seq;
+	/* The leader's record of it. */
+	uint64_t next;
+	uint64_t match;
+	uint64_t ack_ms;
+	uint32_t backlog;
+	bool learner; /* asked to join; catching up before it is added */
+	uint64_t join_ms;
+	bool leave; /* asked to be removed */
+	uint64_t xfer_ms;
+	/* A candidate's record of it. */
+	bool granted;
+};
+
+struct origin {
+	bool used;
+	struct grp_uuid uuid;
+	uint64_t applied_id; /* highest origin_id delivered */
+	uint64_t last_id;    /* leader: highest origin_id in the log */
+	uint64_t touch;      /* index where it was last seen, for eviction */
+	uint8_t svc;         /* enum grp_svc_state, 0 = unknown */
+};
+
+struct pend {
+	uint64_t id;
+	uint8_t type;
+	uint32_t len;
+	uint8_t *data;
+};
+
+struct grp_proto {
+	struct grp_params par;
+	struct grp_member self;
+	const struct grp_ops *ops;
+	void *ctx;
+	uint64_t now;
+	uint64_t rng;
+
+	enum role role;
+	uint64_t term;
+	struct grp_uuid voted_for; /* nil: none this term */
+	struct grp_uuid leader;    /* nil: unknown */
+	uint64_t leader_ms;        /* last word from the leader of this term */
+	uint64_t election_at;
+	uint64_t heartbeat_at;
+	uint64_t quorum_at;
+	uint64_t ping_at;
+	uint64_t term_start; /* leader: index of its NOOP */
+
+	struct grp_log log;
+	bool has_base; /* false: a joiner waiting for its starting point */
+	uint64_t commit;
+	uint64_t applied;
+	uint64_t svc_seq; /* the service's position given at create (joiner's start) */
+
+	const struct grp_config *cfg; /* in force: the last in the log, or cfg_done */
+	uint64_t cfg_index;
+	struct grp_config cfg_done; /* the last committed one */
+	uint64_t cfg_done_index;
+
+	bool view_sent;
+	bool view_primary;
+	uint64_t view_id;
+
+	struct peer peers[PEERS_MAX];
+	struct origin origins[ORIGINS_MAX];
+
+	struct pend *pend; /* ring of submit_max */
+	uint32_t pend_head;
+	uint32_t pend_n;
+	uint64_t next_id;
+	uint64_t resend_at;
+
+	bool paused;
+	uint32_t backlog;
+	bool leaving;
+	bool left;
+	bool xfer_pending;
+	uint64_t xfer_ms;
+	uint64_t dropped;
+
+	struct grp_msg *out; /* scratch for what we send */
+};
+
+static const struct grp_config empty_cfg;
+
+void grp_params_default(struct grp_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->heartbeat_ms = 100;
+	p->election_ms = 1000;
+	p->suspect_ms = 3000;
+	p->down_grace_ms = 200;
+	p->resend_ms = 200;
+	p->fc_limit = 1024;
+	p->cache_bytes = 128u << 20;
+	p->submit_max = 4096;
+	p->weight = 1;
+}
+
+/* splitmix64: the only randomness, seeded by the caller. */
+static uint64_t rnd(struct grp_proto *p)
+{
+	uint64_t z = (p->rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* ---- configurations and quorum ---- */
+
+int grp_config_find(const struct grp_config *c, const struct grp_uuid *u)
+{
+	for (uint32_t i = 0; i < c->n; i++)
+		if (grp_uuid_eq(&c->m[i].uuid, u))
+			return (int)i;
+	return -1;
+}
+
+static bool in_members(const struct grp_member *m, uint32_t n, const struct grp_uuid *u)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (grp_uuid_eq(&m[i].uuid, u))
+			return true;
+	return false;
+}
+
+static bool is_member(const struct grp_config *c, const struct grp_uuid *u)
+{
+	return in_members(c->m, c->n, u) || in_members(c->old, c->n_old, u);
+}
+
+uint64_t grp_config_weight(const struct grp_member *m, uint32_t n_m, const struct grp_uuid *set,
+			   uint32_t n)
+{
+	uint64_t w = 0;
+
+	for (uint32_t i = 0; i < n_m; i++)
+		for (uint32_t j = 0; j < n; j++)
+			if (grp_uuid_eq(&m[i].uuid, &set[j])) {
+				w += m[i].weight;
+				break;
+			}
+	return w;
+}
+
+/* More than half the weight (more than half the members when every weight is 0). */
+static bool majority(const struct grp_member *m, uint32_t n_m, const struct grp_uuid *set,
+		     uint32_t n)
+{
+	uint64_t total = 0, have = grp_config_weight(m, n_m, set, n);
+	uint32_t count = 0;
+
+	for (uint32_t i = 0; i < n_m; i++)
+		total += m[i].weight;
+	if (total)
+		return 2 * have > total;
+	for (uint32_t i = 0; i < n_m; i++)
+		for (uint32_t j = 0; j < n; j++)
+			if (grp_uuid_eq(&m[i].uuid, &set[j])) {
+				count++;
+				break;
+			}
+	return 2 * count > n_m;
+}
+
+static bool quorum(const struct grp_config *c, const struct grp_uuid *set, uint32_t n)
+{
+	if (!c->n)
+		return false;
+	return majority(c->m, c->n, set, n) && (!c->n_old || majority(c->old, c->n_old, set, n));
+}
+
+/* ---- peers ---- */
+
+static struct peer *peer_find(struct grp_proto *p, const struct grp_uuid *u)
+{
+	for (size_t i = 0; i < PEERS_MAX; i++)
+		if (p->peers[i].used && grp_uuid_eq(&p->peers[i].m.uuid, u))
+			return &p->peers[i];
+	return NULL;
+}
+
+/*
+ * Finds or adds a peer. When the table is full, the peer we heard from longest ago that is
+ * neither in the configuration nor a learner makes room; NULL if there is none.
+ */
+static struct peer *peer_get(struct grp_proto *p, const struct grp_member *m)
+{
+	struct peer *pe = peer_find(p, &m->uuid), *victim = NULL;
+
+	if (pe) {
+		if (m->name[0])
+			pe->m = *m;
+		return pe;
+	}
+	if (grp_uuid_eq(&m->uuid, &p->self.uuid) || grp_uuid_is_nil(&m->uuid))
+		return NULL;
+	for (size_t i = 0; i < PEERS_MAX; i++) {
+		struct peer *c = &p->peers[i];
+
+		if (!c->used) {
+			victim = c;
+			break;
+		}
+		if (c->learner || is_member(p->cfg, &c->m.uuid))
+			continue;
+		if (!victim || c->heard_ms < victim->heard_ms)
+			victim = c;
+	}
+	if (!victim)
+		return NULL;
+	memset(victim, 0, sizeof(*victim));
+	victim->used = true;
+	victim->m = *m;
+	victim->heard_ms = p->now;
+	victim->ack_ms = p->now;
+	if (p->ops->learn)
+		p->ops->learn(p->ctx, m);
+	return victim;
+}
+
+/* ---- origins (de-duplication of submissions) ---- */
+
+static struct origin *origin_get(struct grp_proto *p, const struct grp_uuid *u, bool create)
+{
+	struct origin *victim = NULL;
+
+	for (size_t i = 0; i < ORIGINS_MAX; i++) {
+		struct origin *o = &p->origins[i];
+
+		if (o->used && grp_uuid_eq(&o->uuid, u))
+			return o;
+		if (!create)
+			continue;
+		if (!o->used) {
+			if (!victim || victim->used)
+				victim = o;
+		} else if (!is_member(p->cfg, &o->uuid) &&
+			   (!victim || (victim->used && o->touch < victim->touch))) {
+			victim = o;
+		}
+	}
+	if (!victim)
+		return NULL;
+	memset(victim, 0, sizeof(*victim));
+	victim->used = true;
+	victim->uuid = *u;
+	return victim;
+}
+
+/* ---- sending ---- */
+
+static void send_to(struct grp_proto *p, const struct grp_uuid *to, uint8_t type)
+{
+	p->out->type = type;
+	p->out->from = p->self;
+	p->out->term = p->term;
+	p->ops->send(p->ctx, to, p->out);
+}
+
+static bool leader_fresh(const struct grp_proto *p);
+static bool is_primary(const struct grp_proto *p);
+
+static void send_ping(struct grp_proto *p, struct peer *pe, uint32_t extra)
+{
+	struct grp_msg *o = p->out;
+	uint32_t n = 0;
+
+	memset(&o->u.ping, 0, sizeof(o->u.ping));
+	if (!p->left && !p->leaving && (!is_primary(p) || !is_member(p->cfg, &p->self.uuid)))
+		o->u.ping.flags |= GRP_PING_JOIN;
+	if (p->leaving && !p->pend_n)
+		o->u.ping.flags |= GRP_PING_LEAVE;
+	if (is_primary(p))
+		o->u.ping.flags |= GRP_PING_PRIMARY;
+	o->u.ping.flags |= extra;
+	o->u.ping.leader = p->leader;
+	o->u.ping.applied = p->has_base ? p->applied : GRP_NO_BASE;
+	o->u.ping.seq = p->has_base ? p->log.base_seq : p->svc_seq;
+	if (p->has_base)
+		grp_log_seq(&p->log, p->applied, &o->u.ping.seq);
+	o->u.ping.backlog = p->backlog;
+	for (uint32_t i = 0; i < p->cfg->n && n < GRP_MEMBERS_MAX; i++)
+		o->u.ping.peers[n++] = p->cfg->m[i];
+	o->u.ping.n_peers = n;
+	pe->ping_ms = p->now;
+	send_to(p, &pe->m.uuid, GRP_MSG_PING);
+}
+
+/* A member that has the state, for a joiner's transfer: a synced non-leader if there is one. */
+static const struct grp_member *pick_donor(struct grp_proto *p, const struct grp_uuid *joiner)
+{
+	const struct grp_member *best = &p->self;
+
+	for (uint32_t i = 0; i < p->cfg->n; i++) {
+		const struct grp_member *m = &p->cfg->m[i];
+		struct peer *pe = peer_find(p, &m->uuid);
+		struct origin *o = origin_get(p, &m->uuid, false);
+
+		if (grp_uuid_eq(&m->uuid, joiner) || grp_uuid_eq(&m->uuid, &p->self.uuid) || !pe)
+			continue;
+		if (pe->link_down || p->now - pe->ack_ms >= p->par.election_ms)
+			continue;
+		if (o && o->svc && o->svc != GRP_SVC_SYNCED)
+			continue;
+		best = m;
+		break;
+	}
+	return best;
+}
+
+static void send_xfer(struct grp_proto *p, struct peer *pe)
+{
+	if (pe->xfer_ms && p->now - pe->xfer_ms < p->par.election_ms)
+		return;
+	pe->xfer_ms = p->now;
+	p->out->u.xfer.donor = *pick_donor(p, &pe->m.uuid);
+	p->out->u.xfer.first_index = p->log.first;
+	send_to(p, &pe->m.uuid, GRP_MSG_XFER);
+}
+
+/* Leader: the next entries pe lacks (or a heartbeat), pipelined: next moves on at once. */
+static void send_append(struct grp_proto *p, struct peer *pe)
+{
+	struct grp_msg *o = p->out;
+	uint64_t prev, bytes = 0;
+	uint32_t n = 0;
+
+	if (pe->next > p->log.last + 1)
+		pe->next = p->log.last + 1;
+	prev = pe->next - 1;
+	if (!grp_log_term(&p->log, prev, &o->u.append.prev_term) ||
+	    !grp_log_seq(&p->log, prev, &o->u.append.prev_seq)) {
+		send_xfer(p, pe);
+		return;
+	}
+	while (prev + 1 + n <= p->log.last && n < GRP_ENTRIES_PER_MSG && bytes < APPEND_BYTES_MAX) {
+		grp_log_entry(&p->log, prev + 1 + n, &o->u.append.e[n]);
+		bytes += o->u.append.e[n].len;
+		n++;
+	}
+	o->u.append.prev_index = prev;
+	o->u.append.commit = p->commit;
+	o->u.append.n = n;
+	o->u.append.paused = p->paused;
+	send_to(p, &pe->m.uuid, GRP_MSG_APPEND);
+	pe->next = prev + n + 1;
+}
+
+/* Leader: the peers it replicates to: members of the configuration in force, and learners. */
+static bool is_target(const struct grp_proto *p, const struct peer *pe)
+{
+	return pe->used && (pe->learner || is_member(p->cfg, &pe->m.uuid));
+}
+
+static void replicate(struct grp_proto *p, bool heartbeat)
+{
+	for (size_t i = 0; i < PEERS_MAX; i++) {
+		struct peer *pe = &p->peers[i];
+
+		if (is_target(p, pe) && (heartbeat || pe->next <= p->log.last))
+			send_append(p, pe);
+	}
+}
+
+static void send_submits(struct grp_proto *p, uint32_t from, uint32_t msgs_max)
+{
+	struct grp_msg *o = p->out;
+	uint32_t i = from;
+
+	if (grp_uuid_is_nil(&p->leader) || grp_uuid_eq(&p->leader, &p->self.uuid))
+		return;
+	for (uint32_t k = 0; k < msgs_max && i < p->pend_n; k++) {
+		uint64_t bytes = 0;
+		uint32_t n = 0;
+
+		while (i < p->pend_n && n < GRP_SUBMITS_PER_MSG && bytes < SUBMIT_BYTES_MAX) {
+			const struct pend *pd = &p->pend[(p->pend_head + i) % p->par.submit_max];
+
+			o->u.submit.s[n].origin_id = pd->id;
+			o->u.submit.s[n].type = pd->type;
+			o->u.submit.s[n].len = pd->len;
+			o->u.submit.s[n].data = pd->data;
+			bytes += pd->len;
+			n++;
+			i++;
+		}
+		o->u.submit.n = n;
+		send_to(p, &p->leader, GRP_MSG_SUBMIT);
+	}
+}
+
+/* ---- configuration in force ---- */
+
+static struct peer *peer_get(struct grp_proto *p, const struct grp_member *m);
+
+/* Every member gets a peer record, so that the leader can track it. */
+static void cfg_set(struct grp_proto *p, const struct grp_config *c, uint64_t index)
+{
+	p->cfg = c;
+	p->cfg_index = index;
+	for (uint32_t i = 0; i < c->n + c->n_old; i++)
+		peer_get(p, i < c->n ? &c->m[i] : &c->old[i - c->n]);
+}
+
+/* After a truncation: the last configuration still in the log, or the committed one. */
+static void cfg_refresh(struct grp_proto *p)
+{
+	uint64_t i;
+
+	if (p->cfg_index <= p->log.last)
+		return;
+	for (i = p->log.last; i > p->commit && grp_log_has(&p->log, i); i--) {
+		struct grp_log_ent *e = grp_log_at(&p->log, i);
+
+		if (e->type == GRP_ENTRY_CONFIG) {
+			cfg_set(p, e->cfg, i);
+			return;
+		}
+	}
+	cfg_set(p, p->cfg_done_index ? &p->cfg_done : &empty_cfg, p->cfg_done_index);
+}
+
+/* ---- views ---- */
+
+static bool leader_fresh(const struct grp_proto *p)
+{
+	const struct peer *pe;
+
+	if (p->role == ROLE_LEADER)
+		return true;
+	if (grp_uuid_is_nil(&p->leader) || p->now - p->leader_ms >= p->par.election_ms)
+		return false;
+	pe = peer_find((struct grp_proto *)p, &p->leader);
+	return !(pe && pe->link_down);
+}
+
+/*
+ * In the primary component: receiving the stream a leader with a quorum orders. That includes
+ * a joiner still catching up before it is added (a Raft learner), as Galera's joiner receives
+ * its incremental transfer after it is in the primary view.
+ */
+static bool is_primary(const struct grp_proto *p)
+{
+	if (!p->has_base)
+		return false;
+	if (p->role == ROLE_LEADER)
+		return is_member(&p->cfg_done, &p->self.uuid) && p->commit >= p->term_start;
+	return leader_fresh(p);
+}
+
+static void view_update(struct grp_proto *p)
+{
+	bool primary = is_primary(p);
+
+	if (p->view_sent && primary == p->view_primary && p->view_id == p->cfg_done_index)
+		return;
+	if (!p->view_sent && !primary && !p->cfg_done_index)
+		return;
+	p->view_sent = true;
+	p->view_primary = primary;
+	p->view_id = p->cfg_done_index;
+	p->ops->view(p->ctx, p->view_id, &p->cfg_done, grp_config_find(&p->cfg_done, &p->self.uuid),
+		     primary);
+}
+
+/* ---- roles ---- */
+
+static void election_reset(struct grp_proto *p)
+{
+	p->election_at = p->now + p->par.election_ms + rnd(p) % p->par.election_ms;
+}
+
+static void become_follower(struct grp_proto *p, uint64_t term, const struct grp_uuid *leader)
+{
+	bool new_leader = !grp_uuid_eq(&p->leader, leader);
+
+	if (term > p->term) {
+		p->term = term;
+		memset(&p->voted_for, 0, sizeof(p->voted_for));
+	}
+	if (p->role != ROLE_FOLLOWER)
+		CLOG_DEBUG("group: node %s follows in term %llu", p->self.name,
+			   (unsigned long long)p->term);
+	p->role = ROLE_FOLLOWER;
+	p->leader = *leader;
+	if (new_leader && !grp_uuid_is_nil(leader))
+		p->resend_at = p->now; /* send what the old leader may have lost */
+}
+
+static void append_local(struct grp_proto *p, uint8_t type, const struct grp_uuid *origin,
+			 uint64_t origin_id, const void *data, uint32_t len,
+			 const struct grp_config *cfg);
+
+/* Leader: remembers, from its log, the last submission of every origin. */
+static void origins_rebuild(struct grp_proto *p)
+{
+	for (size_t i = 0; i < ORIGINS_MAX; i++)
+		p->origins[i].last_id = p->origins[i].applied_id;
+	for (uint64_t i = p->applied + 1; i <= p->log.last; i++) {
+		struct grp_log_ent *e = grp_log_at(&p->log, i);
+		struct origin *o;
+
+		if (e->type != GRP_ENTRY_DATA && e->type != GRP_ENTRY_STATE)
+			continue;
+		o = origin_get(p, &e->origin, true);
+		if (o && e->origin_id > o->last_id)
+			o->last_id = e->origin_id;
+	}
+}
+
+/* Leader: takes one submission unless it is a duplicate or out of order. */
+static bool leader_take(struct grp_proto *p, const struct grp_uuid *origin, uint64_t id,
+			uint8_t type, const void *data, uint32_t len)
+{
+	struct origin *o = origin_get(p, origin, true);
+
+	if (!o || (o->last_id ? id != o->last_id + 1 : id == 0))
+		return false;
+	if (p->log.last - p->commit >= UNCOMMITTED_MAX)
+		return false;
+	append_local(p, type, origin, id, data, len, NULL);
+	if (p->log.last && grp_log_at(&p->log, p->log.last)->origin_id == id) {
+		o->last_id = id;
+		o->touch = p->log.last;
+	}
+	return true;
+}
+
+static void take_own_pending(struct grp_proto *p)
+{
+	for (uint32_t i = 0; i < p->pend_n; i++) {
+		const struct pend *pd = &p->pend[(p->pend_head + i) % p->par.submit_max];
+
+		leader_take(p, &p->self.uuid, pd->id, pd->type, pd->data, pd->len);
+	}
+}
+
+static void become_leader(struct grp_proto *p)
+{
+	CLOG_INFO("group: node %s leads term %llu", p->self.name, (unsigned long long)p->term);
+	p->role = ROLE_LEADER;
+	p->leader = p->self.uuid;
+	for (size_t i = 0; i < PEERS_MAX; i++) {
+		struct peer *pe = &p->peers[i];
+
+		pe->next = p->log.last + 1;
+		pe->match = 0;
+		pe->ack_ms = p->now;
+		pe->learner = false;
+		pe->leave = false;
+	}
+	p->paused = false;
+	p->heartbeat_at = p->now;
+	p->quorum_at = p->now + p->par.election_ms;
+	append_local(p, GRP_ENTRY_NOOP, &p->self.uuid, 0, NULL, 0, NULL);
+	p->term_start = p->log.last;
+	origins_rebuild(p);
+	take_own_pending(p);
+}
+
+/* ---- applying committed entries ---- */
+
+static void pend_done(struct grp_proto *p, uint64_t id)
+{
+	while (p->pend_n && p->pend[p->pend_head].id <= id) {
+		free(p->pend[p->pend_head].data);
+		p->pend[p->pend_head].data = NULL;
+		p->pend_head = (p->pend_head + 1) % p->par.submit_max;
+		p->pend_n--;
+		p->resend_at = p->now + p->par.resend_ms;
+	}
+}
+
+static void apply_config(struct grp_proto *p, const struct grp_entry *e)
+{
+	p->cfg_done = *e->cfg;
+	p->cfg_done_index = e->index;
+	/* The log entry may be evicted now that it is applied: use the copy. */
+	if (p->cfg_index <= e->index)
+		cfg_set(p, &p->cfg_done, e->index);
+}
+
+/* After a configuration is delivered, the leader moves the change on. */
+static void leader_after_config(struct grp_proto *p, const struct grp_entry *e)
+{
+	if (p->role != ROLE_LEADER || p->cfg_index != e->index)
+		return;
+	if (e->cfg->n_old) {
+		struct grp_config c = *e->cfg;
+
+		c.n_old = 0;
+		append_local(p, GRP_ENTRY_CONFIG, &p->self.uuid, 0, NULL, 0, &c);
+	} else if (!is_member(e->cfg, &p->self.uuid)) {
+		CLOG_INFO("group: node %s is out of the configuration; steps down", p->self.name);
+		p->role = ROLE_FOLLOWER;
+		memset(&p->leader, 0, sizeof(p->leader));
+	}
+}
+
+static void apply_one(struct grp_proto *p, const struct grp_entry *e)
+{
+	struct origin *o;
+
+	switch (e->type) {
+	case GRP_ENTRY_DATA:
+	case GRP_ENTRY_STATE:
+		o = origin_get(p, &e->origin, true);
+		if (o) {
+			if (e->origin_id > o->applied_id)
+				o->applied_id = e->origin_id;
+			o->touch = e->index;
+			if (e->type == GRP_ENTRY_STATE)
+				o->svc = e->data[0];
+		}
+		if (grp_uuid_eq(&e->origin, &p->self.uuid))
+			pend_done(p, e->origin_id);
+		break;
+	case GRP_ENTRY_CONFIG:
+		apply_config(p, e);
+		break;
+	default:
+		break;
+	}
+	p->ops->deliver(p->ctx, e);
+	if (e->type == GRP_ENTRY_STATE && p->ops->member_state)
+		p->ops->member_state(p->ctx, &e->origin, e->data[0]);
+	if (e->type == GRP_ENTRY_CONFIG) {
+		if (!is_member(e->cfg, &p->self.uuid) && p->leaving)
+			p->left = true;
+		view_update(p);
+		leader_after_config(p, e);
+	}
+}
+
+static void apply(struct grp_proto *p)
+{
+	struct grp_entry e;
+
+	view_update(p);
+	while (p->applied < p->commit && grp_log_has(&p->log, p->applied + 1)) {
+		p->applied++;
+		grp_log_entry(&p->log, p->applied, &e);
+		apply_one(p, &e);
+	}
+	grp_log_evict(&p->log, p->par.cache_bytes, p->applied);
+}
+
+static void leader_commit(struct grp_proto *p)
+{
+	struct grp_uuid set[PEERS_MAX + 1];
+	uint64_t best = p->commit;
+
+	if (p->role != ROLE_LEADER)
+		return;
+	/* The highest index of this term that a quorum holds; candidates are the match values. */
+	for (size_t c = 0; c <= PEERS_MAX; c++) {
+		uint64_t cand = c < PEERS_MAX ? p->peers[c].match : p->log.last, t;
+		uint32_t n = 0;
+
+		if (c < PEERS_MAX && !is_target(p, &p->peers[c]))
+			continue;
+		if (cand <= best || !grp_log_term(&p->log, cand, &t) || t != p->term)
+			continue;
+		set[n++] = p->self.uuid;
+		for (size_t i = 0; i < PEERS_MAX; i++)
+			if (is_target(p, &p->peers[i]) && p->peers[i].match >= cand)
+				set[n++] = p->peers[i].m.uuid;
+		if (quorum(p->cfg, set, n))
+			best = cand;
+	}
+	if (best > p->commit) {
+		p->commit = best;
+		apply(p);
+	}
+}
+
+static void append_local(struct grp_proto *p, uint8_t type, const struct grp_uuid *origin,
+			 uint64_t origin_id, const void *data, uint32_t len,
+			 const struct grp_config *cfg)
+{
+	struct grp_entry e = {
+		.term = p->term,
+		.type = type,
+		.origin = *origin,
+		.origin_id = origin_id,
+		.len = len,
+		.data = data,
+		.cfg = cfg,
+	};
+
+	if (grp_log_append(&p->log, &e) < 0) {
+		CLOG_ERR("group: node %s: out of memory appending an entry", p->self.name);
+		return;
+	}
+	if (type == GRP_ENTRY_CONFIG)
+		cfg_set(p, grp_log_at(&p->log, p->log.last)->cfg, p->log.last);
+	leader_commit(p); /* a group of one commits at once */
+}
+
+/* ---- flow control ---- */
+
+static void flow_update(struct grp_proto *p)
+{
+	bool over = p->backlog > p->par.fc_limit, under = p->backlog <= p->par.fc_limit / 2;
+
+	for (size_t i = 0; i < PEERS_MAX; i++) {
+		const struct peer *pe = &p->peers[i];
+		struct origin *o;
+
+		if (!pe->used || !is_member(p->cfg, &pe->m.uuid))
+			continue;
+		o = origin_get(p, &pe->m.uuid, false);
+		if (o && o->svc == GRP_SVC_DESYNCED)
+			continue;
+		if (pe->backlog > p->par.fc_limit)
+			over = true;
+		if (pe->backlog > p->par.fc_limit / 2)
+			under = false;
+	}
+	if (over && !p->paused)
+		CLOG_INFO("group: flow control pauses submissions (a member's backlog > %u)",
+			  p->par.fc_limit);
+	if (over)
+		p->paused = true;
+	else if (under)
+		p->paused = false;
+}
+
+/* ---- membership changes (leader) ---- */
+
+static bool member_dead(const struct grp_proto *p, const struct grp_member *m)
+{
+	const struct peer *pe;
+
+	if (grp_uuid_eq(&m->uuid, &p->self.uuid))
+		return p->leaving && !p->pend_n;
+	pe = peer_find((struct grp_proto *)p, &m->uuid);
+	if (!pe)
+		return false; /* the peer table is full: keep it rather than guess */
+	if (pe->leave)
+		return true;
+	if (pe->link_down && p->now - pe->down_ms >= p->par.down_grace_ms)
+		return true;
+	return p->now - pe->ack_ms >= p->par.suspect_ms;
+}
+
+static void reconfigure(struct grp_proto *p)
+{
+	struct grp_config c;
+	bool changed = false;
+
+	if (p->role != ROLE_LEADER || p->commit < p->term_start || p->cfg_index > p->commit)
+		return;
+	if (p->cfg->n_old) { /* a joint configuration left by an earlier leader */
+		c = *p->cfg;
+		c.n_old = 0;
+		append_local(p, GRP_ENTRY_CONFIG, &p->self.uuid, 0, NULL, 0, &c);
+		replicate(p, false);
+		return;
+	}
+	memset(&c, 0, sizeof(c));
+	for (uint32_t i = 0; i < p->cfg->n; i++) {
+		if (member_dead(p, &p->cfg->m[i]))
+			changed = true;
+		else
+			c.m[c.n++] = p->cfg->m[i];
+	}
+	for (size_t i = 0; i < PEERS_MAX && c.n < GRP_MEMBERS_MAX; i++) {
+		struct peer *pe = &p->peers[i];
+
+		if (!pe->used || !pe->learner || pe->match < p->commit || !pe->match)
+			continue;
+		if (is_member(p->cfg, &pe->m.uuid))
+			continue;
+		c.m[c.n++] = pe->m;
+		changed = true;
+	}
+	if (!changed || !c.n)
+		return;
+	memcpy(c.old, p->cfg->m, sizeof(c.old[0]) * p->cfg->n);
+	c.n_old = p->cfg->n;
+	CLOG_INFO("group: node %s proposes a configuration of %u members (was %u)", p->self.name,
+		  c.n, c.n_old);
+	append_local(p, GRP_ENTRY_CONFIG, &p->self.uuid, 0, NULL, 0, &c);
+	replicate(p, false);
+}
+
+/* ---- elections ---- */
+
+static bool may_elect(const struct grp_proto *p)
+{
+	return p->has_base && !p->xfer_pending && is_member(p->cfg, &p->self.uuid) &&
+	       (in_members(p->cfg->m, p->cfg->n, &p->self.uuid) || p->cfg->n_old);
+}
+
+static void count_votes(struct grp_proto *p);
+
+static void start_election(struct grp_proto *p, bool pre)
+{
+	struct grp_msg *o = p->out;
+	uint64_t term = p->term;
+
+	p->role = pre ? ROLE_PRECANDIDATE : ROLE_CANDIDATE;
+	if (!pre) {
+		p->term++;
+		p->voted_for = p->self.uuid;
+		term = p->term;
+		memset(&p->leader, 0, sizeof(p->leader));
+	}
+	election_reset(p);
+	for (size_t i = 0; i < PEERS_MAX; i++)
+		p->peers[i].granted = false;
+	for (uint32_t i = 0; i < p->cfg->n + p->cfg->n_old; i++) {
+		const struct grp_member *m = i < p->cfg->n ? &p->cfg->m[i]
+							   : &p->cfg->old[i - p->cfg->n];
+
+		if (grp_uuid_eq(&m->uuid, &p->self.uuid) || !peer_get(p, m))
+			continue;
+		o->u.vote.pre = pre;
+		o->u.vote.last_index = p->log.last;
+		o->u.vote.last_term = grp_log_last_term(&p->log);
+		p->term = pre ? term + 1 : term; /* a pre-vote asks for the next term */
+		send_to(p, &m->uuid, GRP_MSG_VOTE);
+		p->term = term;
+	}
+	count_votes(p);
+}
+
+static void count_votes(struct grp_proto *p)
+{
+	struct grp_uuid set[PEERS_MAX + 1];
+	uint32_t n = 0;
+
+	set[n++] = p->self.uuid;
+	for (size_t i = 0; i < PEERS_MAX; i++)
+		if (p->peers[i].used && p->peers[i].granted)
+			set[n++] = p->peers[i].m.uuid;
+	if (!quorum(p->cfg, set, n))
+		return;
+	if (p->role == ROLE_PRECANDIDATE)
+		start_election(p, false);
+	else if (p->role == ROLE_CANDIDATE)
+		become_leader(p);
+	if (p->role == ROLE_LEADER)
+		replicate(p, true);
+}
+
+static bool log_ok(const struct grp_proto *p, uint64_t last_index, uint64_t last_term)
+{
+	uint64_t t = grp_log_last_term(&p->log);
+
+	return last_term > t || (last_term == t && last_index >= p->log.last);
+}
+
+static void on_vote(struct grp_proto *p, const struct grp_msg *m)
+{
+	bool pre = m->u.vote.pre, grant = false;
+	bool ok = p->has_base && log_ok(p, m->u.vote.last_index, m->u.vote.last_term);
+	uint64_t reply_term = p->term;
+
+	if (pre) {
+		grant = m->term > p->term && ok && !leader_fresh(p);
+		if (grant)
+			reply_term = m->term;
+	} else if (m->term >= p->term && !(m->term > p->term && leader_fresh(p))) {
+		if (m->term > p->term) {
+			struct grp_uuid nil = {0};
+
+			become_follower(p, m->term, &nil);
+		}
+		grant = ok && (grp_uuid_is_nil(&p->voted_for) ||
+			       grp_uuid_eq(&p->voted_for, &m->from.uuid));
+		if (grant) {
+			p->voted_for = m->from.uuid;
+			election_reset(p);
+		}
+		reply_term = p->term;
+	}
+	p->out->u.vote_ack.pre = pre;
+	p->out->u.vote_ack.granted = grant;
+	{
+		uint64_t t = p->term;
+
+		p->term = reply_term;
+		send_to(p, &m->from.uuid, GRP_MSG_VOTE_ACK);
+		p->term = t;
+	}
+}
+
+static void on_vote_ack(struct grp_proto *p, const struct grp_msg *m, struct peer *pe)
+{
+	if (!m->u.vote_ack.granted) {
+		if (m->term > p->term) {
+			struct grp_uuid nil = {0};
+
+			become_follower(p, m->term, &nil);
+		}
+		return;
+	}
+	if (m->u.vote_ack.pre ? (p->role != ROLE_PRECANDIDATE || m->term != p->term + 1)
+			      : (p->role != ROLE_CANDIDATE || m->term != p->term))
+		return;
+	pe->granted = true;
+	count_votes(p);
+}
+
+/* ---- replication (follower side) ---- */
+
+static void ack(struct grp_proto *p, const struct grp_uuid *to, bool ok, uint64_t match)
+{
+	p->out->u.append_ack.success = ok;
+	p->out->u.append_ack.match = match;
+	p->out->u.append_ack.backlog = p->backlog;
+	send_to(p, to, GRP_MSG_APPEND_ACK);
+}
+
+/* Appends the entries of m after prev; returns false when m conflicts with committed state. */
+static bool take_entries(struct grp_proto *p, const struct grp_msg *m)
+{
+	for (uint32_t i = 0; i < m->u.append.n; i++) {
+		const struct grp_entry *e = &m->u.append.e[i];
+		uint64_t t, s;
+
+		if (e->index <= p->log.first - 1)
+			continue; /* applied and dropped already: committed, so equal */
+		if (e->index <= p->log.last) {
+			grp_log_term(&p->log, e->index, &t);
+			if (t == e->term)
+				continue;
+			if (e->index <= p->commit)
+				return false;
+			grp_log_truncate(&p->log, e->index);
+			cfg_refresh(p);
+		}
+		grp_log_seq(&p->log, p->log.last, &s);
+		if (e->index != p->log.last + 1 || e->seq != s + (e->type == GRP_ENTRY_DATA))
+			return false;
+		if (grp_log_append(&p->log, e) < 0)
+			return false; /* out of memory: the leader sends it again */
+		if (e->type == GRP_ENTRY_CONFIG)
+			cfg_set(p, grp_log_at(&p->log, p->log.last)->cfg, p->log.last);
+	}
+	return true;
+}
+
+static void on_append(struct grp_proto *p, const struct grp_msg *m)
+{
+	uint64_t prev = m->u.append.prev_index, t, match;
+
+	if (m->term < p->term) {
+		ack(p, &m->from.uuid, false, p->log.last);
+		return;
+	}
+	if (p->role == ROLE_LEADER && m->term == p->term) {
+		p->dropped++; /* two leaders in one term: impossible unless the sender lies */
+		return;
+	}
+	become_follower(p, m->term, &m->from.uuid);
+	p->leader_ms = p->now;
+	election_reset(p);
+	p->paused = m->u.append.paused;
+	if (p->xfer_pending)
+		return;
+	if (!p->has_base) {
+		/* A joiner's start: the leader chose prev from our seq; check it. */
+		if (m->u.append.prev_seq != p->svc_seq)
+			return;
+		grp_log_reset(&p->log, prev, m->u.append.prev_term, p->svc_seq);
+		p->has_base = true;
+		p->commit = p->applied = prev;
+	}
+	if (prev > p->log.last) {
+		ack(p, &m->from.uuid, false, p->log.last);
+		return;
+	}
+	if (prev >= p->log.first - 1 && (!grp_log_term(&p->log, prev, &t) ||
+					 t != m->u.append.prev_term)) {
+		ack(p, &m->from.uuid, false, p->commit);
+		return;
+	}
+	if (!take_entries(p, m)) {
+		p->dropped++;
+		CLOG_WARN("group: node %s: APPEND from %s conflicts with committed entries; ignored",
+			  p->self.name, m->from.name);
+		ack(p, &m->from.uuid, false, p->commit);
+		return;
+	}
+	match = prev + m->u.append.n;
+	if (match > p->log.last)
+		match = p->log.last;
+	if (m->u.append.commit > p->commit) {
+		uint64_t c = m->u.append.commit < match ? m->u.append.commit : match;
+
+		if (c > p->commit)
+			p->commit = c;
+	}
+	apply(p);
+	ack(p, &m->from.uuid, true, match);
+}
+
+static void on_append_ack(struct grp_proto *p, const struct grp_msg *m, struct peer *pe)
+{
+	if (m->term > p->term) {
+		struct grp_uuid nil = {0};
+
+		become_follower(p, m->term, &nil);
+		return;
+	}
+	if (p->role != ROLE_LEADER || m->term != p->term)
+		return;
+	pe->ack_ms = p->now;
+	if (pe->learner)
+		pe->join_ms = p->now;
+	pe->backlog = m->u.append_ack.backlog;
+	if (m->u.append_ack.success) {
+		if (m->u.append_ack.match > pe->match && m->u.append_ack.match <= p->log.last)
+			pe->match = m->u.append_ack.match;
+		if (pe->next < pe->match + 1)
+			pe->next = pe->match + 1;
+		leader_commit(p);
+	} else {
+		uint64_t hint = m->u.append_ack.match;
+
+		if (hint < pe->match)
+			hint = pe->match;
+		if (hint + 1 < pe->next)
+			pe->next = hint + 1;
+		send_append(p, pe);
+	}
+	flow_update(p);
+	if (pe->next <= p->log.last)
+		send_append(p, pe);
+}
+
+/* ---- other messages ---- */
+
+static void on_ping(struct grp_proto *p, const struct grp_msg *m, struct peer *pe)
+{
+	pe->ping_flags = m->u.ping.flags;
+	pe->ping_applied = m->u.ping.applied;
+	pe->ping_seq = m->u.ping.seq;
+	for (uint32_t i = 0; i < m->u.ping.n_peers; i++)
+		peer_get(p, &m->u.ping.peers[i]);
+	if (p->role == ROLE_LEADER) {
+		bool member = is_member(p->cfg, &pe->m.uuid);
+
+		if (member && (m->u.ping.flags & GRP_PING_LEAVE))
+			pe->leave = true;
+		if (!member && (m->u.ping.flags & GRP_PING_JOIN)) {
+			/* Until a joiner acks, it starts where it says it is, every time it asks:
+			 * an APPEND that went astray, or a state transfer, moved it. */
+			if (!pe->learner || m->u.ping.applied == GRP_NO_BASE || !pe->match) {
+				uint64_t idx = 0;
+
+				pe->match = 0;
+				pe->ack_ms = p->now;
+				if (m->u.ping.applied != GRP_NO_BASE)
+					pe->next = m->u.ping.applied + 1;
+				else if (grp_log_index_of_seq(&p->log, m->u.ping.seq, &idx))
+					pe->next = idx + 1;
+				else
+					pe->next = 0; /* needs a state transfer */
+				if (!pe->learner)
+					CLOG_INFO("group: node %s asks to join", pe->m.name);
+				pe->learner = true;
+			}
+			pe->join_ms = p->now;
+			send_append(p, pe);
+		}
+	}
+	if (!(m->u.ping.flags & GRP_PING_REPLY))
+		send_ping(p, pe, GRP_PING_REPLY);
+}
+
+static void on_submit(struct grp_proto *p, const struct grp_msg *m)
+{
+	uint32_t taken = 0;
+
+	if (p->role != ROLE_LEADER || p->paused || !is_member(p->cfg, &m->from.uuid)) {
+		p->dropped++;
+		return;
+	}
+	for (uint32_t i = 0; i < m->u.submit.n; i++) {
+		const struct grp_submit *s = &m->u.submit.s[i];
+
+		taken += leader_take(p, &m->from.uuid, s->origin_id, s->type, s->data, s->len);
+	}
+	if (taken)
+		replicate(p, false);
+}
+
+static void on_xfer(struct grp_proto *p, const struct grp_msg *m)
+{
+	if (p->xfer_pending || is_primary(p) || m->term < p->term)
+		return;
+	CLOG_INFO("group: node %s needs a state transfer from %s", p->self.name,
+		  m->u.xfer.donor.name);
+	p->xfer_pending = true;
+	p->xfer_ms = p->now;
+	p->ops->xfer_needed(p->ctx, &m->u.xfer.donor);
+}
+
+void grp_proto_recv(struct grp_proto *p, const struct grp_msg *m, uint64_t now_ms)
+{
+	struct peer *pe;
+
+	if (now_ms > p->now)
+		p->now = now_ms;
+	pe = peer_get(p, &m->from);
+	if (!pe || m->type < GRP_MSG_PING || m->type > GRP_MSG_TYPE_MAX) {
+		p->dropped++;
+		return;
+	}
+	pe->heard_ms = p->now;
+	switch (m->type) {
+	case GRP_MSG_PING:
+		on_ping(p, m, pe);
+		break;
+	case GRP_MSG_APPEND:
+		on_append(p, m);
+		break;
+	case GRP_MSG_APPEND_ACK:
+		on_append_ack(p, m, pe);
+		break;
+	case GRP_MSG_VOTE:
+		on_vote(p, m);
+		break;
+	case GRP_MSG_VOTE_ACK:
+		on_vote_ack(p, m, pe);
+		break;
+	case GRP_MSG_SUBMIT:
+		on_submit(p, m);
+		break;
+	case GRP_MSG_XFER:
+		on_xfer(p, m);
+		break;
+	}
+	view_update(p);
+}
+
+/* ---- time ---- */
+
+static void tick_leader(struct grp_proto *p)
+{
+	if (p->now >= p->heartbeat_at) {
+		replicate(p, true);
+		p->heartbeat_at = p->now + p->par.heartbeat_ms;
+	}
+	if (p->now >= p->quorum_at) {
+		struct grp_uuid set[PEERS_MAX + 1];
+		uint32_t n = 0;
+
+		set[n++] = p->self.uuid;
+		for (size_t i = 0; i < PEERS_MAX; i++) {
+			const struct peer *pe = &p->peers[i];
+
+			if (pe->used && p->now - pe->ack_ms < p->par.election_ms)
+				set[n++] = pe->m.uuid;
+		}
+		p->quorum_at = p->now + p->par.election_ms;
+		if (!quorum(p->cfg, set, n)) {
+			CLOG_INFO("group: node %s lost its quorum; steps down", p->self.name);
+			p->role = ROLE_FOLLOWER;
+			memset(&p->leader, 0, sizeof(p->leader));
+			election_reset(p);
+			return;
+		}
+	}
+	for (size_t i = 0; i < PEERS_MAX; i++) {
+		struct peer *pe = &p->peers[i];
+
+		if (pe->learner && p->now - pe->join_ms >= p->par.suspect_ms)
+			pe->learner = false;
+	}
+	reconfigure(p);
+}
+
+static void tick_pings(struct grp_proto *p)
+{
+	uint64_t every = p->par.heartbeat_ms * (is_primary(p) ? PING_SLOW : 1);
+
+	for (size_t i = 0; i < PEERS_MAX; i++) {
+		struct peer *pe = &p->peers[i];
+
+		if (pe->used && p->now - pe->ping_ms >= every && !pe->link_down)
+			send_ping(p, pe, 0);
+	}
+}
+
+void grp_proto_tick(struct grp_proto *p, uint64_t now_ms)
+{
+	if (now_ms > p->now)
+		p->now = now_ms;
+	if (p->role == ROLE_LEADER)
+		tick_leader(p);
+	else if (p->now >= p->election_at && may_elect(p))
+		start_election(p, true);
+	tick_pings(p);
+	if (p->xfer_pending && p->now - p->xfer_ms >= 4 * (uint64_t)p->par.suspect_ms) {
+		CLOG_WARN("group: node %s: no state transfer came; asking again", p->self.name);
+		p->xfer_pending = false; /* the donor may be gone: the leader names another */
+	}
+	if (p->pend_n && p->now >= p->resend_at && !p->paused) {
+		if (p->role == ROLE_LEADER) {
+			take_own_pending(p);
+			replicate(p, false);
+		} else {
+			send_submits(p, 0, RESEND_MSGS_MAX);
+		}
+		p->resend_at = p->now + p->par.resend_ms;
+	}
+	view_update(p);
+}
+
+/* ---- API ---- */
+
+int grp_proto_create(const struct grp_member *self, const struct grp_params *params,
+		     const struct grp_ops *ops, void *ctx, bool bootstrap, uint64_t seq,
+		     uint64_t now_ms, struct grp_proto **out)
+{
+	struct grp_proto *p;
+
+	if (!params->heartbeat_ms || params->election_ms <= params->heartbeat_ms ||
+	    params->suspect_ms < params->election_ms || !params->submit_max ||
+	    !params->resend_ms || params->weight > GRP_WEIGHT_MAX || grp_uuid_is_nil(&self->uuid))
+		return -EINVAL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->pend = calloc(params->submit_max, sizeof(*p->pend));
+	p->out = calloc(1, sizeof(*p->out));
+	if (!p->pend || !p->out) {
+		free(p->pend);
+		free(p->out);
+		free(p);
+		return -ENOMEM;
+	}
+	p->par = *params;
+	p->self = *self;
+	p->self.weight = params->weight;
+	p->ops = ops;
+	p->ctx = ctx;
+	p->now = now_ms;
+	p->rng = params->seed ^ 0x5a17c0de;
+	p->role = ROLE_FOLLOWER;
+	p->svc_seq = seq;
+	grp_log_init(&p->log, 0, 0, seq);
+	cfg_set(p, &empty_cfg, 0);
+	election_reset(p);
+	if (bootstrap)
+		grp_proto_force_bootstrap(p, now_ms);
+	*out = p;
+	return 0;
+}
+
+void grp_proto_destroy(struct grp_proto *p)
+{
+	if (!p)
+		return;
+	while (p->pend_n) {
+		free(p->pend[p->pend_head].data);
+		p->pend_head = (p->pend_head + 1) % p->par.submit_max;
+		p->pend_n--;
+	}
+	grp_log_free(&p->log);
+	free(p->pend);
+	free(p->out);
+	free(p);
+}
+
+void grp_proto_peer_up(struct grp_proto *p, const struct grp_member *peer, uint64_t now_ms)
+{
+	struct peer *pe;
+
+	if (now_ms > p->now)
+		p->now = now_ms;
+	pe = peer_get(p, peer);
+	if (!pe)
+		return;
+	pe->link_down = false;
+	if (p->now - pe->ping_ms >= p->par.heartbeat_ms)
+		send_ping(p, pe, 0);
+}
+
+void grp_proto_peer_down(struct grp_proto *p, const struct grp_uuid *peer, uint64_t now_ms)
+{
+	struct peer *pe;
+
+	if (now_ms > p->now)
+		p->now = now_ms;
+	pe = peer_find(p, peer);
+	if (!pe || pe->link_down)
+		return;
+	pe->link_down = true;
+	pe->down_ms = p->now;
+	if (p->role != ROLE_LEADER && grp_uuid_eq(peer, &p->leader)) {
+		/* The leader's link closed (a killed process): elect soon, not after election_ms. */
+		uint64_t at = p->now + p->par.down_grace_ms + rnd(p) % (p->par.down_grace_ms + 1);
+
+		if (at < p->election_at)
+			p->election_at = at;
+	}
+	view_update(p);
+}
+
+static int64_t submit(struct grp_proto *p, uint8_t type, const void *data, uint32_t len,
+		      uint64_t now_ms)
+{
+	struct pend *pd;
+	uint8_t *copy = NULL;
+
+	if (now_ms > p->now)
+		p->now = now_ms;
+	if (!p->has_base || !is_member(p->cfg, &p->self.uuid) || p->leaving || p->left)
+		return CORE_ESTATE;
+	if (len > GRP_PAYLOAD_MAX)
+		return CORE_ETOOBIG;
+	if (p->pend_n == p->par.submit_max || p->paused)
+		return CORE_EFULL;
+	if (len) {
+		copy = malloc(len);
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, data, len);
+	}
+	pd = &p->pend[(p->pend_head + p->pend_n) % p->par.submit_max];
+	pd->id = ++p->next_id;
+	pd->type = type;
+	pd->len = len;
+	pd->data = copy;
+	p->pend_n++;
+	if (p->pend_n == 1)
+		p->resend_at = p->now + p->par.resend_ms;
+	if (p->role == ROLE_LEADER) {
+		if (leader_take(p, &p->self.uuid, pd->id, type, copy, len))
+			replicate(p, false);
+	} else {
+		send_submits(p, p->pend_n - 1, 1);
+	}
+	return (int64_t)pd->id;
+}
+
+int64_t grp_proto_submit(struct grp_proto *p, const void *data, uint32_t len, uint64_t now_ms)
+{
+	return submit(p, GRP_ENTRY_DATA, data, len, now_ms);
+}
+
+int64_t grp_proto_set_state(struct grp_proto *p, enum grp_svc_state st, uint64_t now_ms)
+{
+	uint8_t b = (uint8_t)st;
+
+	if (st < GRP_SVC_JOINER || st > GRP_SVC_DESYNCED)
+		return -EINVAL;
+	return submit(p, GRP_ENTRY_STATE, &b, 1, now_ms);
+}
+
+void grp_proto_set_backlog(struct grp_proto *p, uint32_t backlog)
+{
+	p->backlog = backlog;
+	if (p->role == ROLE_LEADER)
+		flow_update(p);
+}
+
+int grp_proto_xfer_done(struct grp_proto *p, uint64_t index, uint64_t term, uint64_t seq,
+			uint64_t now_ms)
+{
+	if (now_ms > p->now)
+		p->now = now_ms;
+	if (!p->xfer_pending)
+		return CORE_ESTATE;
+	grp_log_reset(&p->log, index, term, seq);
+	p->has_base = true;
+	p->commit = p->applied = index;
+	p->xfer_pending = false;
+	cfg_refresh(p);
+	for (size_t i = 0; i < PEERS_MAX; i++)
+		if (p->peers[i].used && !p->peers[i].link_down)
+			send_ping(p, &p->peers[i], 0);
+	return 0;
+}
+
+void grp_proto_leave(struct grp_proto *p, uint64_t now_ms)
+{
+	if (now_ms > p->now)
+		p->now = now_ms;
+	p->leaving = true;
+}
+
+void grp_proto_force_bootstrap(struct grp_proto *p, uint64_t now_ms)
+{
+	struct grp_config c;
+
+	if (now_ms > p->now)
+		p->now = now_ms;
+	CLOG_NOTICE("group: node %s bootstraps a primary component of one", p->self.name);
+	if (!p->has_base) {
+		grp_log_reset(&p->log, 0, 0, p->svc_seq);
+		p->has_base = true;
+		p->commit = p->applied = 0;
+	}
+	grp_log_truncate(&p->log, p->commit + 1);
+	cfg_refresh(p);
+	p->xfer_pending = false;
+	p->left = p->leaving = false;
+	p->term++;
+	p->voted_for = p->self.uuid;
+	become_leader(p);
+	memset(&c, 0, sizeof(c));
+	c.n = 1;
+	c.m[0] = p->self;
+	append_local(p, GRP_ENTRY_CONFIG, &p->self.uuid, 0, NULL, 0, &c);
+	view_update(p);
+}
+
+void grp_proto_status(const struct grp_proto *p, struct grp_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->leader = p->leader;
+	st->term = p->term;
+	st->commit = p->commit;
+	st->applied = p->applied;
+	grp_log_seq(&p->log, p->applied, &st->seq);
+	st->last_index = p->log.last;
+	st->cache_first = p->log.first;
+	st->view_id = p->view_id;
+	st->is_leader = p->role == ROLE_LEADER;
+	st->primary = is_primary(p);
+	st->member = is_member(p->cfg, &p->self.uuid);
+	st->paused = p->paused;
+	st->pending = p->pend_n;
+	st->dropped = p->dropped;
+}
+
+const struct grp_config *grp_proto_config(const struct grp_proto *p)
+{
+	return p->cfg;
+}
+
+const struct grp_member *grp_proto_self(const struct grp_proto *p)
+{
+	return &p->self;
+}

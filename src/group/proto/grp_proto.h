@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* The group's ordering, membership and quorum protocol as a pure state machine. */
+#ifndef GRP_PROTO_H
+#define GRP_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core_err.h"
+#include "grp_types.h"
+
+/*
+ * The protocol is Raft (Ongaro and Ousterhout, 2014) adapted to Galera's model; see
+ * docs/internals/group-protocol.md. In short:
+ *
+ *  - One leader per term orders every message; an entry is committed (and delivered) once a
+ *    weighted majority of the configuration holds it. seq numbers DATA entries without gaps.
+ *  - The configuration (the view) changes by joint consensus: the leader removes members it has
+ *    not heard from, adds nodes that ask to join, removes nodes that leave. A change needs a
+ *    weighted majority of the old configuration, so a minority, or an exact half, can never
+ *    form a view of its own: it stays non-primary and delivers nothing.
+ *  - Elections use pre-vote and check-quorum, so a node cut off and coming back does not
+ *    depose a working leader, and a leader that lost its majority steps down.
+ *  - Nothing is durable: a process that restarts is a new node (a new uuid) that joins and
+ *    catches up from the leader's cache, or is told to get a state transfer.
+ *
+ * The state machine never reads a clock, does I/O, or takes a lock: time comes in with
+ * grp_proto_tick(), messages with grp_proto_recv(), and everything it does goes out through
+ * the callbacks in struct grp_ops, called synchronously from inside those functions. It is
+ * single-threaded: every function on one struct grp_proto must be called from one thread (or
+ * under one lock), and the callbacks must not call back into the same instance.
+ *
+ * Memory: the log cache is bounded by cache_bytes (plus one entry); pending submissions by
+ * submit_max. Beyond those limits calls fail with CORE_EFULL; nothing grows without bound.
+ */
+
+struct grp_proto;
+
+struct grp_params {
+	uint32_t heartbeat_ms;        /* leader -> followers; default 100 */
+	uint32_t election_ms;         /* no leader heard for [election_ms, 2 * election_ms): elect;
+				       * default 1000 */
+	uint32_t suspect_ms;          /* a member silent this long is removed from the view;
+				       * default 3000 */
+	uint32_t down_grace_ms;       /* after the transport reports a member's link closed, remove
+				       * it unless it is back within this; default 200 */
+	uint32_t resend_ms;           /* unacked submissions are sent again; default 200 */
+	uint32_t fc_limit;            /* a member's backlog above this pauses submissions; default
+				       * 1024 */
+	uint64_t cache_bytes;         /* delivered entries kept for joiners; default 128 MiB */
+	uint32_t submit_max;          /* own submissions not yet ordered; default 4096 */
+	uint32_t weight;              /* this node's weight; default 1 */
+	uint64_t seed;                /* randomises election timeouts; vary per node */
+};
+
+/* Fills in the defaults above. */
+void grp_params_default(struct grp_params *p);
+
+/*
+ * What the state machine does. Every pointer argument is borrowed for the call only. All
+ * callbacks are required except where a comment says NULL is allowed.
+ */
+struct grp_ops {
+	/* Send m to the node with this uuid (best effort; loss is tolerated). */
+	void (*send)(void *ctx, const struct grp_uuid *to, const struct grp_msg *m);
+	/* A node the transport should connect to (address gossip). NULL allowed. */
+	void (*learn)(void *ctx, const struct grp_member *peer);
+	/*
+	 * A committed entry, in log order: DATA (deliver to the service), CONFIG (a new view; the
+	 * view callback follows), STATE, NOOP. Called exactly once per index, without gaps,
+	 * except across a state transfer (see xfer_needed).
+	 */
+	void (*deliver)(void *ctx, const struct grp_entry *e);
+	/*
+	 * The view changed: the members of the configuration in force, this node's index in it
+	 * (-1: not a member), and whether this node is in the primary component. id is the index
+	 * of the configuration's entry; a non-primary view keeps the id of the last primary one.
+	 */
+	void (*view)(void *ctx, uint64_t id, const struct grp_config *cfg, int my_index,
+		     bool primary);
+	/*
+	 * This node (a joiner) cannot catch up from the cache: the service must get a state
+	 * transfer from donor, then call grp_proto_xfer_done() with the position it reached.
+	 */
+	void (*xfer_needed)(void *ctx, const struct grp_member *donor);
+	/* A member's service state changed (it was ordered like a message). NULL allowed. */
+	void (*member_state)(void *ctx, const struct grp_uuid *who, enum grp_svc_state st);
+};
+
+/*
+ * Creates a node. self is copied (its weight is taken from params). With bootstrap, the node
+ * forms a new group of one (Galera's --wsrep-new-cluster); otherwise it is a joiner that asks
+ * the peers it hears from to add it. seq is the service's position (the last seq it applied;
+ * 0 for an empty service): a joiner catches up from there if the cache still holds it.
+ * Returns 0, -ENOMEM or -EINVAL (bad params); on error *out is untouched.
+ */
+int grp_proto_create(const struct grp_member *self, const struct grp_params *params,
+		     const struct grp_ops *ops, void *ctx, bool bootstrap, uint64_t seq,
+		     uint64_t now_ms, struct grp_proto **out) CORE_WARN_UNUSED;
+void grp_proto_destroy(struct grp_proto *p);
+
+/* Time passes; runs timers. now_ms never goes backwards (a clock jump forward is fine). */
+void grp_proto_tick(struct grp_proto *p, uint64_t now_ms);
+
+/*
+ * A message arrived. Anything inconsistent (stale term, unknown sender, out of range) is
+ * ignored and counted; the protocol never trusts a message to be well-behaved.
+ */
+void grp_proto_recv(struct grp_proto *p, const struct grp_msg *m, uint64_t now_ms);
+
+/* The transport's link to this node is up / closed: hints for fast failure detection. */
+void grp_proto_peer_up(struct grp_proto *p, const struct grp_member *peer, uint64_t now_ms);
+void grp_proto_peer_down(struct grp_proto *p, const struct grp_uuid *peer, uint64_t now_ms);
+
+/*
+ * Submits a message for total ordering; data is copied. Returns the origin_id it will carry
+ * when delivered (> 0), CORE_EFULL when submit_max submissions are outstanding or flow
+ * control holds them (retry after a delivery), CORE_ETOOBIG, or CORE_ESTATE when this node is
+ * not a member.
+ */
+int64_t grp_proto_submit(struct grp_proto *p, const void *data, uint32_t len,
+			 uint64_t now_ms) CORE_WARN_UNUSED;
+
+/* Orders a change of this node's service state (visible to all members). Same returns. */
+int64_t grp_proto_set_state(struct grp_proto *p, enum grp_svc_state st,
+			    uint64_t now_ms) CORE_WARN_UNUSED;
+
+/* The service has this many delivered entries not yet consumed (flow control input). */
+void grp_proto_set_backlog(struct grp_proto *p, uint32_t backlog);
+
+/*
+ * The state transfer asked for by xfer_needed finished: the service now holds everything up to
+ * (index, term, seq) of the group's log. Returns 0 or CORE_ESTATE if none was asked for.
+ */
+int grp_proto_xfer_done(struct grp_proto *p, uint64_t index, uint64_t term, uint64_t seq,
+			uint64_t now_ms) CORE_WARN_UNUSED;
+
+/* Graceful leave: asks to be removed; the view without this node follows. */
+void grp_proto_leave(struct grp_proto *p, uint64_t now_ms);
+
+/* Operator: make this node a primary group of one, whatever the last view (force bootstrap). */
+void grp_proto_force_bootstrap(struct grp_proto *p, uint64_t now_ms);
+
+/* Read-only state for status output, tests and the simulator's checkers. */
+struct grp_status {
+	struct grp_uuid leader; /* nil when none known */
+	uint64_t term;
+	uint64_t commit;        /* index */
+	uint64_t applied;       /* index delivered */
+	uint64_t seq;           /* seq delivered */
+	uint64_t last_index;
+	uint64_t cache_first;   /* oldest index held */
+	uint64_t view_id;
+	bool is_leader;
+	bool primary;
+	bool member;
+	bool paused;            /* flow control */
+	uint32_t pending;       /* own submissions not yet delivered */
+	uint64_t dropped;       /* messages ignored as stale or invalid */
+};
+void grp_proto_status(const struct grp_proto *p, struct grp_status *st);
+/* The configuration in force (the latest in the log, possibly uncommitted). */
+const struct grp_config *grp_proto_config(const struct grp_proto *p);
+const struct grp_member *grp_proto_self(const struct grp_proto *p);
+
+/* Weight of cfg members (or old members) found in set[0..n). */
+uint64_t grp_config_weight(const struct grp_member *m, uint32_t n_m, const struct grp_uuid *set,
+			   uint32_t n);
+int grp_config_find(const struct grp_config *c, const struct grp_uuid *u);
+
+#endif

@@ -1,0 +1,454 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* Unit tests of the group protocol: a few nodes on a perfect in-memory network, step by step. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "grp_proto.h"
+
+#define NODES 5
+#define QMAX 20000
+#define DELIV_MAX 4096
+
+/* A message in flight: a deep copy, since what send() gets is borrowed. */
+struct qmsg {
+	int to;
+	struct grp_msg *m;
+};
+
+struct node {
+	struct grp_proto *p;
+	struct grp_member me;
+	bool cut; /* partitioned away from everyone */
+	uint64_t delivered_seq[DELIV_MAX];
+	uint64_t n_data;
+	uint64_t last_index;
+	uint64_t view_id;
+	bool primary;
+	int my_index;
+	uint32_t view_n;
+	bool xfer;
+};
+
+static struct node nodes[NODES];
+static struct qmsg queue[QMAX];
+static size_t q_n;
+static uint64_t now;
+static bool dup;                 /* every message is sent twice */
+static uint32_t weights[NODES];  /* 0: default */
+static uint64_t cache_bytes;     /* 0: default */
+
+static int node_of(const struct grp_uuid *u)
+{
+	for (int i = 0; i < NODES; i++)
+		if (nodes[i].p && grp_uuid_eq(&nodes[i].me.uuid, u))
+			return i;
+	return -1;
+}
+
+static struct grp_msg *copy_msg(const struct grp_msg *m)
+{
+	struct grp_msg *c = malloc(sizeof(*c));
+
+	*c = *m;
+	if (m->type == GRP_MSG_APPEND)
+		for (uint32_t i = 0; i < m->u.append.n; i++) {
+			struct grp_entry *e = &c->u.append.e[i];
+
+			if (e->len) {
+				uint8_t *d = malloc(e->len);
+
+				memcpy(d, m->u.append.e[i].data, e->len);
+				e->data = d;
+			}
+			if (e->cfg) {
+				struct grp_config *cf = malloc(sizeof(*cf));
+
+				*cf = *m->u.append.e[i].cfg;
+				e->cfg = cf;
+			}
+		}
+	if (m->type == GRP_MSG_SUBMIT)
+		for (uint32_t i = 0; i < m->u.submit.n; i++) {
+			uint8_t *d = malloc(m->u.submit.s[i].len + 1);
+
+			memcpy(d, m->u.submit.s[i].data, m->u.submit.s[i].len);
+			c->u.submit.s[i].data = d;
+		}
+	return c;
+}
+
+static void free_msg(struct grp_msg *m)
+{
+	if (m->type == GRP_MSG_APPEND)
+		for (uint32_t i = 0; i < m->u.append.n; i++) {
+			free((void *)m->u.append.e[i].data);
+			free((void *)m->u.append.e[i].cfg);
+		}
+	if (m->type == GRP_MSG_SUBMIT)
+		for (uint32_t i = 0; i < m->u.submit.n; i++)
+			free((void *)m->u.submit.s[i].data);
+	free(m);
+}
+
+static void op_send(void *ctx, const struct grp_uuid *to, const struct grp_msg *m)
+{
+	int from = (int)(intptr_t)ctx, dst = node_of(to);
+
+	if (dst < 0 || nodes[from].cut || nodes[dst].cut)
+		return;
+	for (int k = 0; k < 1 + dup; k++) {
+		assert_true(q_n < QMAX);
+		queue[q_n].to = dst;
+		queue[q_n].m = copy_msg(m);
+		q_n++;
+	}
+}
+
+static void op_deliver(void *ctx, const struct grp_entry *e)
+{
+	struct node *n = &nodes[(intptr_t)ctx];
+
+	if (n->last_index)
+		assert_int_equal(e->index, n->last_index + 1);
+	n->last_index = e->index;
+	if (e->type == GRP_ENTRY_DATA) {
+		assert_true(n->primary);
+		assert_true(n->n_data < DELIV_MAX);
+		n->delivered_seq[n->n_data++] = e->seq;
+	}
+}
+
+static void op_view(void *ctx, uint64_t id, const struct grp_config *cfg, int my_index,
+		    bool primary)
+{
+	struct node *n = &nodes[(intptr_t)ctx];
+
+	n->view_id = id;
+	n->primary = primary;
+	n->my_index = my_index;
+	n->view_n = cfg->n;
+}
+
+static void op_xfer(void *ctx, const struct grp_member *donor)
+{
+	(void)donor;
+	nodes[(intptr_t)ctx].xfer = true;
+}
+
+static const struct grp_ops ops = {
+	.send = op_send,
+	.deliver = op_deliver,
+	.view = op_view,
+	.xfer_needed = op_xfer,
+};
+
+static void start(int i, bool bootstrap)
+{
+	struct grp_params par;
+
+	grp_params_default(&par);
+	par.seed = (uint64_t)i + 1;
+	if (weights[i])
+		par.weight = weights[i];
+	if (cache_bytes)
+		par.cache_bytes = cache_bytes;
+	memset(&nodes[i], 0, sizeof(nodes[i]));
+	nodes[i].me.uuid.b[0] = (uint8_t)(i + 1);
+	nodes[i].me.uuid.b[15] = (uint8_t)(now & 0xff);
+	snprintf(nodes[i].me.name, sizeof(nodes[i].me.name), "n%d", i);
+	snprintf(nodes[i].me.addr, sizeof(nodes[i].me.addr), "sim:%d", i);
+	assert_int_equal(grp_proto_create(&nodes[i].me, &par, &ops, (void *)(intptr_t)i,
+					  bootstrap, 0, now, &nodes[i].p),
+			 0);
+	for (int j = 0; j < NODES; j++)
+		if (j != i && nodes[j].p) {
+			grp_proto_peer_up(nodes[i].p, &nodes[j].me, now);
+			grp_proto_peer_up(nodes[j].p, &nodes[i].me, now);
+		}
+}
+
+static void kill_node(int i)
+{
+	grp_proto_destroy(nodes[i].p);
+	nodes[i].p = NULL;
+	for (int j = 0; j < NODES; j++)
+		if (nodes[j].p)
+			grp_proto_peer_down(nodes[j].p, &nodes[i].me.uuid, now);
+}
+
+/* Delivers everything in flight (FIFO), then advances time by step_ms and ticks everyone. */
+static void run(uint64_t ms)
+{
+	for (uint64_t t = 0; t < ms; t += 10) {
+		size_t k = 0;
+
+		while (k < q_n) {
+			struct qmsg q = queue[k++];
+
+			if (nodes[q.to].p && !nodes[q.to].cut)
+				grp_proto_recv(nodes[q.to].p, q.m, now);
+			free_msg(q.m);
+			if (k == q_n)
+				k = q_n = 0;
+		}
+		now += 10;
+		for (int i = 0; i < NODES; i++)
+			if (nodes[i].p)
+				grp_proto_tick(nodes[i].p, now);
+	}
+}
+
+static int leader_of(int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct grp_status st;
+
+		if (!nodes[i].p)
+			continue;
+		grp_proto_status(nodes[i].p, &st);
+		if (st.is_leader && st.primary)
+			return i;
+	}
+	return -1;
+}
+
+static void setup_cluster(int n)
+{
+	now = 1000;
+	q_n = 0;
+	start(0, true);
+	for (int i = 1; i < n; i++)
+		start(i, false);
+	run(5000);
+	for (int i = 0; i < n; i++) {
+		assert_true(nodes[i].primary);
+		assert_int_equal(nodes[i].view_n, n);
+		assert_int_equal(nodes[i].view_id, nodes[0].view_id);
+	}
+}
+
+static void teardown_cluster(void)
+{
+	for (int i = 0; i < NODES; i++)
+		if (nodes[i].p) {
+			grp_proto_destroy(nodes[i].p);
+			nodes[i].p = NULL;
+		}
+	for (size_t k = 0; k < q_n; k++)
+		free_msg(queue[k].m);
+	q_n = 0;
+	dup = false;
+	memset(weights, 0, sizeof(weights));
+	cache_bytes = 0;
+}
+
+static void submit_n(int i, int n)
+{
+	for (int k = 0; k < n; k++) {
+		char buf[32];
+		int len = snprintf(buf, sizeof(buf), "m%d-%d", i, k);
+
+		assert_true(grp_proto_submit(nodes[i].p, buf, (uint32_t)len, now) > 0);
+	}
+}
+
+static void test_bootstrap_alone(void **state)
+{
+	(void)state;
+	now = 1000;
+	start(0, true);
+	assert_true(nodes[0].primary);
+	assert_int_equal(nodes[0].view_n, 1);
+	assert_int_equal(nodes[0].my_index, 0);
+	submit_n(0, 3);
+	run(10);
+	assert_int_equal(nodes[0].n_data, 3);
+	assert_int_equal(nodes[0].delivered_seq[2], 3);
+	teardown_cluster();
+}
+
+static void test_three_join_and_order(void **state)
+{
+	(void)state;
+	setup_cluster(3);
+	submit_n(0, 10);
+	submit_n(1, 10);
+	submit_n(2, 10);
+	run(1000);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(nodes[i].n_data, 30);
+		for (int k = 0; k < 30; k++)
+			assert_int_equal(nodes[i].delivered_seq[k], k + 1);
+	}
+	teardown_cluster();
+}
+
+static void test_leader_killed_resumes(void **state)
+{
+	int l, survivor;
+
+	(void)state;
+	setup_cluster(3);
+	l = leader_of(3);
+	assert_true(l >= 0);
+	kill_node(l);
+	survivor = (l + 1) % 3;
+	submit_n(survivor, 5);
+	run(1000); /* the down hint makes the election quick */
+	assert_true(leader_of(3) >= 0);
+	assert_int_equal(nodes[survivor].n_data, 5);
+	run(4000); /* and the dead member leaves the view */
+	assert_int_equal(nodes[survivor].view_n, 2);
+	assert_true(nodes[survivor].primary);
+	teardown_cluster();
+}
+
+static void test_minority_non_primary(void **state)
+{
+	uint64_t before;
+
+	(void)state;
+	setup_cluster(3);
+	nodes[2].cut = true;
+	run(3000);
+	assert_false(nodes[2].primary);
+	before = nodes[2].n_data;
+	submit_n(0, 5);
+	run(500);
+	assert_int_equal(nodes[2].n_data, before);
+	assert_int_equal(nodes[0].n_data, 5);
+	assert_int_equal(nodes[0].view_n, 2);
+	nodes[2].cut = false; /* heals: it rejoins and catches up */
+	run(5000);
+	assert_true(nodes[2].primary);
+	assert_int_equal(nodes[2].view_n, 3);
+	assert_int_equal(nodes[2].n_data, 5);
+	teardown_cluster();
+}
+
+static void test_exact_half_stays_non_primary(void **state)
+{
+	(void)state;
+	setup_cluster(4);
+	nodes[2].cut = true;
+	nodes[3].cut = true;
+	run(3000);
+	for (int i = 0; i < 4; i++)
+		assert_false(nodes[i].primary);
+	assert_int_equal(grp_proto_submit(nodes[0].p, "x", 1, now) > 0, true);
+	run(1000);
+	assert_int_equal(nodes[0].n_data, 0);
+	teardown_cluster();
+}
+
+static void test_graceful_leave_keeps_quorum(void **state)
+{
+	(void)state;
+	setup_cluster(3);
+	grp_proto_leave(nodes[2].p, now);
+	run(2000);
+	assert_int_equal(nodes[0].view_n, 2);
+	assert_int_equal(nodes[2].my_index, -1);
+	kill_node(2);
+	kill_node(1); /* 1 of the 2 left: no quorum */
+	run(3000);
+	assert_false(nodes[0].primary);
+	teardown_cluster();
+}
+
+static void test_weights_decide_quorum(void **state)
+{
+	(void)state;
+	weights[0] = 3; /* 3 of 5: node 0 alone is a majority, as with Galera's pc.weight */
+	setup_cluster(3);
+	nodes[1].cut = nodes[2].cut = true;
+	submit_n(0, 2);
+	run(5000);
+	assert_true(nodes[0].primary);
+	assert_false(nodes[1].primary);
+	assert_false(nodes[2].primary);
+	assert_int_equal(nodes[0].n_data, 2);
+	assert_int_equal(nodes[0].view_n, 1);
+	teardown_cluster();
+}
+
+static void test_flow_control_pauses_and_resumes(void **state)
+{
+	(void)state;
+	setup_cluster(3);
+	grp_proto_set_backlog(nodes[1].p, 100000);
+	submit_n(2, 1); /* an ack carries the backlog to the leader */
+	run(500);
+	assert_int_equal(grp_proto_submit(nodes[0].p, "x", 1, now), CORE_EFULL);
+	assert_int_equal(grp_proto_submit(nodes[2].p, "x", 1, now), CORE_EFULL);
+	grp_proto_set_backlog(nodes[1].p, 0);
+	run(500);
+	submit_n(0, 3);
+	run(500);
+	assert_int_equal(nodes[1].n_data, 4);
+	teardown_cluster();
+}
+
+static void test_duplicated_messages_deliver_once(void **state)
+{
+	(void)state;
+	setup_cluster(3);
+	dup = true;
+	submit_n(1, 20);
+	submit_n(2, 20);
+	run(2000);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(nodes[i].n_data, 40);
+	teardown_cluster();
+}
+
+static void test_joiner_beyond_cache_gets_state_transfer(void **state)
+{
+	struct grp_status st;
+	int l;
+
+	(void)state;
+	cache_bytes = 2048;
+	setup_cluster(3);
+	nodes[2].cut = true;
+	run(4000); /* removed from the view */
+	submit_n(0, 100);
+	run(1000);
+	nodes[2].cut = false;
+	run(3000);
+	assert_true(nodes[2].xfer);
+	l = leader_of(3);
+	grp_proto_status(nodes[l].p, &st);
+	assert_int_equal(grp_proto_xfer_done(nodes[2].p, st.applied, st.term, st.seq, now), 0);
+	nodes[2].last_index = 0; /* its deliveries restart after the transferred position */
+	submit_n(0, 1);
+	run(5000);
+	assert_true(nodes[2].primary);
+	assert_int_equal(nodes[2].view_n, 3);
+	assert_int_equal(nodes[2].delivered_seq[nodes[2].n_data - 1], 101);
+	teardown_cluster();
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bootstrap_alone),
+		cmocka_unit_test(test_three_join_and_order),
+		cmocka_unit_test(test_leader_killed_resumes),
+		cmocka_unit_test(test_minority_non_primary),
+		cmocka_unit_test(test_exact_half_stays_non_primary),
+		cmocka_unit_test(test_graceful_leave_keeps_quorum),
+		cmocka_unit_test(test_weights_decide_quorum),
+		cmocka_unit_test(test_flow_control_pauses_and_resumes),
+		cmocka_unit_test(test_duplicated_messages_deliver_once),
+		cmocka_unit_test(test_joiner_beyond_cache_gets_state_transfer),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
