@@ -27,6 +27,7 @@ enum role {
 struct peer {
 	bool used;
 	struct grp_member m;
+	uint32_t weight; /* what it says of itself (a configuration may list it with 0) */
 	uint64_t heard_ms; /* last message from it */
 	bool link_down;    /* the transport says its link is closed */
 	uint64_t down_ms;
@@ -82,6 +83,7 @@ struct grp_proto {
 	uint64_t quorum_at;
 	uint64_t ping_at;
 	uint64_t term_start; /* leader: index of its NOOP */
+	bool no_quorum;      /* leader: a majority has not answered within election_ms */
 
 	struct grp_log log;
 	bool has_base; /* false: a joiner waiting for its starting point */
@@ -91,6 +93,7 @@ struct grp_proto {
 
 	const struct grp_config *cfg; /* in force: the last in the log, or cfg_done */
 	uint64_t cfg_index;
+	uint64_t cfg_ms; /* leader: when it appended the configuration in force */
 	struct grp_config cfg_done; /* the last committed one */
 	uint64_t cfg_done_index;
 
@@ -108,11 +111,13 @@ struct grp_proto {
 	uint64_t resend_at;
 
 	bool paused;
+	bool leader_no_quorum; /* follower: what the leader's last APPEND said */
 	uint32_t backlog;
 	bool leaving;
 	bool left;
 	bool xfer_pending;
 	uint64_t xfer_ms;
+	bool origins_stale; /* state transfer done, no CONFIG applied since: may not lead */
 	uint64_t dropped;
 
 	struct grp_msg *out; /* scratch for what we send */
@@ -250,6 +255,7 @@ static struct peer *peer_get(struct grp_proto *p, const struct grp_member *m)
 	memset(victim, 0, sizeof(*victim));
 	victim->used = true;
 	victim->m = *m;
+	victim->weight = m->weight;
 	victim->heard_ms = p->now;
 	victim->ack_ms = p->now;
 	if (p->ops->learn)
@@ -298,6 +304,7 @@ static void send_to(struct grp_proto *p, const struct grp_uuid *to, uint8_t type
 
 static bool leader_fresh(const struct grp_proto *p);
 static bool is_primary(const struct grp_proto *p);
+static void quorum_check(struct grp_proto *p);
 
 static void send_ping(struct grp_proto *p, struct peer *pe, uint32_t extra)
 {
@@ -305,10 +312,13 @@ static void send_ping(struct grp_proto *p, struct peer *pe, uint32_t extra)
 	uint32_t n = 0;
 
 	memset(&o->u.ping, 0, sizeof(o->u.ping));
-	if (!p->left && !p->leaving && (!is_primary(p) || !is_member(p->cfg, &p->self.uuid)))
+	/* A leaving node cut off before its submissions were ordered asks back in for them. */
+	if (!p->left && (!is_primary(p) || !is_member(p->cfg, &p->self.uuid)))
 		o->u.ping.flags |= GRP_PING_JOIN;
 	if (p->leaving && !p->pend_n)
 		o->u.ping.flags |= GRP_PING_LEAVE;
+	if (p->origins_stale)
+		o->u.ping.flags |= GRP_PING_STALE;
 	if (is_primary(p))
 		o->u.ping.flags |= GRP_PING_PRIMARY;
 	o->u.ping.flags |= extra;
@@ -362,7 +372,7 @@ static void send_append(struct grp_proto *p, struct peer *pe)
 {
 	struct grp_msg *o = p->out;
 	uint64_t prev, bytes = 0;
-	uint32_t n = 0;
+	uint32_t n = 0, cfgs = 0;
 
 	if (pe->next > p->log.last + 1)
 		pe->next = p->log.last + 1;
@@ -374,6 +384,8 @@ static void send_append(struct grp_proto *p, struct peer *pe)
 	}
 	while (prev + 1 + n <= p->log.last && n < GRP_ENTRIES_PER_MSG && bytes < APPEND_BYTES_MAX) {
 		grp_log_entry(&p->log, prev + 1 + n, &o->u.append.e[n]);
+		if (o->u.append.e[n].cfg && ++cfgs > GRP_CFGS_PER_MSG)
+			break;
 		bytes += o->u.append.e[n].len;
 		n++;
 	}
@@ -381,6 +393,7 @@ static void send_append(struct grp_proto *p, struct peer *pe)
 	o->u.append.commit = p->commit;
 	o->u.append.n = n;
 	o->u.append.paused = p->paused;
+	o->u.append.no_quorum = p->no_quorum;
 	send_to(p, &pe->m.uuid, GRP_MSG_APPEND);
 	pe->next = prev + n + 1;
 }
@@ -446,7 +459,9 @@ static void cfg_refresh(struct grp_proto *p)
 {
 	uint64_t i;
 
-	if (p->cfg_index <= p->log.last)
+	if (p->cfg == &p->cfg_done || p->cfg == &empty_cfg ||
+	    (grp_log_has(&p->log, p->cfg_index) &&
+	     grp_log_at(&p->log, p->cfg_index)->cfg == p->cfg))
 		return;
 	for (i = p->log.last; i > p->commit && grp_log_has(&p->log, i); i--) {
 		struct grp_log_ent *e = grp_log_at(&p->log, i);
@@ -483,8 +498,9 @@ static bool is_primary(const struct grp_proto *p)
 	if (!p->has_base)
 		return false;
 	if (p->role == ROLE_LEADER)
-		return is_member(&p->cfg_done, &p->self.uuid) && p->commit >= p->term_start;
-	return leader_fresh(p);
+		return (is_member(p->cfg, &p->self.uuid) || is_member(&p->cfg_done, &p->self.uuid)) &&
+		       p->commit >= p->term_start && !p->no_quorum;
+	return leader_fresh(p) && !p->leader_no_quorum;
 }
 
 static void view_update(struct grp_proto *p)
@@ -495,6 +511,8 @@ static void view_update(struct grp_proto *p)
 		return;
 	if (!p->view_sent && !primary && !p->cfg_done_index)
 		return;
+	if (!p->cfg_done_index && p->role == ROLE_LEADER)
+		return; /* bootstrapping: the first view is that of its configuration entry */
 	p->view_sent = true;
 	p->view_primary = primary;
 	p->view_id = p->cfg_done_index;
@@ -526,9 +544,22 @@ static void become_follower(struct grp_proto *p, uint64_t term, const struct grp
 		p->resend_at = p->now; /* send what the old leader may have lost */
 }
 
-static void append_local(struct grp_proto *p, uint8_t type, const struct grp_uuid *origin,
-			 uint64_t origin_id, const void *data, uint32_t len,
-			 const struct grp_config *cfg);
+static int append_local(struct grp_proto *p, uint8_t type, const struct grp_uuid *origin,
+			uint64_t origin_id, const void *data, uint32_t len,
+			const struct grp_config *cfg);
+
+/* Leader: a configuration entry carries each member's last origin_id (see grp_types.h). */
+static void append_config(struct grp_proto *p, struct grp_config *c)
+{
+	for (uint32_t i = 0; i < c->n + c->n_old; i++) {
+		struct grp_member *m = i < c->n ? &c->m[i] : &c->old[i - c->n];
+		struct origin *o = origin_get(p, &m->uuid, false);
+
+		m->origin_last = o ? o->last_id : 0;
+	}
+	p->cfg_ms = p->now;
+	(void)append_local(p, GRP_ENTRY_CONFIG, &p->self.uuid, 0, NULL, 0, c);
+}
 
 /* Leader: remembers, from its log, the last submission of every origin. */
 static void origins_rebuild(struct grp_proto *p)
@@ -552,25 +583,40 @@ static bool leader_take(struct grp_proto *p, const struct grp_uuid *origin, uint
 			uint8_t type, const void *data, uint32_t len)
 {
 	struct origin *o = origin_get(p, origin, true);
+	uint64_t at;
 
-	if (!o || (o->last_id ? id != o->last_id + 1 : id == 0))
+	/* In order, one after another: a gap (a reordered or lost SUBMIT) waits for the resend. */
+	if (!o || id != o->last_id + 1)
 		return false;
 	if (p->log.last - p->commit >= UNCOMMITTED_MAX)
 		return false;
-	append_local(p, type, origin, id, data, len, NULL);
-	if (p->log.last && grp_log_at(&p->log, p->log.last)->origin_id == id) {
-		o->last_id = id;
-		o->touch = p->log.last;
-	}
+	at = p->log.last + 1;
+	if (append_local(p, type, origin, id, data, len, NULL) < 0)
+		return false; /* out of memory: the resend tries again */
+	o->last_id = id;
+	o->touch = at;
 	return true;
 }
 
+/*
+ * Leader: appends its own submissions that are not in the log yet. By id, not by position:
+ * an append may commit at once and so shrink the pending ring under us.
+ */
 static void take_own_pending(struct grp_proto *p)
 {
-	for (uint32_t i = 0; i < p->pend_n; i++) {
-		const struct pend *pd = &p->pend[(p->pend_head + i) % p->par.submit_max];
+	while (p->pend_n) {
+		struct origin *o = origin_get(p, &p->self.uuid, true);
+		uint64_t want, head_id = p->pend[p->pend_head].id;
+		const struct pend *pd;
 
-		leader_take(p, &p->self.uuid, pd->id, pd->type, pd->data, pd->len);
+		if (!o)
+			return;
+		want = o->last_id + 1;
+		if (want < head_id || want - head_id >= p->pend_n)
+			return;
+		pd = &p->pend[(p->pend_head + (want - head_id)) % p->par.submit_max];
+		if (!leader_take(p, &p->self.uuid, pd->id, pd->type, pd->data, pd->len))
+			return;
 	}
 }
 
@@ -589,9 +635,10 @@ static void become_leader(struct grp_proto *p)
 		pe->leave = false;
 	}
 	p->paused = false;
+	p->no_quorum = false;
 	p->heartbeat_at = p->now;
 	p->quorum_at = p->now + p->par.election_ms;
-	append_local(p, GRP_ENTRY_NOOP, &p->self.uuid, 0, NULL, 0, NULL);
+	(void)append_local(p, GRP_ENTRY_NOOP, &p->self.uuid, 0, NULL, 0, NULL);
 	p->term_start = p->log.last;
 	origins_rebuild(p);
 	take_own_pending(p);
@@ -614,6 +661,19 @@ static void apply_config(struct grp_proto *p, const struct grp_entry *e)
 {
 	p->cfg_done = *e->cfg;
 	p->cfg_done_index = e->index;
+	p->origins_stale = false;
+	for (uint32_t i = 0; i < e->cfg->n + e->cfg->n_old; i++) {
+		const struct grp_member *m = i < e->cfg->n ? &e->cfg->m[i]
+							   : &e->cfg->old[i - e->cfg->n];
+		struct origin *o = origin_get(p, &m->uuid, true);
+
+		if (o && m->origin_last > o->applied_id)
+			o->applied_id = m->origin_last;
+		if (o && m->origin_last > o->last_id)
+			o->last_id = m->origin_last;
+		if (grp_uuid_eq(&m->uuid, &p->self.uuid))
+			pend_done(p, m->origin_last);
+	}
 	/* The log entry may be evicted now that it is applied: use the copy. */
 	if (p->cfg_index <= e->index)
 		cfg_set(p, &p->cfg_done, e->index);
@@ -628,7 +688,7 @@ static void leader_after_config(struct grp_proto *p, const struct grp_entry *e)
 		struct grp_config c = *e->cfg;
 
 		c.n_old = 0;
-		append_local(p, GRP_ENTRY_CONFIG, &p->self.uuid, 0, NULL, 0, &c);
+		append_config(p, &c);
 	} else if (!is_member(e->cfg, &p->self.uuid)) {
 		CLOG_INFO("group: node %s is out of the configuration; steps down", p->self.name);
 		p->role = ROLE_FOLLOWER;
@@ -671,17 +731,38 @@ static void apply_one(struct grp_proto *p, const struct grp_entry *e)
 	}
 }
 
+/*
+ * How far the cache may be trimmed: what this node delivered; a leader also keeps what a live
+ * member has not acked yet, unless that holds more than twice the budget.
+ */
+static uint64_t evict_upto(const struct grp_proto *p)
+{
+	uint64_t upto = p->applied;
+
+	if (p->role != ROLE_LEADER || p->log.bytes > 2 * p->par.cache_bytes)
+		return upto;
+	for (size_t i = 0; i < PEERS_MAX; i++) {
+		const struct peer *pe = &p->peers[i];
+
+		if (is_target(p, pe) && !pe->link_down && p->now - pe->ack_ms < p->par.election_ms &&
+		    pe->match < upto)
+			upto = pe->match;
+	}
+	return upto;
+}
+
 static void apply(struct grp_proto *p)
 {
 	struct grp_entry e;
 
 	view_update(p);
-	while (p->applied < p->commit && grp_log_has(&p->log, p->applied + 1)) {
+	/* Outside the primary component nothing is delivered (a leader just removed, say). */
+	while (p->applied < p->commit && grp_log_has(&p->log, p->applied + 1) && is_primary(p)) {
 		p->applied++;
 		grp_log_entry(&p->log, p->applied, &e);
 		apply_one(p, &e);
 	}
-	grp_log_evict(&p->log, p->par.cache_bytes, p->applied);
+	grp_log_evict(&p->log, p->par.cache_bytes, evict_upto(p));
 }
 
 static void leader_commit(struct grp_proto *p)
@@ -713,9 +794,13 @@ static void leader_commit(struct grp_proto *p)
 	}
 }
 
-static void append_local(struct grp_proto *p, uint8_t type, const struct grp_uuid *origin,
-			 uint64_t origin_id, const void *data, uint32_t len,
-			 const struct grp_config *cfg)
+/*
+ * Leader: appends an entry of its term. It may commit (and be delivered, and even evicted) at
+ * once when this node's weight is a majority. Returns 0 or -ENOMEM.
+ */
+static int append_local(struct grp_proto *p, uint8_t type, const struct grp_uuid *origin,
+			uint64_t origin_id, const void *data, uint32_t len,
+			const struct grp_config *cfg)
 {
 	struct grp_entry e = {
 		.term = p->term,
@@ -729,11 +814,12 @@ static void append_local(struct grp_proto *p, uint8_t type, const struct grp_uui
 
 	if (grp_log_append(&p->log, &e) < 0) {
 		CLOG_ERR("group: node %s: out of memory appending an entry", p->self.name);
-		return;
+		return -ENOMEM;
 	}
 	if (type == GRP_ENTRY_CONFIG)
 		cfg_set(p, grp_log_at(&p->log, p->log.last)->cfg, p->log.last);
-	leader_commit(p); /* a group of one commits at once */
+	leader_commit(p);
+	return 0;
 }
 
 /* ---- flow control ---- */
@@ -783,44 +869,110 @@ static bool member_dead(const struct grp_proto *p, const struct grp_member *m)
 	return p->now - pe->ack_ms >= p->par.suspect_ms;
 }
 
+/* A weighted majority of c (old and new) answered within election_ms. */
+static bool alive_quorum(const struct grp_proto *p, const struct grp_config *c)
+{
+	struct grp_uuid set[PEERS_MAX + 1];
+	uint32_t n = 0;
+
+	set[n++] = p->self.uuid;
+	for (size_t i = 0; i < PEERS_MAX; i++) {
+		const struct peer *pe = &p->peers[i];
+
+		if (pe->used && !pe->link_down && p->now - pe->ack_ms < p->par.election_ms)
+			set[n++] = pe->m.uuid;
+	}
+	return quorum(c, set, n);
+}
+
+/* Heard from within two heartbeats: what it takes to be added or given a vote. */
+static bool answers_now(const struct grp_proto *p, const struct peer *pe)
+{
+	return !pe->link_down && p->now - pe->ack_ms < 2 * (uint64_t)p->par.heartbeat_ms;
+}
+
+/*
+ * Base without its dead members, with caught-up learners added and members that joined with
+ * weight 0 given their own. A learner comes in with weight 0 first: if it dies before the
+ * change commits, the new half's majority does not depend on it (only when the group has a
+ * single voter can a joiner's death still block, as it does in Galera). Returns true if the
+ * result differs from cur.
+ */
+static bool desired_config(struct grp_proto *p, const struct grp_member *base, uint32_t n_base,
+			   const struct grp_member *cur, uint32_t n_cur, struct grp_config *c)
+{
+	bool promoted = false;
+
+	memset(c, 0, sizeof(*c));
+	for (uint32_t i = 0; i < n_base; i++) {
+		struct peer *pe = peer_find(p, &base[i].uuid);
+
+		if (member_dead(p, &base[i]))
+			continue;
+		c->m[c->n] = base[i];
+		if (!base[i].weight && pe && pe->weight && !promoted && answers_now(p, pe)) {
+			c->m[c->n].weight = pe->weight; /* one at a time */
+			promoted = true;
+		}
+		c->n++;
+	}
+	for (size_t i = 0; i < PEERS_MAX && c->n < GRP_MEMBERS_MAX && !promoted; i++) {
+		struct peer *pe = &p->peers[i];
+
+		if (!pe->used || !pe->learner || pe->match < p->commit || !pe->match ||
+		    in_members(base, n_base, &pe->m.uuid) || !answers_now(p, pe))
+			continue;
+		c->m[c->n] = pe->m;
+		c->m[c->n++].weight = 0;
+	}
+	memcpy(c->old, base, sizeof(c->old[0]) * n_base);
+	c->n_old = n_base;
+	if (c->n != n_cur)
+		return true;
+	for (uint32_t i = 0; i < c->n; i++) {
+		int k = -1;
+
+		for (uint32_t j = 0; j < n_cur; j++)
+			if (grp_uuid_eq(&cur[j].uuid, &c->m[i].uuid))
+				k = (int)j;
+		if (k < 0 || cur[k].weight != c->m[i].weight)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Leader: moves the configuration towards the live members. A change is C_old,new then C_new.
+ * A joint configuration that cannot commit (a member being added died meanwhile) is replaced
+ * by another one over the same old half: every decision under either needs a majority of the
+ * old half, so they cannot disagree, and the first was never in force alone.
+ */
 static void reconfigure(struct grp_proto *p)
 {
 	struct grp_config c;
-	bool changed = false;
 
-	if (p->role != ROLE_LEADER || p->commit < p->term_start || p->cfg_index > p->commit)
+	if (p->role != ROLE_LEADER || p->commit < p->term_start)
 		return;
-	if (p->cfg->n_old) { /* a joint configuration left by an earlier leader */
+	if (p->cfg->n_old && p->cfg_index <= p->commit) { /* joint, committed: on to C_new */
 		c = *p->cfg;
 		c.n_old = 0;
-		append_local(p, GRP_ENTRY_CONFIG, &p->self.uuid, 0, NULL, 0, &c);
+		append_config(p, &c);
 		replicate(p, false);
 		return;
 	}
-	memset(&c, 0, sizeof(c));
-	for (uint32_t i = 0; i < p->cfg->n; i++) {
-		if (member_dead(p, &p->cfg->m[i]))
-			changed = true;
-		else
-			c.m[c.n++] = p->cfg->m[i];
-	}
-	for (size_t i = 0; i < PEERS_MAX && c.n < GRP_MEMBERS_MAX; i++) {
-		struct peer *pe = &p->peers[i];
-
-		if (!pe->used || !pe->learner || pe->match < p->commit || !pe->match)
-			continue;
-		if (is_member(p->cfg, &pe->m.uuid))
-			continue;
-		c.m[c.n++] = pe->m;
-		changed = true;
-	}
-	if (!changed || !c.n)
+	if (p->cfg->n_old) {
+		if (p->now - p->cfg_ms < p->par.election_ms || alive_quorum(p, p->cfg) ||
+		    !desired_config(p, p->cfg->old, p->cfg->n_old, p->cfg->m, p->cfg->n, &c))
+			return;
+	} else if (p->cfg_index > p->commit ||
+		   !desired_config(p, p->cfg->m, p->cfg->n, p->cfg->m, p->cfg->n, &c)) {
 		return;
-	memcpy(c.old, p->cfg->m, sizeof(c.old[0]) * p->cfg->n);
-	c.n_old = p->cfg->n;
+	}
+	if (!c.n || !alive_quorum(p, &c))
+		return; /* it could not commit: wait until the members answer, or for a new leader */
 	CLOG_INFO("group: node %s proposes a configuration of %u members (was %u)", p->self.name,
 		  c.n, c.n_old);
-	append_local(p, GRP_ENTRY_CONFIG, &p->self.uuid, 0, NULL, 0, &c);
+	append_config(p, &c);
 	replicate(p, false);
 }
 
@@ -828,7 +980,9 @@ static void reconfigure(struct grp_proto *p)
 
 static bool may_elect(const struct grp_proto *p)
 {
-	return p->has_base && !p->xfer_pending && is_member(p->cfg, &p->self.uuid) &&
+	/* After a state transfer a leader would not know what it must de-duplicate. */
+	return p->has_base && !p->xfer_pending && !p->origins_stale &&
+	       is_member(p->cfg, &p->self.uuid) &&
 	       (in_members(p->cfg->m, p->cfg->n, &p->self.uuid) || p->cfg->n_old);
 }
 
@@ -998,11 +1152,17 @@ static void on_append(struct grp_proto *p, const struct grp_msg *m)
 	p->leader_ms = p->now;
 	election_reset(p);
 	p->paused = m->u.append.paused;
+	p->leader_no_quorum = m->u.append.no_quorum;
+	view_update(p);
 	if (p->xfer_pending)
 		return;
 	if (!p->has_base) {
-		/* A joiner's start: the leader chose prev from our seq; check it. */
-		if (m->u.append.prev_seq != p->svc_seq)
+		/*
+		 * A joiner's start: the leader chose prev from our seq; check it, and take only a
+		 * committed one (a deposed leader may still send, and its entry there may be one
+		 * that is never committed).
+		 */
+		if (m->u.append.prev_seq != p->svc_seq || m->u.append.prev_index > m->u.append.commit)
 			return;
 		grp_log_reset(&p->log, prev, m->u.append.prev_term, p->svc_seq);
 		p->has_base = true;
@@ -1048,6 +1208,8 @@ static void on_append_ack(struct grp_proto *p, const struct grp_msg *m, struct p
 	if (p->role != ROLE_LEADER || m->term != p->term)
 		return;
 	pe->ack_ms = p->now;
+	if (p->no_quorum)
+		quorum_check(p);
 	if (pe->learner)
 		pe->join_ms = p->now;
 	pe->backlog = m->u.append_ack.backlog;
@@ -1060,14 +1222,22 @@ static void on_append_ack(struct grp_proto *p, const struct grp_msg *m, struct p
 	} else {
 		uint64_t hint = m->u.append_ack.match;
 
-		if (hint < pe->match)
+		/*
+		 * Resend from where it says it is. Below what it acked only when all it acked is
+		 * committed: then its log was replaced by a state transfer (sent only while next, and
+		 * so match, is below the cache, hence committed). Otherwise a failure below match is
+		 * a delayed one, and going back could send a node that holds uncommitted entries we
+		 * count on to a state transfer. match itself is never lowered: a delayed success
+		 * could raise it again past what the node holds.
+		 */
+		if (hint < pe->match && pe->match > p->commit)
 			hint = pe->match;
 		if (hint + 1 < pe->next)
 			pe->next = hint + 1;
-		send_append(p, pe);
 	}
 	flow_update(p);
-	if (pe->next <= p->log.last)
+	/* One APPEND per ack at most: two would double the traffic with every round trip. */
+	if (pe->next <= p->log.last || !m->u.append_ack.success)
 		send_append(p, pe);
 }
 
@@ -1085,6 +1255,20 @@ static void on_ping(struct grp_proto *p, const struct grp_msg *m, struct peer *p
 
 		if (member && (m->u.ping.flags & GRP_PING_LEAVE))
 			pe->leave = true;
+		/* A member back from a state transfer learns the submitters' positions from a
+		 * CONFIG entry: the same configuration again, if no change is due. */
+		if (member && (m->u.ping.flags & GRP_PING_STALE) && !p->cfg->n_old &&
+		    p->cfg_index <= p->commit && p->now - p->cfg_ms >= p->par.heartbeat_ms) {
+			struct grp_config c = *p->cfg;
+
+			append_config(p, &c);
+			replicate(p, false);
+		}
+		/* A node we could only send XFER to says where its state transfer left it. */
+		if ((member || pe->learner) && m->u.ping.applied != GRP_NO_BASE &&
+		    pe->next < p->log.first &&
+		    m->u.ping.applied + 1 >= p->log.first && m->u.ping.applied <= p->log.last)
+			pe->next = m->u.ping.applied + 1;
 		if (!member && (m->u.ping.flags & GRP_PING_JOIN)) {
 			/* Until a joiner acks, it starts where it says it is, every time it asks:
 			 * an APPEND that went astray, or a state transfer, moved it. */
@@ -1115,7 +1299,8 @@ static void on_submit(struct grp_proto *p, const struct grp_msg *m)
 {
 	uint32_t taken = 0;
 
-	if (p->role != ROLE_LEADER || p->paused || !is_member(p->cfg, &m->from.uuid)) {
+	if (p->role != ROLE_LEADER || p->paused || p->no_quorum ||
+	    !is_member(p->cfg, &m->from.uuid)) {
 		p->dropped++;
 		return;
 	}
@@ -1151,6 +1336,11 @@ void grp_proto_recv(struct grp_proto *p, const struct grp_msg *m, uint64_t now_m
 		return;
 	}
 	pe->heard_ms = p->now;
+	pe->weight = m->from.weight;
+	/* Still talking well after its link was reported closed: it is back (a hint was lost).
+	 * Just after, it is what was in flight when it died. */
+	if (pe->link_down && p->now - pe->down_ms >= p->par.down_grace_ms)
+		pe->link_down = false;
 	switch (m->type) {
 	case GRP_MSG_PING:
 		on_ping(p, m, pe);
@@ -1179,6 +1369,37 @@ void grp_proto_recv(struct grp_proto *p, const struct grp_msg *m, uint64_t now_m
 
 /* ---- time ---- */
 
+/*
+ * Check-quorum. A leader that has not heard from a weighted majority within election_ms is no
+ * longer primary (it says so in its APPENDs, so its followers are not either), but it keeps its
+ * term rather than stepping down: the majority side elects a leader of its own if it can and
+ * that deposes it, and if nobody can (a configuration change was under way), it is the one
+ * that can finish or replace the change once the partition heals. It commits nothing meanwhile
+ * (that needs the majority), and it takes no submissions.
+ */
+static void quorum_check(struct grp_proto *p)
+{
+	struct grp_uuid set[PEERS_MAX + 1];
+	uint32_t n = 0;
+	bool lost;
+
+	set[n++] = p->self.uuid;
+	for (size_t i = 0; i < PEERS_MAX; i++) {
+		const struct peer *pe = &p->peers[i];
+
+		if (pe->used && p->now - pe->ack_ms < p->par.election_ms)
+			set[n++] = pe->m.uuid;
+	}
+	/* While a joint configuration waits to commit, the old half decides. */
+	lost = p->cfg->n_old && p->cfg_index > p->commit
+		       ? !majority(p->cfg->old, p->cfg->n_old, set, n)
+		       : !quorum(p->cfg, set, n);
+	if (lost != p->no_quorum)
+		CLOG_INFO("group: leader %s %s its majority", p->self.name,
+			  lost ? "lost touch with" : "is back in touch with");
+	p->no_quorum = lost;
+}
+
 static void tick_leader(struct grp_proto *p)
 {
 	if (p->now >= p->heartbeat_at) {
@@ -1186,24 +1407,8 @@ static void tick_leader(struct grp_proto *p)
 		p->heartbeat_at = p->now + p->par.heartbeat_ms;
 	}
 	if (p->now >= p->quorum_at) {
-		struct grp_uuid set[PEERS_MAX + 1];
-		uint32_t n = 0;
-
-		set[n++] = p->self.uuid;
-		for (size_t i = 0; i < PEERS_MAX; i++) {
-			const struct peer *pe = &p->peers[i];
-
-			if (pe->used && p->now - pe->ack_ms < p->par.election_ms)
-				set[n++] = pe->m.uuid;
-		}
 		p->quorum_at = p->now + p->par.election_ms;
-		if (!quorum(p->cfg, set, n)) {
-			CLOG_INFO("group: node %s lost its quorum; steps down", p->self.name);
-			p->role = ROLE_FOLLOWER;
-			memset(&p->leader, 0, sizeof(p->leader));
-			election_reset(p);
-			return;
-		}
+		quorum_check(p);
 	}
 	for (size_t i = 0; i < PEERS_MAX; i++) {
 		struct peer *pe = &p->peers[i];
@@ -1221,7 +1426,8 @@ static void tick_pings(struct grp_proto *p)
 	for (size_t i = 0; i < PEERS_MAX; i++) {
 		struct peer *pe = &p->peers[i];
 
-		if (pe->used && p->now - pe->ping_ms >= every && !pe->link_down)
+		/* A closed link is tried now and then too: a lost "up" must not part us for good. */
+		if (pe->used && p->now - pe->ping_ms >= (pe->link_down ? p->par.election_ms : every))
 			send_ping(p, pe, 0);
 	}
 }
@@ -1241,7 +1447,8 @@ void grp_proto_tick(struct grp_proto *p, uint64_t now_ms)
 	}
 	if (p->pend_n && p->now >= p->resend_at && !p->paused) {
 		if (p->role == ROLE_LEADER) {
-			take_own_pending(p);
+			if (!p->no_quorum)
+				take_own_pending(p);
 			replicate(p, false);
 		} else {
 			send_submits(p, 0, RESEND_MSGS_MAX);
@@ -1371,7 +1578,7 @@ static int64_t submit(struct grp_proto *p, uint8_t type, const void *data, uint3
 	if (p->pend_n == 1)
 		p->resend_at = p->now + p->par.resend_ms;
 	if (p->role == ROLE_LEADER) {
-		if (leader_take(p, &p->self.uuid, pd->id, type, copy, len))
+		if (!p->no_quorum && leader_take(p, &p->self.uuid, pd->id, type, copy, len))
 			replicate(p, false);
 	} else {
 		send_submits(p, p->pend_n - 1, 1);
@@ -1403,19 +1610,47 @@ void grp_proto_set_backlog(struct grp_proto *p, uint32_t backlog)
 int grp_proto_xfer_done(struct grp_proto *p, uint64_t index, uint64_t term, uint64_t seq,
 			uint64_t now_ms)
 {
+	uint64_t t;
+
 	if (now_ms > p->now)
 		p->now = now_ms;
 	if (!p->xfer_pending)
 		return CORE_ESTATE;
-	grp_log_reset(&p->log, index, term, seq);
+	if (p->has_base && index < p->applied) {
+		CLOG_WARN("group: node %s: state transfer to index %llu is behind our %llu; refused",
+			  p->self.name, (unsigned long long)index, (unsigned long long)p->applied);
+		p->xfer_pending = false;
+		return CORE_ESTATE;
+	}
+	if (p->has_base && grp_log_term(&p->log, index, &t) && t == term) {
+		/*
+		 * We hold the donor's position: what follows it in our log continues the committed
+		 * log, and may have been acked and counted towards a commit, so it stays (the
+		 * leader cuts it if it was not). Dropping it could lose a committed entry.
+		 */
+		grp_log_evict(&p->log, 0, index);
+	} else {
+		/* Our entry there differs (or we have none): nothing after it was committed. */
+		grp_log_reset(&p->log, index, term, seq);
+	}
 	p->has_base = true;
 	p->commit = p->applied = index;
 	p->xfer_pending = false;
+	p->origins_stale = true;
 	cfg_refresh(p);
 	for (size_t i = 0; i < PEERS_MAX; i++)
 		if (p->peers[i].used && !p->peers[i].link_down)
 			send_ping(p, &p->peers[i], 0);
 	return 0;
+}
+
+void grp_proto_xfer_failed(struct grp_proto *p, uint64_t now_ms)
+{
+	if (now_ms > p->now)
+		p->now = now_ms;
+	if (p->xfer_pending)
+		CLOG_WARN("group: node %s: state transfer failed; asking again", p->self.name);
+	p->xfer_pending = false;
 }
 
 void grp_proto_leave(struct grp_proto *p, uint64_t now_ms)
@@ -1440,6 +1675,7 @@ void grp_proto_force_bootstrap(struct grp_proto *p, uint64_t now_ms)
 	grp_log_truncate(&p->log, p->commit + 1);
 	cfg_refresh(p);
 	p->xfer_pending = false;
+	p->origins_stale = false; /* the operator makes this node's history the group's */
 	p->left = p->leaving = false;
 	p->term++;
 	p->voted_for = p->self.uuid;
@@ -1447,7 +1683,7 @@ void grp_proto_force_bootstrap(struct grp_proto *p, uint64_t now_ms)
 	memset(&c, 0, sizeof(c));
 	c.n = 1;
 	c.m[0] = p->self;
-	append_local(p, GRP_ENTRY_CONFIG, &p->self.uuid, 0, NULL, 0, &c);
+	append_config(p, &c);
 	view_update(p);
 }
 

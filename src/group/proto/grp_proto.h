@@ -130,10 +130,19 @@ void grp_proto_set_backlog(struct grp_proto *p, uint32_t backlog);
 
 /*
  * The state transfer asked for by xfer_needed finished: the service now holds everything up to
- * (index, term, seq) of the group's log. Returns 0 or CORE_ESTATE if none was asked for.
+ * (index, term, seq) of the group's log. Entries this node holds after index are kept (they may
+ * have been counted towards a commit). Returns 0, or CORE_ESTATE if none was asked for or if
+ * index is behind what this node already delivered (the service must keep its own state; a
+ * donor is named again).
  */
 int grp_proto_xfer_done(struct grp_proto *p, uint64_t index, uint64_t term, uint64_t seq,
 			uint64_t now_ms) CORE_WARN_UNUSED;
+
+/*
+ * The state transfer asked for by xfer_needed failed (the donor went away): the leader names a
+ * donor again, within election_ms. A no-op if none was asked for.
+ */
+void grp_proto_xfer_failed(struct grp_proto *p, uint64_t now_ms);
 
 /* Graceful leave: asks to be removed; the view without this node follows. */
 void grp_proto_leave(struct grp_proto *p, uint64_t now_ms);

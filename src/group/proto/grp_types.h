@@ -13,6 +13,7 @@
 #define GRP_PAYLOAD_MAX (16u << 20) /* one submitted message */
 #define GRP_ENTRIES_PER_MSG 256     /* entries in one APPEND */
 #define GRP_SUBMITS_PER_MSG 256     /* submissions in one SUBMIT */
+#define GRP_CFGS_PER_MSG 4          /* CONFIG entries in one APPEND (each is large) */
 
 /* A node incarnation: fresh random bytes each time a process starts (never reused). */
 struct grp_uuid {
@@ -24,6 +25,12 @@ struct grp_member {
 	char name[GRP_NAME_MAX];
 	char addr[GRP_ADDR_MAX];
 	uint32_t weight; /* 0..GRP_WEIGHT_MAX; 0 counts for nothing in a quorum */
+	/*
+	 * In a CONFIG entry only: the last origin_id of this member's submissions in the log
+	 * before the entry. A node that came in by state transfer learns from it what it could
+	 * not see, to de-duplicate submissions. 0 elsewhere.
+	 */
+	uint64_t origin_last;
 };
 
 /*
@@ -87,6 +94,8 @@ enum grp_msg_type {
 #define GRP_PING_LEAVE 0x02   /* sender wants to be removed (graceful leave) */
 #define GRP_PING_PRIMARY 0x04 /* sender is in the primary component */
 #define GRP_PING_REPLY 0x08   /* an answer: do not answer it */
+#define GRP_PING_STALE 0x10   /* came in by state transfer: needs a CONFIG entry to learn the
+			       * submitters' positions (see grp_member.origin_last) */
 #define GRP_NO_BASE UINT64_MAX
 
 struct grp_submit {
@@ -122,7 +131,8 @@ struct grp_msg {
 			uint64_t commit;
 			uint32_t n;
 			struct grp_entry e[GRP_ENTRIES_PER_MSG];
-			bool paused; /* flow control: the leader takes no submissions now */
+			bool paused;    /* flow control: the leader takes no submissions now */
+			bool no_quorum; /* the leader has lost touch with its majority */
 		} append;
 		struct {
 			bool success;

@@ -414,11 +414,11 @@ static void test_joiner_beyond_cache_gets_state_transfer(void **state)
 	int l;
 
 	(void)state;
-	cache_bytes = 2048;
+	cache_bytes = 64 << 10;
 	setup_cluster(3);
 	nodes[2].cut = true;
 	run(4000); /* removed from the view */
-	submit_n(0, 100);
+	submit_n(0, 1000); /* 1000 entries of at least 64 bytes: more than the cache */
 	run(1000);
 	nodes[2].cut = false;
 	run(3000);
@@ -431,7 +431,7 @@ static void test_joiner_beyond_cache_gets_state_transfer(void **state)
 	run(5000);
 	assert_true(nodes[2].primary);
 	assert_int_equal(nodes[2].view_n, 3);
-	assert_int_equal(nodes[2].delivered_seq[nodes[2].n_data - 1], 101);
+	assert_int_equal(nodes[2].delivered_seq[nodes[2].n_data - 1], 1001);
 	teardown_cluster();
 }
 

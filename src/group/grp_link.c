@@ -1,0 +1,419 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* One mesh connection: the HELLO handshake, grp_wire framing both ways, a bounded output queue. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core_assert.h"
+#include "core_wire.h"
+#include "grp_link.h"
+
+#define HELLO_MAGIC "PCLG"
+#define HELLO_HDR_LEN 7        /* magic, u8 version, u16 body length */
+#define RBUF_MIN ((size_t)64 << 10)
+
+_Static_assert(1 + GRP_LINK_CLUSTER_MAX + 16 + GRP_NAME_MAX + GRP_ADDR_MAX + 2 <=
+		       GRP_LINK_HELLO_BODY_MAX,
+	       "the largest HELLO body fits");
+
+struct wreq {
+	uv_write_t req;
+	struct grp_link *l;
+	size_t len;
+	uint8_t data[];
+};
+
+static uint64_t now_ms(const struct grp_link *l)
+{
+	return uv_now(l->env->loop);
+}
+
+/* ---- HELLO ---- */
+
+static void write_str8(struct core_wire *w, const char *s)
+{
+	size_t len = strlen(s);
+
+	core_wire_write_u8(w, (uint8_t)len);
+	core_wire_write(w, s, len);
+}
+
+static size_t hello_encode(const struct grp_link_env *env, uint8_t *buf, size_t cap)
+{
+	struct core_wire w;
+	size_t body;
+
+	core_wire_init(&w, buf, cap);
+	core_wire_write(&w, HELLO_MAGIC, 4);
+	core_wire_write_u8(&w, GRP_LINK_HELLO_VERSION);
+	core_wire_write_u16(&w, 0); /* body length, filled in below */
+	write_str8(&w, env->cluster);
+	core_wire_write(&w, env->self->uuid.b, 16);
+	write_str8(&w, env->self->name);
+	write_str8(&w, env->self->addr);
+	core_wire_write_u16(&w, (uint16_t)env->self->weight);
+	ASSERT(!w.err);
+	body = w.pos - HELLO_HDR_LEN;
+	ASSERT(body <= GRP_LINK_HELLO_BODY_MAX);
+	buf[5] = (uint8_t)(body >> 8);
+	buf[6] = (uint8_t)body;
+	return w.pos;
+}
+
+/* Reads a length-prefixed string without NULs into out[max]; false if it does not fit. */
+static bool read_str8(struct core_wire *w, char *out, size_t max)
+{
+	size_t len = core_wire_read_u8(w);
+	const uint8_t *p = core_wire_read_ptr(w, len);
+
+	if (!p || len >= max || memchr(p, '\0', len))
+		return false;
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return true;
+}
+
+/*
+ * Parses the HELLO at the start of buf. Returns its length (> 0), 0 when more bytes are
+ * needed, or a negative error with *why set for the log line (CORE_EEXIST: our own).
+ */
+static int hello_decode(const struct grp_link_env *env, const uint8_t *buf, size_t len,
+			struct grp_member *peer, const char **why)
+{
+	char cluster[GRP_LINK_CLUSTER_MAX + 1];
+	struct core_wire w;
+	size_t body;
+
+	if (memcmp(buf, HELLO_MAGIC, len < 4 ? len : 4)) {
+		*why = "bad magic";
+		return CORE_EMALFORMED;
+	}
+	if (len < HELLO_HDR_LEN)
+		return 0;
+	if (buf[4] != GRP_LINK_HELLO_VERSION) {
+		*why = "unsupported version";
+		return CORE_EUNSUPP;
+	}
+	body = (size_t)buf[5] << 8 | buf[6];
+	if (body > GRP_LINK_HELLO_BODY_MAX) {
+		*why = "oversized HELLO";
+		return CORE_ETOOBIG;
+	}
+	if (len < HELLO_HDR_LEN + body)
+		return 0;
+	core_wire_init_ro(&w, buf + HELLO_HDR_LEN, body);
+	memset(peer, 0, sizeof(*peer));
+	*why = "malformed HELLO";
+	if (!read_str8(&w, cluster, sizeof(cluster)))
+		return CORE_EMALFORMED;
+	core_wire_read(&w, peer->uuid.b, 16);
+	if (!read_str8(&w, peer->name, sizeof(peer->name)) ||
+	    !read_str8(&w, peer->addr, sizeof(peer->addr)))
+		return CORE_EMALFORMED;
+	peer->weight = core_wire_read_u16(&w);
+	if (w.err || core_wire_avail(&w) || peer->weight > GRP_WEIGHT_MAX ||
+	    grp_uuid_is_nil(&peer->uuid))
+		return CORE_EMALFORMED;
+	if (strcmp(cluster, env->cluster)) {
+		*why = "another cluster";
+		return CORE_EMALFORMED;
+	}
+	if (grp_uuid_eq(&peer->uuid, &env->self->uuid)) {
+		*why = "connected to ourselves";
+		return CORE_EEXIST;
+	}
+	return (int)(HELLO_HDR_LEN + body);
+}
+
+/* ---- closing ---- */
+
+static void on_closed(uv_handle_t *h)
+{
+	struct grp_link *l = h->data;
+
+	/* Runs from the loop, outside any grp_proto call: the owner may call into it. */
+	l->env->ops->closed(l->env->ctx, l, l->is_self);
+	free(l->rbuf);
+	free(l);
+}
+
+void grp_link_close(struct grp_link *l)
+{
+	if (l->closing)
+		return;
+	l->closing = true;
+	uv_close((uv_handle_t *)&l->tcp, on_closed);
+}
+
+static void refuse(struct grp_link *l, uint64_t *counter, const char *why)
+{
+	(*counter)++;
+	CLOG_RL(l->env->rl, (int64_t)now_ms(l), CORE_LOG_WARN, "group: %s: closing: %s", l->what,
+		why);
+	grp_link_close(l);
+}
+
+void grp_link_check(struct grp_link *l, uint64_t now)
+{
+	if (!l->established && !l->closing && now - l->created_ms > GRP_LINK_HELLO_TIMEOUT_MS)
+		refuse(l, &l->env->cnt->hello_refused, "no HELLO in time");
+}
+
+/* ---- writing ---- */
+
+static void on_write(uv_write_t *req, int status)
+{
+	struct wreq *wr = (struct wreq *)req;
+
+	/* A failed write shows up as a read error or EOF too; the link closes there. libuv
+	 * completes (or cancels) every write before the close callback, so wr->l is valid. */
+	(void)status;
+	wr->l->outq -= wr->len;
+	free(wr);
+}
+
+static void link_write(struct grp_link *l, struct wreq *wr)
+{
+	uv_buf_t b = uv_buf_init((char *)wr->data, (unsigned)wr->len);
+
+	if (l->outq + wr->len > GRP_NODE_OUTQ_MAX) {
+		/* The peer does not keep up; the protocol recovers what a new link misses. */
+		l->env->cnt->links_overflow++;
+		CLOG_RL(l->env->rl, (int64_t)now_ms(l), CORE_LOG_WARN,
+			"group: %s: output queue over %zu bytes, closing", l->what,
+			GRP_NODE_OUTQ_MAX);
+		free(wr);
+		grp_link_close(l);
+		return;
+	}
+	wr->l = l;
+	if (uv_write(&wr->req, (uv_stream_t *)&l->tcp, &b, 1, on_write)) {
+		free(wr);
+		grp_link_close(l);
+		return;
+	}
+	l->outq += wr->len;
+}
+
+void grp_link_send(struct grp_link *l, const struct grp_msg *m)
+{
+	struct core_wire w;
+	struct wreq *wr;
+	size_t len;
+
+	if (l->closing)
+		return;
+	len = grp_wire_encoded_len(m);
+	wr = malloc(sizeof(*wr) + len);
+	if (!wr) {
+		l->env->cnt->send_dropped++;
+		return;
+	}
+	core_wire_init(&w, wr->data, len);
+	if (grp_wire_encode(m, &w) < 0) {
+		/* Over GRP_WIRE_FRAME_MAX: the protocol batches below it, so this is a loss. */
+		l->env->cnt->send_dropped++;
+		free(wr);
+		return;
+	}
+	wr->len = w.pos;
+	l->env->cnt->frames_out++;
+	link_write(l, wr);
+}
+
+static void send_hello(struct grp_link *l)
+{
+	struct wreq *wr = malloc(sizeof(*wr) + HELLO_HDR_LEN + GRP_LINK_HELLO_BODY_MAX);
+
+	if (!wr) {
+		grp_link_close(l);
+		return;
+	}
+	wr->len = hello_encode(l->env, wr->data, HELLO_HDR_LEN + GRP_LINK_HELLO_BODY_MAX);
+	link_write(l, wr);
+}
+
+/* ---- reading ---- */
+
+/* Room for a whole frame of need bytes (grp_wire_frame_len bounds need). */
+static bool rbuf_reserve(struct grp_link *l, size_t need)
+{
+	uint8_t *nb;
+
+	if (need <= l->rcap)
+		return true;
+	nb = realloc(l->rbuf, need);
+	if (!nb)
+		return false;
+	l->rbuf = nb;
+	l->rcap = need;
+	return true;
+}
+
+/* Processes whole frames from rbuf + off; returns where it stopped. */
+static size_t link_frames(struct grp_link *l, size_t off)
+{
+	const struct grp_link_env *env = l->env;
+
+	while (!l->closing && off < l->rlen) {
+		size_t fl;
+		int rc = grp_wire_frame_len(l->rbuf + off, l->rlen - off, &fl);
+
+		if (rc == CORE_ETRUNC)
+			break;
+		if (rc < 0) {
+			refuse(l, &env->cnt->frames_bad, core_strerror(rc));
+			break;
+		}
+		if (fl > l->rlen - off) {
+			if (!rbuf_reserve(l, fl))
+				grp_link_close(l);
+			break;
+		}
+		rc = grp_wire_decode(l->rbuf + off, fl, &l->peer, env->msg, env->scratch);
+		off += fl;
+		if (rc < 0) {
+			refuse(l, &env->cnt->frames_bad, core_strerror(rc));
+			break;
+		}
+		env->cnt->frames_in++;
+		if (env->msg->type == GRP_MSG_PING &&
+		    !grp_uuid_eq(&env->msg->from.uuid, &l->peer.uuid)) {
+			env->cnt->ping_spoofed++;
+			CLOG_RL(env->rl, (int64_t)now_ms(l), CORE_LOG_WARN,
+				"group: %s: PING claims another uuid than the HELLO's, dropped",
+				l->what);
+			continue;
+		}
+		env->ops->frame(env->ctx, l, env->msg);
+	}
+	return off;
+}
+
+static void link_input(struct grp_link *l)
+{
+	size_t off = 0;
+
+	if (!l->established) {
+		const char *why = NULL;
+		int rc = hello_decode(l->env, l->rbuf, l->rlen, &l->peer, &why);
+
+		if (rc < 0) {
+			l->is_self = rc == CORE_EEXIST;
+			refuse(l, &l->env->cnt->hello_refused, why);
+			return;
+		}
+		if (rc == 0)
+			return;
+		off = (size_t)rc;
+		l->established = true;
+		l->env->ops->up(l->env->ctx, l);
+	}
+	off = link_frames(l, off);
+	if (l->closing)
+		return;
+	memmove(l->rbuf, l->rbuf + off, l->rlen - off);
+	l->rlen -= off;
+	/* Give a large frame's buffer back once it is consumed. */
+	if (l->rcap > RBUF_MIN && l->rlen <= RBUF_MIN) {
+		uint8_t *nb = realloc(l->rbuf, RBUF_MIN);
+
+		if (nb) {
+			l->rbuf = nb;
+			l->rcap = RBUF_MIN;
+		}
+	}
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct grp_link *l = h->data;
+
+	(void)suggested;
+	/* Empty when full: libuv then reports UV_ENOBUFS and the link closes. */
+	*buf = uv_buf_init((char *)l->rbuf + l->rlen, (unsigned)(l->rcap - l->rlen));
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct grp_link *l = s->data;
+
+	(void)buf;
+	if (nread < 0) {
+		if (nread != UV_EOF)
+			CLOG_DEBUG("group: %s: read: %s", l->what, uv_strerror((int)nread));
+		grp_link_close(l);
+		return;
+	}
+	if (l->closing)
+		return;
+	l->rlen += (size_t)nread;
+	link_input(l);
+}
+
+static void link_start(struct grp_link *l)
+{
+	uv_tcp_nodelay(&l->tcp, 1);
+	send_hello(l);
+	if (!l->closing && uv_read_start((uv_stream_t *)&l->tcp, on_alloc, on_read))
+		grp_link_close(l);
+}
+
+/* ---- setting up ---- */
+
+struct grp_link *grp_link_new(const struct grp_link_env *env, const char *what)
+{
+	struct grp_link *l = calloc(1, sizeof(*l));
+
+	if (!l)
+		return NULL;
+	l->rbuf = malloc(RBUF_MIN);
+	if (!l->rbuf) {
+		free(l);
+		return NULL;
+	}
+	l->rcap = RBUF_MIN;
+	l->env = env;
+	l->created_ms = uv_now(env->loop);
+	snprintf(l->what, sizeof(l->what), "%s", what);
+	uv_tcp_init(env->loop, &l->tcp);
+	l->tcp.data = l;
+	l->conn.data = l;
+	return l;
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+	struct grp_link *l = req->data;
+
+	if (status < 0) {
+		CLOG_DEBUG("group: %s: connect: %s", l->what, uv_strerror(status));
+		grp_link_close(l);
+		return;
+	}
+	if (!l->closing)
+		link_start(l);
+}
+
+void grp_link_connect(struct grp_link *l, const struct sockaddr *sa)
+{
+	if (uv_tcp_connect(&l->conn, &l->tcp, sa, on_connect))
+		grp_link_close(l);
+}
+
+void grp_link_accept(struct grp_link *l, uv_stream_t *srv)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+
+	if (uv_accept(srv, (uv_stream_t *)&l->tcp)) {
+		grp_link_close(l);
+		return;
+	}
+	if (uv_tcp_getpeername(&l->tcp, (struct sockaddr *)&ss, &len) == 0)
+		uv_ip_name((struct sockaddr *)&ss, host, sizeof(host));
+	snprintf(l->what, sizeof(l->what), "inbound from %s", host);
+	link_start(l);
+}

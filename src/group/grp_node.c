@@ -1,0 +1,740 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* The group node runtime: one libuv thread driving grp_proto over a TCP mesh of HELLO'd links. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <uv.h>
+
+#include "core_assert.h"
+#include "core_log.h"
+#include "grp_link.h"
+#include "grp_node.h"
+
+#define TICK_MS 10
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 2000
+
+/* A submission on its way to grp_proto_submit. */
+struct sub {
+	struct sub *next;
+	uint32_t len;
+	uint8_t data[];
+};
+
+/* An address this node dials, with its reconnect back-off. */
+struct target {
+	char addr[GRP_ADDR_MAX];
+	struct sockaddr_storage sa;
+	struct grp_link *link;     /* the connection in progress or up; NULL between attempts */
+	struct grp_uuid uuid;      /* who answered there last (nil: nobody yet) */
+	bool is_self;
+	uint64_t next_ms;
+	uint32_t backoff_ms;
+};
+
+struct grp_node {
+	/* Set by grp_node_start, read-only afterwards. */
+	struct grp_node_config cfg; /* string pointers cleared; the copies are below */
+	char cluster[GRP_LINK_CLUSTER_MAX + 1];
+	struct grp_member self;
+	int port;
+
+	/* Loop thread only. */
+	uv_loop_t loop;
+	uv_thread_t thread;
+	uv_tcp_t listener;
+	uv_timer_t tick;
+	uv_async_t async;
+	struct grp_proto *p;
+	struct grp_msg *msg;       /* decode target, ~30 KiB: kept off the stack */
+	struct grp_wire_scratch *scratch;
+	struct grp_link_env env;
+	struct grp_link *links[GRP_NODE_LINKS_MAX];
+	size_t n_links;
+	struct target targets[GRP_NODE_TARGETS_MAX];
+	size_t n_targets;
+	struct sub *held, **held_tail; /* taken from the hand-over queue, not yet accepted */
+	bool shutting;
+	bool left;
+	struct grp_node_counters cnt;
+	struct core_ratelimit rl;
+
+	/* Shared: guarded by mu. */
+	uv_mutex_t mu;
+	struct sub *q_head, **q_tail;
+	size_t q_n, q_bytes;       /* counts held too: the bound covers both */
+	bool stopping;
+	bool leave;
+	struct grp_status st_snap;
+	struct grp_node_counters cnt_snap;
+};
+
+static uint64_t now_ms(struct grp_node *n)
+{
+	return uv_now(&n->loop);
+}
+
+/* ---- addresses ---- */
+
+/* "a.b.c.d:port" or "[v6]:port" -> sockaddr. Numeric only: the loop must never block. */
+static int parse_addr(const char *s, struct sockaddr_storage *ss)
+{
+	char host[GRP_ADDR_MAX];
+	const char *colon = strrchr(s, ':');
+	char *end;
+	unsigned long port;
+	size_t hl;
+
+	if (!colon || colon == s || strlen(s) >= GRP_ADDR_MAX)
+		return -EINVAL;
+	hl = (size_t)(colon - s);
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || port > 65535)
+		return -EINVAL;
+	memset(ss, 0, sizeof(*ss));
+	if (host[0] == '[') {
+		if (hl < 3 || host[hl - 1] != ']')
+			return -EINVAL;
+		host[hl - 1] = '\0';
+		return uv_ip6_addr(host + 1, (int)port, (struct sockaddr_in6 *)ss) ? -EINVAL : 0;
+	}
+	return uv_ip4_addr(host, (int)port, (struct sockaddr_in *)ss) ? -EINVAL : 0;
+}
+
+/* What other nodes dial: the bound address, with a wildcard host replaced by loopback. */
+static int format_self_addr(const struct sockaddr_storage *ss, char *out)
+{
+	char host[INET6_ADDRSTRLEN];
+	int len;
+
+	if (ss->ss_family == AF_INET6) {
+		struct sockaddr_in6 a = *(const struct sockaddr_in6 *)ss;
+
+		if (IN6_IS_ADDR_UNSPECIFIED(&a.sin6_addr))
+			a.sin6_addr = in6addr_loopback;
+		uv_ip6_name(&a, host, sizeof(host));
+		len = snprintf(out, GRP_ADDR_MAX, "[%s]:%u", host, ntohs(a.sin6_port));
+	} else {
+		struct sockaddr_in a = *(const struct sockaddr_in *)ss;
+
+		if (a.sin_addr.s_addr == htonl(INADDR_ANY))
+			a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		uv_ip4_name(&a, host, sizeof(host));
+		len = snprintf(out, GRP_ADDR_MAX, "%s:%u", host, ntohs(a.sin_port));
+	}
+	return len > 0 && len < GRP_ADDR_MAX ? 0 : -EINVAL;
+}
+
+/*
+ * A new address to dial (configured or learned). Duplicates and our own address are ignored.
+ * who, when known (NULL otherwise), is the node said to be there: the address is not dialed
+ * while a connection to it is up, which saves both ends a duplicate to resolve.
+ */
+static int target_add(struct grp_node *n, const char *addr, const struct grp_uuid *who)
+{
+	struct target *t;
+
+	if (!strcmp(addr, n->self.addr))
+		return 0;
+	for (size_t i = 0; i < n->n_targets; i++)
+		if (!strcmp(n->targets[i].addr, addr)) {
+			if (who && grp_uuid_is_nil(&n->targets[i].uuid))
+				n->targets[i].uuid = *who;
+			return 0;
+		}
+	if (n->n_targets == GRP_NODE_TARGETS_MAX)
+		return CORE_EFULL;
+	t = &n->targets[n->n_targets];
+	memset(t, 0, sizeof(*t));
+	if (parse_addr(addr, &t->sa))
+		return -EINVAL;
+	snprintf(t->addr, sizeof(t->addr), "%s", addr);
+	t->backoff_ms = BACKOFF_MIN_MS;
+	if (who)
+		t->uuid = *who;
+	n->n_targets++;
+	return 0;
+}
+
+/* ---- links: the mesh's connections, at most one in use per peer ---- */
+
+static struct grp_link *link_find(struct grp_node *n, const struct grp_uuid *u,
+				  struct grp_link *except)
+{
+	for (size_t i = 0; i < n->n_links; i++) {
+		struct grp_link *l = n->links[i];
+
+		if (l != except && l->established && !l->closing && grp_uuid_eq(&l->peer.uuid, u))
+			return l;
+	}
+	return NULL;
+}
+
+static struct grp_link *link_new(struct grp_node *n, const char *what)
+{
+	struct grp_link *l;
+
+	if (n->n_links == GRP_NODE_LINKS_MAX)
+		return NULL;
+	l = grp_link_new(&n->env, what);
+	if (l)
+		n->links[n->n_links++] = l;
+	return l;
+}
+
+/*
+ * Two connections to one peer (both dialed at once): keep the one the smaller uuid initiated,
+ * a rule both ends apply alike. When one side initiated both, only it decides (it keeps the
+ * newer); the other end just sees the loser close.
+ */
+static bool link_supersedes(struct grp_node *n, struct grp_link *fresh, struct grp_link *old)
+{
+	bool self_smaller = grp_uuid_cmp(&n->self.uuid, &fresh->peer.uuid) < 0;
+	bool fresh_mine = fresh->owner != NULL, old_mine = old->owner != NULL;
+
+	if (fresh_mine != old_mine)
+		return fresh_mine == self_smaller;
+	return fresh_mine;
+}
+
+static void on_link_up(void *ctx, struct grp_link *l)
+{
+	struct grp_node *n = ctx;
+	struct grp_link *other = link_find(n, &l->peer.uuid, l);
+	struct target *t = l->owner;
+
+	n->cnt.links_up++;
+	if (t) {
+		t->uuid = l->peer.uuid;
+		t->backoff_ms = BACKOFF_MIN_MS;
+	}
+	CLOG_DEBUG("group: %s: link up to %s (%s)", l->what, l->peer.name, l->peer.addr);
+	if (other) {
+		CLOG_DEBUG("group: %s: second link to %s, keeping one", l->what, l->peer.name);
+		if (link_supersedes(n, l, other))
+			grp_link_close(other);
+		else if ((l->owner != NULL) != (other->owner != NULL))
+			grp_link_close(l);
+		return; /* the peer was up already */
+	}
+	grp_proto_peer_up(n->p, &l->peer, now_ms(n));
+	/* Gossip may name it by another address than the one it dialed us from: dial that too
+	 * (once this link is gone), so that a dead inbound link is replaced from this side. */
+	if (!t && l->peer.addr[0] && target_add(n, l->peer.addr, &l->peer.uuid) < 0)
+		n->cnt.learn_dropped++;
+}
+
+static void on_link_frame(void *ctx, struct grp_link *l, const struct grp_msg *m)
+{
+	struct grp_node *n = ctx;
+
+	(void)l;
+	grp_proto_recv(n->p, m, now_ms(n));
+}
+
+static void on_link_closed(void *ctx, struct grp_link *l, bool is_self)
+{
+	struct grp_node *n = ctx;
+	struct target *t = l->owner;
+
+	for (size_t i = 0; i < n->n_links; i++)
+		if (n->links[i] == l) {
+			n->links[i] = n->links[--n->n_links];
+			break;
+		}
+	if (t) {
+		t->link = NULL;
+		t->is_self = is_self; /* an alias of our own address: never dial it again */
+		t->next_ms = now_ms(n) + t->backoff_ms;
+		t->backoff_ms *= 2;
+		if (t->backoff_ms > BACKOFF_MAX_MS)
+			t->backoff_ms = BACKOFF_MAX_MS;
+	}
+	/* Called from the loop, outside any grp_proto call, so it may call in. */
+	if (l->established && !n->shutting && !link_find(n, &l->peer.uuid, NULL))
+		grp_proto_peer_down(n->p, &l->peer.uuid, now_ms(n));
+}
+
+static const struct grp_link_ops link_ops = {
+	.up = on_link_up,
+	.frame = on_link_frame,
+	.closed = on_link_closed,
+};
+
+static void free_handle(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void on_connection(uv_stream_t *srv, int status)
+{
+	struct grp_node *n = srv->data;
+	struct grp_link *l;
+	uv_tcp_t *tmp;
+
+	if (status < 0)
+		return;
+	l = link_new(n, "inbound");
+	if (l) {
+		grp_link_accept(l, srv);
+		return;
+	}
+	/* Over the limit (or out of memory): accept and close, so the backlog does not fill. */
+	n->cnt.links_refused++;
+	tmp = malloc(sizeof(*tmp));
+	if (!tmp)
+		return; /* the connection waits in the backlog; the next accept tries again */
+	uv_tcp_init(&n->loop, tmp);
+	tmp->data = NULL;
+	uv_accept(srv, (uv_stream_t *)tmp);
+	uv_close((uv_handle_t *)tmp, free_handle);
+}
+
+static void target_dial(struct grp_node *n, struct target *t)
+{
+	struct grp_link *l = link_new(n, t->addr);
+
+	t->next_ms = now_ms(n) + t->backoff_ms;
+	if (!l)
+		return;
+	l->owner = t;
+	t->link = l;
+	grp_link_connect(l, (const struct sockaddr *)&t->sa);
+}
+
+/* Dials every address without a connection whose back-off has passed, unless the node there
+ * is reachable through another connection already. */
+static void targets_run(struct grp_node *n)
+{
+	uint64_t now = now_ms(n);
+
+	for (size_t i = 0; i < n->n_targets; i++) {
+		struct target *t = &n->targets[i];
+
+		if (t->is_self || t->link || now < t->next_ms)
+			continue;
+		if (!grp_uuid_is_nil(&t->uuid) && link_find(n, &t->uuid, NULL)) {
+			t->next_ms = now + BACKOFF_MAX_MS;
+			continue;
+		}
+		target_dial(n, t);
+	}
+}
+
+/* ---- the protocol's outputs (called from inside grp_proto_*: never call back into it) ---- */
+
+static void op_send(void *ctx, const struct grp_uuid *to, const struct grp_msg *m)
+{
+	struct grp_node *n = ctx;
+	struct grp_link *l = link_find(n, to, NULL);
+
+	if (l)
+		grp_link_send(l, m);
+	else
+		n->cnt.send_dropped++;
+}
+
+static void op_learn(void *ctx, const struct grp_member *peer)
+{
+	struct grp_node *n = ctx;
+
+	if (grp_uuid_eq(&peer->uuid, &n->self.uuid) || !peer->addr[0])
+		return;
+	if (target_add(n, peer->addr, &peer->uuid) < 0)
+		n->cnt.learn_dropped++;
+}
+
+static void op_deliver(void *ctx, const struct grp_entry *e)
+{
+	struct grp_node *n = ctx;
+
+	n->cfg.deliver(n->cfg.ctx, e);
+}
+
+static void op_view(void *ctx, uint64_t id, const struct grp_config *cfg, int my_index,
+		    bool primary)
+{
+	struct grp_node *n = ctx;
+
+	CLOG_INFO("group: %s: view %llu: %u members%s, index %d, %s", n->self.name,
+		  (unsigned long long)id, cfg->n, cfg->n_old ? " (joint)" : "", my_index,
+		  primary ? "primary" : "non-primary");
+	if (n->cfg.view)
+		n->cfg.view(n->cfg.ctx, id, cfg, my_index, primary);
+}
+
+static void op_xfer_needed(void *ctx, const struct grp_member *donor)
+{
+	struct grp_node *n = ctx;
+
+	if (n->cfg.xfer_needed)
+		n->cfg.xfer_needed(n->cfg.ctx, donor);
+}
+
+static const struct grp_ops node_ops = {
+	.send = op_send,
+	.learn = op_learn,
+	.deliver = op_deliver,
+	.view = op_view,
+	.xfer_needed = op_xfer_needed,
+};
+
+/* ---- the loop thread's own events ---- */
+
+/* Snapshot for grp_node_status / _counters; cheap, so after every batch of events. */
+static void publish(struct grp_node *n)
+{
+	struct grp_status st;
+
+	grp_proto_status(n->p, &st);
+	uv_mutex_lock(&n->mu);
+	n->st_snap = st;
+	n->cnt_snap = n->cnt;
+	uv_mutex_unlock(&n->mu);
+}
+
+/* Hands held submissions to the protocol in order, until it refuses one for now. */
+static void submit_held(struct grp_node *n)
+{
+	size_t done = 0, done_bytes = 0;
+
+	while (n->held) {
+		struct sub *s = n->held;
+		int64_t rc = grp_proto_submit(n->p, s->data, s->len, now_ms(n));
+
+		/* Flow control or not a member yet: keep it (and everything after it) for later. */
+		if (rc == CORE_EFULL || rc == CORE_ESTATE)
+			break;
+		if (rc < 0) {
+			n->cnt.submit_dropped++;
+			CLOG_RL(&n->rl, (int64_t)now_ms(n), CORE_LOG_WARN,
+				"group: %s: submission of %u bytes refused: %s", n->self.name,
+				s->len, core_strerror((int)rc));
+		}
+		n->held = s->next;
+		done++;
+		done_bytes += s->len;
+		free(s);
+	}
+	if (!n->held)
+		n->held_tail = &n->held;
+	if (done) {
+		uv_mutex_lock(&n->mu);
+		n->q_n -= done;
+		n->q_bytes -= done_bytes;
+		uv_mutex_unlock(&n->mu);
+	}
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+	struct grp_node *n = arg;
+	bool own = h == (uv_handle_t *)&n->listener || h == (uv_handle_t *)&n->tick ||
+		   h == (uv_handle_t *)&n->async;
+
+	if (uv_is_closing(h))
+		return;
+	if (own)
+		uv_close(h, NULL);
+	else
+		grp_link_close(h->data); /* every other handle is a link's */
+}
+
+static void shutdown_loop(struct grp_node *n)
+{
+	n->shutting = true;
+	uv_walk(&n->loop, close_walk, n);
+}
+
+static void on_async(uv_async_t *a)
+{
+	struct grp_node *n = a->data;
+	bool stop, leave;
+
+	uv_mutex_lock(&n->mu);
+	stop = n->stopping;
+	leave = n->leave && !n->left;
+	if (n->q_head) {
+		*n->held_tail = n->q_head;
+		n->held_tail = n->q_tail;
+		n->q_head = NULL;
+		n->q_tail = &n->q_head;
+	}
+	uv_mutex_unlock(&n->mu);
+	if (stop) {
+		shutdown_loop(n);
+		return;
+	}
+	if (leave) {
+		n->left = true;
+		grp_proto_leave(n->p, now_ms(n));
+	}
+	submit_held(n);
+	publish(n);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+	struct grp_node *n = t->data;
+	uint64_t now = now_ms(n);
+
+	grp_proto_tick(n->p, now);
+	for (size_t i = 0; i < n->n_links; i++)
+		grp_link_check(n->links[i], now);
+	targets_run(n);
+	submit_held(n);
+	publish(n);
+}
+
+static void loop_thread(void *arg)
+{
+	struct grp_node *n = arg;
+
+	uv_run(&n->loop, UV_RUN_DEFAULT);
+}
+
+/* ---- public API ---- */
+
+static int config_check(const struct grp_node_config *cfg)
+{
+	if (!cfg->cluster || !cfg->cluster[0] || strlen(cfg->cluster) > GRP_LINK_CLUSTER_MAX ||
+	    !cfg->name || strlen(cfg->name) >= GRP_NAME_MAX || !cfg->listen || !cfg->deliver ||
+	    cfg->weight > GRP_WEIGHT_MAX || (cfg->n_peers && !cfg->peers))
+		return -EINVAL;
+	for (size_t i = 0; i < cfg->n_peers; i++) {
+		struct sockaddr_storage ss;
+
+		if (!cfg->peers[i] || parse_addr(cfg->peers[i], &ss))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int fill_random(void *buf, size_t len)
+{
+	ssize_t got = getrandom(buf, len, 0);
+
+	if (got < 0)
+		return -errno;
+	return (size_t)got == len ? 0 : -EIO;
+}
+
+static void node_free(struct grp_node *n)
+{
+	if (n->p)
+		grp_proto_destroy(n->p);
+	while (n->held) {
+		struct sub *s = n->held;
+
+		n->held = s->next;
+		free(s);
+	}
+	while (n->q_head) {
+		struct sub *s = n->q_head;
+
+		n->q_head = s->next;
+		free(s);
+	}
+	free(n->msg);
+	free(n->scratch);
+	free(n);
+}
+
+/* Start failed: runs the loop on this thread until every handle opened so far is closed. */
+static void close_all(struct grp_node *n)
+{
+	shutdown_loop(n);
+	uv_run(&n->loop, UV_RUN_DEFAULT);
+	ASSERT(uv_loop_close(&n->loop) == 0);
+	uv_mutex_destroy(&n->mu);
+}
+
+/* Binds the listener and sets self.addr; the loop exists, the thread does not yet. */
+static int node_listen(struct grp_node *n, const char *listen)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof(ss), rc;
+
+	rc = parse_addr(listen, &ss);
+	if (rc)
+		return rc;
+	uv_tcp_init(&n->loop, &n->listener);
+	n->listener.data = n;
+	rc = uv_tcp_bind(&n->listener, (const struct sockaddr *)&ss, 0);
+	if (!rc)
+		rc = uv_listen((uv_stream_t *)&n->listener, 128, on_connection);
+	if (!rc)
+		rc = uv_tcp_getsockname(&n->listener, (struct sockaddr *)&ss, &len);
+	if (rc)
+		return rc; /* libuv's codes are negative errno on Unix */
+	n->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+						 : ((struct sockaddr_in *)&ss)->sin_port);
+	return format_self_addr(&ss, n->self.addr);
+}
+
+static int node_init(struct grp_node *n, const struct grp_node_config *cfg)
+{
+	struct grp_params params = cfg->params;
+	int rc;
+
+	rc = fill_random(n->self.uuid.b, sizeof(n->self.uuid.b));
+	if (!rc && !params.seed)
+		rc = fill_random(&params.seed, sizeof(params.seed));
+	if (rc)
+		return rc;
+	snprintf(n->self.name, sizeof(n->self.name), "%s", cfg->name);
+	n->self.weight = cfg->weight;
+	params.weight = cfg->weight;
+	rc = node_listen(n, cfg->listen);
+	for (size_t i = 0; !rc && i < cfg->n_peers; i++)
+		rc = target_add(n, cfg->peers[i], NULL);
+	if (rc)
+		return rc == CORE_EFULL ? -EINVAL : rc;
+	rc = grp_proto_create(&n->self, &params, &node_ops, n, cfg->bootstrap, cfg->seq,
+			      now_ms(n), &n->p);
+	if (rc)
+		return rc;
+	uv_timer_init(&n->loop, &n->tick);
+	n->tick.data = n;
+	uv_timer_start(&n->tick, on_tick, TICK_MS, TICK_MS);
+	uv_async_init(&n->loop, &n->async, on_async);
+	n->async.data = n;
+	return 0;
+}
+
+int grp_node_start(const struct grp_node_config *cfg, struct grp_node **out)
+{
+	struct grp_node *n;
+	int rc = config_check(cfg);
+
+	if (rc)
+		return rc;
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->msg = malloc(sizeof(*n->msg));
+	n->scratch = malloc(sizeof(*n->scratch));
+	if (!n->msg || !n->scratch || uv_mutex_init(&n->mu)) {
+		n->p = NULL;
+		node_free(n);
+		return -ENOMEM;
+	}
+	n->cfg = *cfg;
+	n->cfg.cluster = n->cfg.name = n->cfg.listen = NULL;
+	n->cfg.peers = NULL;
+	snprintf(n->cluster, sizeof(n->cluster), "%s", cfg->cluster);
+	n->held_tail = &n->held;
+	n->q_tail = &n->q_head;
+	n->rl = (struct core_ratelimit)CORE_RATELIMIT_INIT(1000, 10);
+	n->env = (struct grp_link_env){.loop = &n->loop, .cluster = n->cluster, .self = &n->self,
+				       .ops = &link_ops, .ctx = n, .msg = n->msg,
+				       .scratch = n->scratch, .cnt = &n->cnt, .rl = &n->rl};
+	rc = uv_loop_init(&n->loop);
+	if (rc) {
+		uv_mutex_destroy(&n->mu);
+		node_free(n);
+		return rc;
+	}
+	rc = node_init(n, cfg);
+	if (!rc) {
+		publish(n);
+		rc = uv_thread_create(&n->thread, loop_thread, n);
+	}
+	if (rc) {
+		close_all(n);
+		node_free(n);
+		return rc;
+	}
+	CLOG_INFO("group: %s: started at %s, cluster %s%s", n->self.name, n->self.addr, n->cluster,
+		  cfg->bootstrap ? ", bootstrap" : "");
+	*out = n;
+	return 0;
+}
+
+int grp_node_listen_port(struct grp_node *n)
+{
+	return n->port;
+}
+
+void grp_node_self(struct grp_node *n, struct grp_member *self)
+{
+	*self = n->self;
+}
+
+int64_t grp_node_submit(struct grp_node *n, const void *data, uint32_t len)
+{
+	struct sub *s;
+	int64_t rc = 0;
+
+	if (len > GRP_PAYLOAD_MAX)
+		return CORE_ETOOBIG;
+	/* Copy before taking the lock: other threads may be submitting too. */
+	s = malloc(sizeof(*s) + len);
+	if (!s)
+		return CORE_EFULL;
+	s->next = NULL;
+	s->len = len;
+	if (len)
+		memcpy(s->data, data, len);
+	uv_mutex_lock(&n->mu);
+	if (n->stopping || n->q_n == GRP_NODE_SUBMIT_MAX ||
+	    n->q_bytes + len > GRP_NODE_SUBMIT_BYTES_MAX) {
+		rc = CORE_EFULL;
+	} else {
+		*n->q_tail = s;
+		n->q_tail = &s->next;
+		n->q_n++;
+		n->q_bytes += len;
+		/* Under the lock: once stopping is set the loop may close the async handle. */
+		uv_async_send(&n->async);
+	}
+	uv_mutex_unlock(&n->mu);
+	if (rc)
+		free(s);
+	return rc;
+}
+
+void grp_node_leave(struct grp_node *n)
+{
+	uv_mutex_lock(&n->mu);
+	if (!n->stopping) {
+		n->leave = true;
+		uv_async_send(&n->async);
+	}
+	uv_mutex_unlock(&n->mu);
+}
+
+void grp_node_stop(struct grp_node *n)
+{
+	uv_mutex_lock(&n->mu);
+	ASSERT(!n->stopping);
+	n->stopping = true;
+	uv_async_send(&n->async);
+	uv_mutex_unlock(&n->mu);
+	uv_thread_join(&n->thread);
+	ASSERT(uv_loop_close(&n->loop) == 0);
+	uv_mutex_destroy(&n->mu);
+	CLOG_INFO("group: %s: stopped", n->self.name);
+	node_free(n);
+}
+
+int grp_node_status(struct grp_node *n, struct grp_status *st)
+{
+	uv_mutex_lock(&n->mu);
+	*st = n->st_snap;
+	uv_mutex_unlock(&n->mu);
+	return 0;
+}
+
+int grp_node_counters(struct grp_node *n, struct grp_node_counters *c)
+{
+	uv_mutex_lock(&n->mu);
+	*c = n->cnt_snap;
+	uv_mutex_unlock(&n->mu);
+	return 0;
+}

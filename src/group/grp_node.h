@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* A group node: the protocol state machine driven by its own libuv thread over a TCP mesh. */
+#ifndef GRP_NODE_H
+#define GRP_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core_err.h"
+#include "grp_proto.h"
+#include "grp_types.h"
+
+/*
+ * A node runs one thread (the loop thread) that owns the struct grp_proto, the listener, every
+ * connection and every timer. Other threads talk to it only through grp_node_submit(),
+ * grp_node_leave(), grp_node_status(), grp_node_counters() and grp_node_stop(), which hand work
+ * over under a mutex and wake the loop with an async handle.
+ *
+ * Transport: every node listens and connects out to each configured peer address and to every
+ * address the protocol learns (gossip), so the nodes form a full TCP mesh. Each connection
+ * starts with one HELLO each way (magic, version, cluster name, the sender's member record);
+ * after it, the stream carries grp_wire frames. A HELLO for another cluster, or anything that
+ * does not parse, closes the connection (counted, logged rate-limited). Addresses are numeric
+ * "a.b.c.d:port" or "[v6]:port"; no name resolution.
+ *
+ * Nothing is durable: every grp_node_start() is a new incarnation with a fresh random uuid.
+ */
+
+struct grp_node;
+
+struct grp_node_config {
+	const char *cluster;            /* 1..255 bytes; nodes of other clusters are refused */
+	const char *name;               /* shorter than GRP_NAME_MAX */
+	const char *listen;             /* "host:port"; port 0 binds any free port */
+	const char *const *peers;       /* "host:port" of other nodes; one reachable is enough */
+	size_t n_peers;
+	uint32_t weight;                /* 0..GRP_WEIGHT_MAX; overrides params.weight */
+	bool bootstrap;                 /* form a new group of one (see grp_proto_create) */
+	uint64_t seq;                   /* the service's position (see grp_proto_create) */
+	struct grp_params params;       /* from grp_params_default(); seed 0: a random one */
+	/*
+	 * Callbacks, run on the loop thread with the arguments of the same names in struct
+	 * grp_ops (pointers borrowed for the call). They may call grp_node_submit(), _leave(),
+	 * _status() and _counters(), never grp_node_stop(). deliver is required; view and
+	 * xfer_needed may be NULL. A callback that blocks stalls the whole node.
+	 */
+	void (*deliver)(void *ctx, const struct grp_entry *e);
+	void (*view)(void *ctx, uint64_t id, const struct grp_config *cfg, int my_index,
+		     bool primary);
+	void (*xfer_needed)(void *ctx, const struct grp_member *donor);
+	void *ctx;
+};
+
+/*
+ * Starts a node: random uuid (getrandom), binds and listens on cfg->listen, creates the
+ * protocol and starts the loop thread. cfg and everything it points to are copied; the caller
+ * may free them on return. self.addr (what other nodes are told to connect to) is the listen
+ * address with the bound port; a wildcard host (0.0.0.0 or ::) is advertised as loopback.
+ * Any thread. Returns 0 with *out set, or a negative errno (-EINVAL for a bad config or
+ * address, -EADDRINUSE, -ENOMEM, ...); on error *out is untouched and nothing is left running.
+ */
+int grp_node_start(const struct grp_node_config *cfg, struct grp_node **out) CORE_WARN_UNUSED;
+
+/* The bound listen port (useful with port 0). Any thread. */
+int grp_node_listen_port(struct grp_node *n);
+
+/* This node's member record (uuid, name, advertised address, weight). Any thread. */
+void grp_node_self(struct grp_node *n, struct grp_member *self);
+
+/*
+ * Submits a message for total ordering. Any thread (the loop thread included). data is copied.
+ * The copy waits in a hand-over queue (at most GRP_NODE_SUBMIT_MAX messages and
+ * GRP_NODE_SUBMIT_BYTES_MAX bytes) until the loop thread hands it to grp_proto_submit(); while
+ * the protocol refuses it (flow control, not a member yet) it stays queued and is retried.
+ * Returns 0 (queued: there is no other acknowledgement; the message's delivery through the
+ * deliver callback, on every member in the same order, is its acknowledgement),
+ * CORE_ETOOBIG (len > GRP_PAYLOAD_MAX), or CORE_EFULL (the queue is full, or the node is
+ * stopping: retry later or give up).
+ */
+#define GRP_NODE_SUBMIT_MAX 65536
+#define GRP_NODE_SUBMIT_BYTES_MAX ((size_t)256 << 20)
+int64_t grp_node_submit(struct grp_node *n, const void *data, uint32_t len) CORE_WARN_UNUSED;
+
+/* Asks to leave the group gracefully (grp_proto_leave); the view without this node follows.
+ * Any thread; returns at once. */
+void grp_node_leave(struct grp_node *n);
+
+/*
+ * Closes every connection and handle, joins the loop thread and frees the node; n is invalid
+ * afterwards. Queued submissions are dropped. Call once, from any thread but the loop thread
+ * (that is: never from a callback).
+ */
+void grp_node_stop(struct grp_node *n);
+
+/*
+ * A snapshot of the protocol's status, taken on the loop thread after each batch of events
+ * (so at most ~10 ms old). Any thread. Returns 0.
+ */
+int grp_node_status(struct grp_node *n, struct grp_status *st);
+
+/* Transport counters (a snapshot like grp_node_status's). */
+struct grp_node_counters {
+	uint64_t links_up;        /* connections that completed the handshake */
+	uint64_t hello_refused;   /* bad magic, version, cluster or member record; timeouts */
+	uint64_t frames_bad;      /* malformed grp_wire frames (the connection was closed) */
+	uint64_t ping_spoofed;    /* PINGs whose sender is not the handshake's (dropped) */
+	uint64_t frames_in;
+	uint64_t frames_out;
+	uint64_t send_dropped;    /* no connection to the addressee, or it was over its limit */
+	uint64_t links_overflow;  /* connections closed: output queue over GRP_NODE_OUTQ_MAX */
+	uint64_t links_refused;   /* inbound connections over GRP_NODE_LINKS_MAX */
+	uint64_t learn_dropped;   /* learned addresses not kept: table full or unparsable */
+	uint64_t submit_dropped;  /* submissions the protocol refused for good (CORE_ETOOBIG) */
+};
+#define GRP_NODE_OUTQ_MAX ((size_t)64 << 20) /* bytes queued on one connection */
+#define GRP_NODE_LINKS_MAX 256               /* connections, both directions */
+#define GRP_NODE_TARGETS_MAX 128             /* addresses this node dials */
+int grp_node_counters(struct grp_node *n, struct grp_node_counters *c);
+
+#endif

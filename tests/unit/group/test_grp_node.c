@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* Unit tests of the group node runtime: real nodes, threads and TCP on loopback. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "grp_node.h"
+
+#define NODES 4
+#define SEQ_MAX 4096
+#define DEADLINE_MS 20000
+#define PAYLOAD_MAX 32
+
+/* What one node's callbacks saw (they run on its loop thread; the test reads under mu). */
+struct rec {
+	pthread_mutex_t mu;
+	struct grp_node *node;
+	char payload[SEQ_MAX][PAYLOAD_MAX]; /* by seq */
+	uint64_t n_data;
+	uint64_t last_seq;
+	bool gap;
+	bool primary;
+	int my_index;
+	uint32_t view_n, view_n_old;
+	bool weighted; /* every member has its weight (a joiner comes in with 0 first) */
+};
+
+static struct rec recs[NODES];
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void pause_ms(int ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000};
+
+	nanosleep(&ts, NULL);
+}
+
+static void on_deliver(void *ctx, const struct grp_entry *e)
+{
+	struct rec *r = ctx;
+
+	if (e->type != GRP_ENTRY_DATA)
+		return;
+	pthread_mutex_lock(&r->mu);
+	if (e->seq != r->last_seq + 1)
+		r->gap = true;
+	r->last_seq = e->seq;
+	if (e->seq < SEQ_MAX) {
+		size_t len = e->len < PAYLOAD_MAX - 1 ? e->len : PAYLOAD_MAX - 1;
+
+		memcpy(r->payload[e->seq], e->data, len);
+		r->payload[e->seq][len] = '\0';
+	}
+	r->n_data++;
+	pthread_mutex_unlock(&r->mu);
+}
+
+static void on_view(void *ctx, uint64_t id, const struct grp_config *cfg, int my_index,
+		    bool primary)
+{
+	struct rec *r = ctx;
+
+	(void)id;
+	pthread_mutex_lock(&r->mu);
+	r->primary = primary;
+	r->my_index = my_index;
+	r->view_n = cfg->n;
+	r->view_n_old = cfg->n_old;
+	r->weighted = true;
+	for (uint32_t k = 0; k < cfg->n; k++)
+		if (!cfg->m[k].weight)
+			r->weighted = false;
+	pthread_mutex_unlock(&r->mu);
+}
+
+static int start(int i, const char *cluster, bool bootstrap, const char *peer)
+{
+	struct grp_node_config c = {
+		.cluster = cluster,
+		.listen = "127.0.0.1:0",
+		.peers = peer ? (const char *const[]){peer} : NULL,
+		.n_peers = peer ? 1 : 0,
+		.weight = 1,
+		.bootstrap = bootstrap,
+		.deliver = on_deliver,
+		.view = on_view,
+	};
+	char name[16];
+	struct rec *r = &recs[i];
+
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&r->mu, NULL);
+	r->my_index = -1;
+	snprintf(name, sizeof(name), "n%d", i);
+	c.name = name;
+	c.ctx = r;
+	grp_params_default(&c.params);
+	return grp_node_start(&c, &r->node);
+}
+
+static void stop(int i)
+{
+	grp_node_stop(recs[i].node);
+	recs[i].node = NULL;
+	pthread_mutex_destroy(&recs[i].mu);
+}
+
+static bool has_view(int i, uint32_t members)
+{
+	struct rec *r = &recs[i];
+	bool ok;
+
+	pthread_mutex_lock(&r->mu);
+	ok = r->primary && r->my_index >= 0 && r->view_n == members && r->view_n_old == 0 &&
+	     r->weighted;
+	pthread_mutex_unlock(&r->mu);
+	return ok;
+}
+
+static bool all_have_view(const int *idx, int n, uint32_t members)
+{
+	for (int k = 0; k < n; k++)
+		if (!has_view(idx[k], members))
+			return false;
+	return true;
+}
+
+/* Polls until every listed node is in a primary view of `members`; returns the ms it took. */
+static int64_t wait_view(const int *idx, int n, uint32_t members)
+{
+	int64_t t0 = mono_ms();
+
+	while (!all_have_view(idx, n, members)) {
+		assert_true(mono_ms() - t0 < DEADLINE_MS);
+		pause_ms(2);
+	}
+	return mono_ms() - t0;
+}
+
+static uint64_t n_data(int i)
+{
+	uint64_t v;
+
+	pthread_mutex_lock(&recs[i].mu);
+	v = recs[i].n_data;
+	pthread_mutex_unlock(&recs[i].mu);
+	return v;
+}
+
+static void wait_data(const int *idx, int n, uint64_t want)
+{
+	int64_t t0 = mono_ms();
+
+	for (int k = 0; k < n; k++)
+		while (n_data(idx[k]) < want) {
+			assert_true(mono_ms() - t0 < DEADLINE_MS);
+			pause_ms(2);
+		}
+}
+
+static void submit(int i, int count, const char *tag)
+{
+	for (int k = 0; k < count; k++) {
+		char buf[PAYLOAD_MAX];
+		int len = snprintf(buf, sizeof(buf), "%s-n%d-%d", tag, i, k);
+
+		assert_int_equal(grp_node_submit(recs[i].node, buf, (uint32_t)len), 0);
+	}
+}
+
+/* Every listed node delivered exactly `want` DATA entries, gap-free, the same payload per seq,
+ * and each payload once. */
+static void check_same(const int *idx, int n, uint64_t want)
+{
+	for (int k = 0; k < n; k++) {
+		struct rec *r = &recs[idx[k]];
+
+		pthread_mutex_lock(&r->mu);
+		assert_false(r->gap);
+		assert_int_equal(r->n_data, want);
+		assert_int_equal(r->last_seq, want);
+		for (uint64_t s = 1; s <= want; s++) {
+			assert_string_equal(r->payload[s], recs[idx[0]].payload[s]);
+			for (uint64_t t = 1; t < s && k == 0; t++)
+				assert_string_not_equal(r->payload[s], r->payload[t]);
+		}
+		pthread_mutex_unlock(&r->mu);
+	}
+}
+
+static char *addr_of(int i, char *buf)
+{
+	snprintf(buf, 32, "127.0.0.1:%d", grp_node_listen_port(recs[i].node));
+	return buf;
+}
+
+/* A group of `count` nodes: node 0 bootstraps, the others know only node 0's address. */
+static void form_group(int count, uint64_t *formed_ms)
+{
+	int idx[NODES] = {0, 1, 2, 3};
+	char a0[32];
+
+	assert_int_equal(start(0, "test", true, NULL), 0);
+	assert_true(grp_node_listen_port(recs[0].node) > 0);
+	addr_of(0, a0);
+	for (int i = 1; i < count; i++)
+		assert_int_equal(start(i, "test", false, a0), 0);
+	*formed_ms = (uint64_t)wait_view(idx, count, (uint32_t)count);
+}
+
+/* (a) three nodes agree on one order of 600 messages; (b) one stops, two carry on. */
+static void test_order_and_failover(void **state)
+{
+	int all[] = {0, 1, 2}, two[] = {0, 1};
+	uint64_t formed_ms;
+	int64_t down_ms;
+	struct grp_status st;
+
+	(void)state;
+	form_group(3, &formed_ms);
+	print_message("3-node primary view formed in %llu ms\n", (unsigned long long)formed_ms);
+	for (int i = 0; i < 3; i++)
+		submit(i, 200, "a");
+	wait_data(all, 3, 600);
+	check_same(all, 3, 600);
+	assert_int_equal(grp_node_status(recs[0].node, &st), 0);
+	assert_true(st.primary && st.member);
+
+	stop(2);
+	down_ms = wait_view(two, 2, 2);
+	print_message("stop of node 2 -> survivors' 2-member primary view: %lld ms\n",
+		      (long long)down_ms);
+	for (int i = 0; i < 2; i++)
+		submit(i, 50, "b");
+	wait_data(two, 2, 700);
+	check_same(two, 2, 700);
+	stop(1);
+	stop(0);
+}
+
+static uint64_t counter_hello_refused(int i)
+{
+	struct grp_node_counters c;
+
+	assert_int_equal(grp_node_counters(recs[i].node, &c), 0);
+	return c.hello_refused;
+}
+
+/* (c) a node of another cluster is refused at the HELLO and never joins. */
+static void test_foreign_cluster(void **state)
+{
+	int two[] = {0, 1};
+	uint64_t formed_ms;
+	char a0[32];
+	int64_t t0;
+
+	(void)state;
+	form_group(2, &formed_ms);
+	addr_of(0, a0);
+	assert_int_equal(start(3, "other", false, a0), 0);
+	t0 = mono_ms();
+	/* Both ends refuse: node 0 refuses node 3's HELLO, node 3 refuses node 0's. */
+	while (counter_hello_refused(0) < 1 || counter_hello_refused(3) < 1) {
+		assert_true(mono_ms() - t0 < DEADLINE_MS);
+		pause_ms(2);
+	}
+	submit(0, 10, "c");
+	wait_data(two, 2, 10);
+	check_same(two, 2, 10);
+	assert_true(all_have_view(two, 2, 2));
+	pthread_mutex_lock(&recs[3].mu);
+	assert_int_equal(recs[3].my_index, -1);
+	assert_int_equal(recs[3].n_data, 0);
+	pthread_mutex_unlock(&recs[3].mu);
+	stop(3);
+	stop(1);
+	stop(0);
+}
+
+/* Connects a raw client to node i, writes buf, and waits until the node closes it. */
+static void raw_client(int i, const void *buf, size_t len)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int64_t t0 = mono_ms();
+	char rb[4096];
+
+	assert_true(fd >= 0);
+	sa.sin_port = htons((uint16_t)grp_node_listen_port(recs[i].node));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	/* The node sends its HELLO first; read until EOF or a reset. */
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t got;
+
+		assert_true(mono_ms() - t0 < DEADLINE_MS);
+		if (poll(&p, 1, 100) <= 0)
+			continue;
+		got = read(fd, rb, sizeof(rb));
+		if (got == 0 || (got < 0 && errno == ECONNRESET))
+			break;
+		assert_true(got > 0);
+	}
+	close(fd);
+}
+
+/* A valid HELLO from a made-up member of cluster "test". */
+static size_t make_hello(uint8_t *b)
+{
+	size_t p = 0;
+	const char *cl = "test", *name = "raw", *addr = "127.0.0.1:1";
+
+	memcpy(b, "PCLG", 4);
+	p = 4;
+	b[p++] = 1;
+	p += 2; /* body length */
+	b[p++] = (uint8_t)strlen(cl);
+	memcpy(b + p, cl, strlen(cl));
+	p += strlen(cl);
+	memset(b + p, 0x5a, 16);
+	p += 16;
+	b[p++] = (uint8_t)strlen(name);
+	memcpy(b + p, name, strlen(name));
+	p += strlen(name);
+	b[p++] = (uint8_t)strlen(addr);
+	memcpy(b + p, addr, strlen(addr));
+	p += strlen(addr);
+	b[p++] = 0;
+	b[p++] = 1;
+	b[5] = (uint8_t)((p - 7) >> 8);
+	b[6] = (uint8_t)(p - 7);
+	return p;
+}
+
+/* (d) garbage from a raw TCP client closes that connection; the node keeps working. */
+static void test_garbage(void **state)
+{
+	int two[] = {0, 1};
+	uint64_t formed_ms;
+	uint8_t junk[256], b[512];
+	struct grp_node_counters c;
+	size_t len;
+
+	(void)state;
+	form_group(2, &formed_ms);
+	for (size_t k = 0; k < sizeof(junk); k++)
+		junk[k] = (uint8_t)(k * 37 + 11);
+	raw_client(0, junk, sizeof(junk));
+	raw_client(0, "GET / HTTP/1.0\r\n\r\n", 18);
+	/* A good HELLO, then a frame header declaring an impossible length. */
+	len = make_hello(b);
+	memcpy(b + len, "\xff\xff\xff\xff\x01\x01\x00\x00", 8);
+	raw_client(0, b, len + 8);
+	/* A good HELLO, then a well-sized frame of an unknown type. */
+	len = make_hello(b);
+	memcpy(b + len, "\x00\x00\x00\x10\x01\x63\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", 16);
+	raw_client(0, b, len + 16);
+	/* Counters are published after each event batch: poll for them. */
+	for (int64_t t0 = mono_ms();; pause_ms(2)) {
+		assert_int_equal(grp_node_counters(recs[0].node, &c), 0);
+		if (c.hello_refused >= 2 && c.frames_bad >= 2)
+			break;
+		assert_true(mono_ms() - t0 < DEADLINE_MS);
+	}
+	submit(0, 10, "d");
+	submit(1, 10, "d");
+	wait_data(two, 2, 20);
+	check_same(two, 2, 20);
+	assert_true(all_have_view(two, 2, 2));
+	stop(1);
+	stop(0);
+}
+
+/* Start refuses a port in use and a bad config, leaving nothing behind. */
+static void test_start_errors(void **state)
+{
+	char a0[32];
+	struct grp_node_config c = {.cluster = "test", .name = "x", .deliver = on_deliver};
+	struct grp_node *n = NULL;
+
+	(void)state;
+	assert_int_equal(start(0, "test", true, NULL), 0);
+	grp_params_default(&c.params);
+	c.listen = addr_of(0, a0);
+	assert_int_equal(grp_node_start(&c, &n), -EADDRINUSE);
+	c.listen = "localhost:1";
+	assert_int_equal(grp_node_start(&c, &n), -EINVAL);
+	c.listen = "127.0.0.1:0";
+	c.cluster = "";
+	assert_int_equal(grp_node_start(&c, &n), -EINVAL);
+	assert_null(n);
+	stop(0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_start_errors),
+		cmocka_unit_test(test_order_and_failover),
+		cmocka_unit_test(test_foreign_cluster),
+		cmocka_unit_test(test_garbage),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
