@@ -217,7 +217,7 @@ static size_t frame_len_of(const struct grp_msg *m)
 		len += 1 + 1;
 		break;
 	case GRP_MSG_SUBMIT:
-		len += 2;
+		len += 8 + 8 + 2;
 		for (uint32_t i = 0; i < m->u.submit.n; i++)
 			len += 8 + 1 + 4 + (size_t)m->u.submit.s[i].len;
 		break;
@@ -336,6 +336,8 @@ static void put_body(struct core_wire *w, const struct grp_msg *m)
 		core_wire_write_u8(w, m->u.vote_ack.granted);
 		break;
 	case GRP_MSG_SUBMIT:
+		core_wire_write_u64(w, m->u.submit.head);
+		core_wire_write_u64(w, m->u.submit.applied);
 		core_wire_write_u16(w, (uint16_t)m->u.submit.n);
 		for (uint32_t i = 0; i < m->u.submit.n; i++) {
 			core_wire_write_u64(w, m->u.submit.s[i].origin_id);
@@ -548,6 +550,8 @@ static int get_ping(struct core_wire *r, struct grp_msg *m)
 
 static int get_submit(struct core_wire *r, struct grp_msg *m)
 {
+	m->u.submit.head = core_wire_read_u64(r);
+	m->u.submit.applied = core_wire_read_u64(r);
 	m->u.submit.n = core_wire_read_u16(r);
 	if (m->u.submit.n > GRP_SUBMITS_PER_MSG)
 		return CORE_ETOOBIG;

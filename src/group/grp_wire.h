@@ -30,7 +30,8 @@
  *   APPEND_ACK  u8 success, u64 match, u32 backlog
  *   VOTE        u8 pre, u64 last_index, u64 last_term
  *   VOTE_ACK    u8 pre, u8 granted
- *   SUBMIT      u16 n, n times: u64 origin_id, u8 type, u32 len, len bytes
+ *   SUBMIT      u64 head, u64 applied, u16 n, n times: u64 origin_id, u8 type, u32 len,
+ *               len bytes
  *   XFER        member donor, u64 first_index
  *
  *   uuid        16 bytes

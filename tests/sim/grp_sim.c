@@ -803,7 +803,12 @@ static void xfer_finish(struct sim *s, struct sim_node *nd)
 	} else if (rc < 0) {
 		sim_fail(s, "n%d: grp_proto_xfer_done: %s", nd->slot, core_strerror(rc));
 	} else {
+		struct sim_inc *inc = sim_inc_find(s, &grp_proto_self(nd->p)->uuid);
+
 		s->st.xfers++;
+		/* Its submissions not delivered by now are given up (grp_proto_xfer_done). */
+		if (inc)
+			inc->abandoned_upto = inc->last_id;
 	}
 }
 

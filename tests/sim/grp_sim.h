@@ -38,6 +38,7 @@ struct sim_inc {
 	struct sim_sub *subs; /* [origin_id] */
 	uint64_t subs_cap;
 	uint64_t last_id; /* highest origin_id returned */
+	uint64_t abandoned_upto; /* ids up to this one may be lost (given up at a transfer) */
 	/* a submission inside grp_proto_submit(), which may deliver it before returning */
 	bool submitting;
 	uint8_t sub_type;

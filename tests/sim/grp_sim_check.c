@@ -436,7 +436,7 @@ static bool undelivered(struct sim *s, char *why, size_t len)
 
 		if (!inc->alive || inc->excused)
 			continue;
-		for (uint64_t id = 1; id <= inc->last_id; id++)
+		for (uint64_t id = inc->abandoned_upto + 1; id <= inc->last_id; id++)
 			if (inc->subs[id].type && !inc->subs[id].delivered) {
 				snprintf(why, len, "n%d origin_id %llu (accepted, never delivered)",
 					 inc->slot, U(id));

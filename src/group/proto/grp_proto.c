@@ -118,6 +118,7 @@ struct grp_proto {
 	bool xfer_pending;
 	uint64_t xfer_ms;
 	bool origins_stale; /* state transfer done, no CONFIG applied since: may not lead */
+	uint64_t abandoned; /* own submissions given up at a state transfer */
 	uint64_t dropped;
 
 	struct grp_msg *out; /* scratch for what we send */
@@ -421,6 +422,9 @@ static void send_submits(struct grp_proto *p, uint32_t from, uint32_t msgs_max)
 
 	if (grp_uuid_is_nil(&p->leader) || grp_uuid_eq(&p->leader, &p->self.uuid))
 		return;
+	/* Every id below head was delivered to us or given up at a state transfer. */
+	o->u.submit.head = p->pend_n ? p->pend[p->pend_head].id : p->next_id + 1;
+	o->u.submit.applied = p->applied;
 	for (uint32_t k = 0; k < msgs_max && i < p->pend_n; k++) {
 		uint64_t bytes = 0;
 		uint32_t n = 0;
@@ -599,11 +603,44 @@ static bool leader_take(struct grp_proto *p, const struct grp_uuid *origin, uint
 }
 
 /*
+ * Leader: a submitter whose next id is beyond what we know of it. Every id below head was
+ * delivered to it, hence committed, or given up at its state transfer (and then never taken
+ * again, being below what we go on after). If it has delivered everything up to our cache's start,
+ * any of its ids committed before that is below head, and those after it are in our log: so
+ * we can go on after the larger of head - 1 and the last of its ids in our log. (We lack its
+ * history when we came in by a state transfer or a join after its submissions, and it was not
+ * a member when a CONFIG entry could have told us.)
+ */
+static void origin_catch_up(struct grp_proto *p, const struct grp_member *from, uint64_t head,
+			    uint64_t applied)
+{
+	struct origin *o = origin_get(p, &from->uuid, true);
+	uint64_t last;
+
+	if (!o || !head || o->last_id + 1 >= head || applied + 1 < p->log.first)
+		return;
+	last = head - 1;
+	for (uint64_t i = p->log.first; i <= p->log.last; i++) {
+		const struct grp_log_ent *e = grp_log_at(&p->log, i);
+
+		if ((e->type == GRP_ENTRY_DATA || e->type == GRP_ENTRY_STATE) &&
+		    grp_uuid_eq(&e->origin, &from->uuid) && e->origin_id > last)
+			last = e->origin_id;
+	}
+	CLOG_INFO("group: leader %s learns that %s goes on after %llu", p->self.name, from->name,
+		  (unsigned long long)last);
+	o->last_id = last;
+}
+
+/*
  * Leader: appends its own submissions that are not in the log yet. By id, not by position:
  * an append may commit at once and so shrink the pending ring under us.
  */
 static void take_own_pending(struct grp_proto *p)
 {
+	/* Our own history too may have come by a state transfer. */
+	origin_catch_up(p, &p->self, p->pend_n ? p->pend[p->pend_head].id : p->next_id + 1,
+			p->applied);
 	while (p->pend_n) {
 		struct origin *o = origin_get(p, &p->self.uuid, true);
 		uint64_t want, head_id = p->pend[p->pend_head].id;
@@ -1304,6 +1341,7 @@ static void on_submit(struct grp_proto *p, const struct grp_msg *m)
 		p->dropped++;
 		return;
 	}
+	origin_catch_up(p, &m->from, m->u.submit.head, m->u.submit.applied);
 	for (uint32_t i = 0; i < m->u.submit.n; i++) {
 		const struct grp_submit *s = &m->u.submit.s[i];
 
@@ -1637,6 +1675,13 @@ int grp_proto_xfer_done(struct grp_proto *p, uint64_t index, uint64_t term, uint
 	p->commit = p->applied = index;
 	p->xfer_pending = false;
 	p->origins_stale = true;
+	/*
+	 * Our own submissions not delivered yet may be inside the transferred state or not: we
+	 * cannot tell, so they are given up (as Galera fails a joiner's transactions); the
+	 * service learns their fate from its state. The next ids go on from here (see head).
+	 */
+	p->abandoned += p->pend_n;
+	pend_done(p, p->next_id);
 	cfg_refresh(p);
 	for (size_t i = 0; i < PEERS_MAX; i++)
 		if (p->peers[i].used && !p->peers[i].link_down)
@@ -1704,6 +1749,7 @@ void grp_proto_status(const struct grp_proto *p, struct grp_status *st)
 	st->paused = p->paused;
 	st->pending = p->pend_n;
 	st->dropped = p->dropped;
+	st->abandoned = p->abandoned;
 }
 
 const struct grp_config *grp_proto_config(const struct grp_proto *p)

@@ -131,7 +131,9 @@ void grp_proto_set_backlog(struct grp_proto *p, uint32_t backlog);
 /*
  * The state transfer asked for by xfer_needed finished: the service now holds everything up to
  * (index, term, seq) of the group's log. Entries this node holds after index are kept (they may
- * have been counted towards a commit). Returns 0, or CORE_ESTATE if none was asked for or if
+ * have been counted towards a commit). This node's own submissions not delivered by then are
+ * given up (counted in grp_status.abandoned): whether they were ordered is in the transferred
+ * state. Returns 0, or CORE_ESTATE if none was asked for or if
  * index is behind what this node already delivered (the service must keep its own state; a
  * donor is named again).
  */
@@ -166,6 +168,7 @@ struct grp_status {
 	bool paused;            /* flow control */
 	uint32_t pending;       /* own submissions not yet delivered */
 	uint64_t dropped;       /* messages ignored as stale or invalid */
+	uint64_t abandoned;     /* own submissions given up at a state transfer */
 };
 void grp_proto_status(const struct grp_proto *p, struct grp_status *st);
 /* The configuration in force (the latest in the log, possibly uncommitted). */

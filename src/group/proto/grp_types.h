@@ -149,6 +149,13 @@ struct grp_msg {
 			bool granted;
 		} vote_ack;
 		struct {
+			/*
+			 * The sender's oldest origin_id not yet delivered to it (every lower one
+			 * was), and its last delivered index: they let a leader that lacks the
+			 * sender's history (it came in after it) know where to go on. 0: none.
+			 */
+			uint64_t head;
+			uint64_t applied;
 			uint32_t n;
 			struct grp_submit s[GRP_SUBMITS_PER_MSG];
 		} submit;

@@ -1150,18 +1150,24 @@ static void test_payload_len(void **state)
 	assert_int_equal(fb_decode(), CORE_EMALFORMED);
 	/* The same for a submission. */
 	fb_begin(GRP_MSG_SUBMIT, 1);
+	core_wire_write_u64(&fw, 0);
+	core_wire_write_u64(&fw, 0);
 	core_wire_write_u16(&fw, 1);
 	core_wire_write_u64(&fw, 1);
 	core_wire_write_u8(&fw, GRP_ENTRY_DATA);
 	core_wire_write_u32(&fw, GRP_PAYLOAD_MAX + 1);
 	assert_int_equal(fb_decode(), CORE_ETOOBIG);
 	fb_begin(GRP_MSG_SUBMIT, 1);
+	core_wire_write_u64(&fw, 0);
+	core_wire_write_u64(&fw, 0);
 	core_wire_write_u16(&fw, 1);
 	core_wire_write_u64(&fw, 1);
 	core_wire_write_u8(&fw, GRP_ENTRY_DATA);
 	core_wire_write_u32(&fw, 0xffffffff);
 	assert_int_equal(fb_decode(), CORE_ETOOBIG);
 	fb_begin(GRP_MSG_SUBMIT, 1);
+	core_wire_write_u64(&fw, 0);
+	core_wire_write_u64(&fw, 0);
 	core_wire_write_u16(&fw, 1);
 	core_wire_write_u64(&fw, 1);
 	core_wire_write_u8(&fw, GRP_ENTRY_DATA);
@@ -1182,12 +1188,18 @@ static void test_counts(void **state)
 		fb_entry(11 + i, 5, 7, GRP_ENTRY_NOOP, 0, 0);
 	assert_int_equal(fb_decode(), 0);
 	fb_begin(GRP_MSG_SUBMIT, 1);
+	core_wire_write_u64(&fw, 0);
+	core_wire_write_u64(&fw, 0);
 	core_wire_write_u16(&fw, GRP_SUBMITS_PER_MSG + 1);
 	assert_int_equal(fb_decode(), CORE_ETOOBIG);
 	fb_begin(GRP_MSG_SUBMIT, 1);
+	core_wire_write_u64(&fw, 0);
+	core_wire_write_u64(&fw, 0);
 	core_wire_write_u16(&fw, 0xffff);
 	assert_int_equal(fb_decode(), CORE_ETOOBIG);
 	fb_begin(GRP_MSG_SUBMIT, 1);
+	core_wire_write_u64(&fw, 0);
+	core_wire_write_u64(&fw, 0);
 	core_wire_write_u16(&fw, GRP_SUBMITS_PER_MSG);
 	for (uint32_t i = 0; i < GRP_SUBMITS_PER_MSG; i++) {
 		core_wire_write_u64(&fw, i + 1);
@@ -1201,6 +1213,8 @@ static void test_counts(void **state)
 static int submit_frame(uint8_t type, uint32_t len, uint8_t byte)
 {
 	fb_begin(GRP_MSG_SUBMIT, 1);
+	core_wire_write_u64(&fw, 0);
+	core_wire_write_u64(&fw, 0);
 	core_wire_write_u16(&fw, 1);
 	core_wire_write_u64(&fw, 42);
 	core_wire_write_u8(&fw, type);
