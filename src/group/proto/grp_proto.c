@@ -1017,9 +1017,7 @@ static void reconfigure(struct grp_proto *p)
 
 static bool may_elect(const struct grp_proto *p)
 {
-	/* After a state transfer a leader would not know what it must de-duplicate. */
-	return p->has_base && !p->xfer_pending && !p->origins_stale &&
-	       is_member(p->cfg, &p->self.uuid) &&
+	return p->has_base && !p->xfer_pending && is_member(p->cfg, &p->self.uuid) &&
 	       (in_members(p->cfg->m, p->cfg->n, &p->self.uuid) || p->cfg->n_old);
 }
 
@@ -1338,6 +1336,17 @@ static void on_submit(struct grp_proto *p, const struct grp_msg *m)
 
 	if (p->role != ROLE_LEADER || p->paused || p->no_quorum ||
 	    !is_member(p->cfg, &m->from.uuid)) {
+		p->dropped++;
+		return;
+	}
+	/*
+	 * Only from a sender that has delivered everything up to our cache: then any of its ids
+	 * committed before our cache is below its head (it will not send it again), and those
+	 * after are in our log and our table. Without this, a leader that lacks the sender's
+	 * history (it came in after it) could take an id twice. A sender further behind is
+	 * catching up, or will be sent to a state transfer; it sends again later.
+	 */
+	if (m->u.submit.applied + 1 < p->log.first) {
 		p->dropped++;
 		return;
 	}
