@@ -515,7 +515,7 @@ static void view_update(struct grp_proto *p)
 		return;
 	if (!p->view_sent && !primary && !p->cfg_done_index)
 		return;
-	if (!p->cfg_done_index && p->role == ROLE_LEADER)
+	if (!p->cfg_done_index && p->role == ROLE_LEADER && !p->applied)
 		return; /* bootstrapping: the first view is that of its configuration entry */
 	p->view_sent = true;
 	p->view_primary = primary;
