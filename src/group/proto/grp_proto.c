@@ -120,6 +120,7 @@ struct grp_proto {
 	bool origins_stale; /* state transfer done, no CONFIG applied since: may not lead */
 	uint64_t abandoned; /* own submissions given up at a state transfer */
 	uint64_t dropped;
+	struct core_ratelimit rl; /* for lines a peer's messages trigger */
 
 	struct grp_msg *out; /* scratch for what we send */
 };
@@ -627,8 +628,9 @@ static void origin_catch_up(struct grp_proto *p, const struct grp_member *from, 
 		    grp_uuid_eq(&e->origin, &from->uuid) && e->origin_id > last)
 			last = e->origin_id;
 	}
-	CLOG_INFO("group: leader %s learns that %s goes on after %llu", p->self.name, from->name,
-		  (unsigned long long)last);
+	CLOG_RL(&p->rl, (int64_t)p->now, CORE_LOG_INFO,
+		"group: leader %s learns that %s goes on after %llu", p->self.name, from->name,
+		(unsigned long long)last);
 	o->last_id = last;
 }
 
@@ -1214,8 +1216,9 @@ static void on_append(struct grp_proto *p, const struct grp_msg *m)
 	}
 	if (!take_entries(p, m)) {
 		p->dropped++;
-		CLOG_WARN("group: node %s: APPEND from %s conflicts with committed entries; ignored",
-			  p->self.name, m->from.name);
+		CLOG_RL(&p->rl, (int64_t)p->now, CORE_LOG_WARN,
+			"group: node %s: APPEND from %s conflicts with committed entries; ignored",
+			p->self.name, m->from.name);
 		ack(p, &m->from.uuid, false, p->commit);
 		return;
 	}
@@ -1319,7 +1322,8 @@ static void on_ping(struct grp_proto *p, const struct grp_msg *m, struct peer *p
 				else
 					pe->next = 0; /* needs a state transfer */
 				if (!pe->learner)
-					CLOG_INFO("group: node %s asks to join", pe->m.name);
+					CLOG_RL(&p->rl, (int64_t)p->now, CORE_LOG_INFO,
+						"group: node %s asks to join", pe->m.name);
 				pe->learner = true;
 			}
 			pe->join_ms = p->now;
@@ -1535,6 +1539,7 @@ int grp_proto_create(const struct grp_member *self, const struct grp_params *par
 	p->ctx = ctx;
 	p->now = now_ms;
 	p->rng = params->seed ^ 0x5a17c0de;
+	p->rl = (struct core_ratelimit)CORE_RATELIMIT_INIT(1000, 10);
 	p->role = ROLE_FOLLOWER;
 	p->svc_seq = seq;
 	grp_log_init(&p->log, 0, 0, seq);
