@@ -356,6 +356,8 @@ static int st_fixed(struct conf_parser *p, const struct conf_stmt *st, const str
 {
 	struct dhcp_host *h = conf_cur(p)->host;
 	uint32_t *slot;
+	const char *name;
+	struct conf_pos at;
 	int r;
 
 	for (;;) {
@@ -366,8 +368,14 @@ static int st_fixed(struct conf_parser *p, const struct conf_stmt *st, const str
 		if (!slot)
 			return -ENOMEM;
 		r = conf_next(p);
+		at = p->tok.pos;
 		if (!r)
-			r = conf_parse_ip(p, &p->tok, slot);
+			r = conf_parse_ip_or_name(p, &p->tok, slot, &name);
+		if (!r && name)
+			r = conf_add_name(p, &(struct dhcp_conf_name){
+						 .kind = DHCP_NAME_FIXED, .name = name,
+						 .file = at.file, .line = at.line, .col = at.col,
+						 .host = h, .index = h->fixed_n - 1});
 		if (!r)
 			r = conf_next(p);
 		if (r)

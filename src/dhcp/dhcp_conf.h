@@ -116,6 +116,34 @@ struct dhcp_host {
 	size_t fixed_n;
 };
 
+/*
+ * A host name written where ISC also takes one instead of an address: an ip-address in an
+ * option value, fixed-address, next-server, server-identifier. ISC looks such names up in DNS
+ * when it uses the value; paceless looks them up when it loads the configuration to serve it
+ * (dhcp_conf_resolve: at start-up and at every reload), never when it only checks it (-t).
+ * Until then the address reads 0.0.0.0.
+ */
+enum dhcp_conf_name_kind {
+	DHCP_NAME_OPTION, /* 4 bytes of an option value */
+	DHCP_NAME_FIXED,  /* an entry of a host's fixed-address list */
+	DHCP_NAME_PARAM,  /* next-server or server-identifier */
+};
+
+struct dhcp_conf_name {
+	enum dhcp_conf_name_kind kind;
+	const char *name;
+	const char *file; /* where it was written, for messages */
+	uint32_t line, col;
+	struct dhcp_scope *scope; /* OPTION, PARAM */
+	uint8_t code;             /* OPTION: the option's code */
+	uint8_t *data;            /* OPTION: the value holding the address at data[off] */
+	size_t off;
+	enum dhcp_param param;    /* PARAM */
+	uint32_t *field;          /* PARAM: the scope's field */
+	struct dhcp_host *host;   /* FIXED: host->fixed[index] */
+	size_t index;
+};
+
 struct dhcp_optdef {
 	const char *name;
 	uint8_t code;
@@ -144,6 +172,8 @@ struct dhcp_conf {
 	const char *pid_file;   /* pid-file-name, or NULL */
 	uint32_t local_address; /* local-address, 0 = any */
 	uint16_t local_port;    /* local-port, 0 = 67 */
+	struct dhcp_conf_name *names; /* host names to look up, in file order */
+	size_t names_n;
 	/* subnets sorted by network for dhcp_conf_subnet_for; NULL when declarations overlap */
 	struct dhcp_subnet **subnets_by_net;
 };
@@ -160,6 +190,20 @@ int dhcp_conf_load(const char *path, struct dhcp_conf **out, char *err,
 int dhcp_conf_parse(const char *text, size_t len, const char *name, struct dhcp_conf **out,
 		    char *err, size_t errlen) CORE_WARN_UNUSED;
 void dhcp_conf_free(struct dhcp_conf *c);
+
+/*
+ * Looks up c->names with lookup (which returns 0 and the IPv4 address in host byte order, or
+ * non-zero with a reason in why). A name that does not resolve is logged as a warning with
+ * its FILE:LINE:COL and its value left out, as ISC leaves out what it cannot evaluate: the
+ * whole option, that fixed address, the parameter. Returns the number of names left out.
+ */
+typedef int (*dhcp_conf_lookup_fn)(void *ctx, const char *name, uint32_t *addr, char *why,
+				   size_t whylen);
+size_t dhcp_conf_resolve(struct dhcp_conf *c, dhcp_conf_lookup_fn lookup, void *ctx);
+
+/* The system resolver (getaddrinfo, IPv4), a dhcp_conf_lookup_fn; blocks. */
+int dhcp_conf_lookup_system(void *ctx, const char *name, uint32_t *addr, char *why,
+			    size_t whylen);
 
 /*
  * The subnet containing addr (host byte order), or NULL; the most specific one where

@@ -17,6 +17,8 @@
 #define CONF_OPTVAL_MAX        2048          /* encoded bytes of one option value */
 #define CONF_FORMAT_MAX        32            /* characters of a value format string */
 #define CONF_FIXED_MAX         64            /* fixed-address entries in one host */
+#define CONF_PEND_MAX          64            /* host names in one option value */
+#define CONF_NAMES_MAX         65536         /* host names in a whole configuration */
 
 enum conf_tok_type {
 	CT_EOF = 0,
@@ -101,6 +103,13 @@ struct conf_parser {
 	char *err;
 	size_t errlen;
 	bool failed;
+	/* host names met while encoding the current option value: where they sit in it */
+	struct conf_pend {
+		const char *name;
+		struct conf_pos pos;
+		size_t off;
+	} pend[CONF_PEND_MAX];
+	size_t pend_n;
 };
 
 /* Lexer and sources (dhcp_conf_lex.c). */
@@ -124,6 +133,14 @@ int conf_expect_semi(struct conf_parser *p, const char *stmt) CORE_WARN_UNUSED;
 
 /* Values (dhcp_conf_value.c). */
 int conf_parse_ip(struct conf_parser *p, const struct conf_tok *t, uint32_t *out) CORE_WARN_UNUSED;
+/*
+ * An address, or a host name where ISC accepts one: then *out is 0, *name the name (arena)
+ * and the caller records where the address goes (conf_add_name). *name is NULL otherwise.
+ */
+int conf_parse_ip_or_name(struct conf_parser *p, const struct conf_tok *t, uint32_t *out,
+			  const char **name) CORE_WARN_UNUSED;
+/* Appends a name to look up at dhcp_conf_resolve; n->name, file, line, col set from pos. */
+int conf_add_name(struct conf_parser *p, const struct dhcp_conf_name *n) CORE_WARN_UNUSED;
 int conf_parse_u32(struct conf_parser *p, const struct conf_tok *t, uint32_t max,
 		   uint32_t *out) CORE_WARN_UNUSED;
 int conf_parse_bool(struct conf_parser *p, const struct conf_tok *t, bool *out) CORE_WARN_UNUSED;

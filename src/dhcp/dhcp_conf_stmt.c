@@ -53,19 +53,42 @@ int conf_st_bool(struct conf_parser *p, const struct conf_stmt *st, const struct
 
 int conf_st_ip(struct conf_parser *p, const struct conf_stmt *st, const struct conf_pos *pos)
 {
-	uint32_t v;
+	struct dhcp_scope *s = conf_cur(p)->scope;
+	uint32_t v, *field = (uint32_t *)((char *)s + st->off);
+	struct conf_pos at;
+	const char *name;
 	int r;
 
 	(void)pos;
 	r = conf_next(p);
+	at = p->tok.pos;
 	if (!r)
-		r = conf_parse_ip(p, &p->tok, &v);
+		r = conf_parse_ip_or_name(p, &p->tok, &v, &name);
 	if (!r)
 		r = conf_expect_semi(p, st->name);
+	if (!r && name)
+		r = conf_add_name(p, &(struct dhcp_conf_name){
+					 .kind = DHCP_NAME_PARAM, .name = name, .file = at.file,
+					 .line = at.line, .col = at.col, .scope = s,
+					 .param = st->param, .field = field});
 	if (r)
 		return r;
-	*(uint32_t *)((char *)conf_cur(p)->scope + st->off) = v;
+	*field = v;
 	scope_mark(p, st->param);
+	return 0;
+}
+
+int conf_add_name(struct conf_parser *p, const struct dhcp_conf_name *n)
+{
+	struct dhcp_conf_name *slot;
+
+	if (p->c->names_n >= CONF_NAMES_MAX)
+		return conf_fail(p, NULL, CORE_ETOOBIG, "more than %d host names to look up",
+				 CONF_NAMES_MAX);
+	slot = conf_push(p, &p->c->names, &p->c->names_n, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	*slot = *n;
 	return 0;
 }
 
@@ -382,12 +405,28 @@ int conf_scope_set_opt(struct conf_parser *p, struct dhcp_scope *s, uint8_t code
 		       const uint8_t *data, size_t len)
 {
 	struct dhcp_opt *o = NULL;
-	const uint8_t *copy;
+	uint8_t *copy;
 
 	ASSERT(len <= CONF_OPTVAL_MAX);
-	copy = (const uint8_t *)core_arena_memdup(&p->c->arena, data, len);
+	copy = (uint8_t *)core_arena_memdup(&p->c->arena, data, len);
 	if (!copy)
 		return conf_fail(p, NULL, -ENOMEM, "out of memory");
+	/* The names in this value now have a home; those of a value it replaces are stale. */
+	for (size_t i = 0; i < p->pend_n; i++) {
+		const struct conf_pend *n = &p->pend[i];
+		int r;
+
+		if (n->off + 4 > len)
+			continue;
+		r = conf_add_name(p, &(struct dhcp_conf_name){
+					 .kind = DHCP_NAME_OPTION, .name = n->name,
+					 .file = n->pos.file, .line = n->pos.line,
+					 .col = n->pos.col, .scope = s, .code = code,
+					 .data = copy, .off = n->off});
+		if (r)
+			return r;
+	}
+	p->pend_n = 0;
 	for (size_t i = 0; i < s->opts_n && !o; i++)
 		if (s->opts[i].code == code)
 			o = &s->opts[i];
@@ -528,10 +567,12 @@ int conf_st_option(struct conf_parser *p, const struct conf_stmt *st, const stru
 				 "unknown option '%s': define it first with 'option %s code N = "
 				 "TYPE;'",
 				 name, name);
+	p->pend_n = 0;
 	r = conf_value_encode(p, name, format, val, &len);
 	if (!r)
 		r = conf_expect_semi(p, "the option value");
 	if (!r)
 		r = option_store(p, code, val, len, &npos);
+	p->pend_n = 0;
 	return r;
 }

@@ -30,6 +30,41 @@ static bool looks_like_hostname(const char *s)
 	return false;
 }
 
+/* A DNS name as ISC's parser takes one: labels of letters, digits, '-' and '_', 1..63 bytes. */
+static bool is_hostname(const char *s)
+{
+	size_t label = 0, total = 0;
+
+	if (!looks_like_hostname(s))
+		return false;
+	for (; *s; s++, total++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if (isalnum(c) || c == '-' || c == '_') {
+			if (++label > 63)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return total <= 253;
+}
+
+int conf_parse_ip_or_name(struct conf_parser *p, const struct conf_tok *t, uint32_t *out,
+			  const char **name)
+{
+	*name = NULL;
+	if (t->type != CT_WORD || !is_hostname(t->text))
+		return conf_parse_ip(p, t, out);
+	*name = core_arena_strdup(&p->c->arena, t->text);
+	*out = 0;
+	return *name ? 0 : conf_fail(p, NULL, -ENOMEM, "out of memory");
+}
+
 int conf_parse_ip(struct conf_parser *p, const struct conf_tok *t, uint32_t *out)
 {
 	char buf[64];
@@ -59,10 +94,11 @@ int conf_parse_ip(struct conf_parser *p, const struct conf_tok *t, uint32_t *out
 	*out = v;
 	return 0;
 bad:
-	if (t->type == CT_WORD && looks_like_hostname(t->text))
+	if (t->type == CT_WORD && is_hostname(t->text))
 		return conf_fail(p, &t->pos, CORE_EUNSUPP,
 				 "host name '%s' where an IP address is expected: write the "
-				 "address (paceless does not resolve names in its configuration)",
+				 "address (as ISC, names are taken only in option values, "
+				 "fixed-address, next-server and server-identifier)",
 				 t->text);
 	return conf_fail(p, &t->pos, CORE_EPARSE, "expected an IP address, got %s",
 			 conf_tok_show(t, buf, sizeof(buf)));
@@ -377,11 +413,22 @@ static int encode_item(struct conf_parser *p, const struct fmt_item *it, struct 
 	if (r)
 		return r;
 	switch (it->code) {
-	case 'I':
-		r = conf_parse_ip(p, &p->tok, &ip);
+	case 'I': {
+		const char *name;
+
+		r = conf_parse_ip_or_name(p, &p->tok, &ip, &name);
+		if (!r && name) {
+			/* Where it sits is known once the value is stored (conf_st_option). */
+			if (p->pend_n == CONF_PEND_MAX)
+				return conf_fail(p, &p->tok.pos, CORE_ETOOBIG,
+						 "more than %d host names in one option value",
+						 CONF_PEND_MAX);
+			p->pend[p->pend_n++] = (struct conf_pend){name, p->tok.pos, w->pos};
+		}
 		if (!r)
 			core_wire_write_u32(w, ip);
 		return r;
+	}
 	case 'f':
 		r = conf_parse_bool(p, &p->tok, &b);
 		if (!r)

@@ -637,6 +637,7 @@ static int reload(struct daemon *d, char *err, size_t errlen)
 		CLOG_ERR("reload: %s; keeping the running configuration", err);
 		return rc;
 	}
+	(void)dhcp_conf_resolve(conf, dhcp_conf_lookup_system, NULL);
 	rc = dhcp_server_set_conf(d->srv, conf, now_s());
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot apply configuration: %s", core_strerror(rc));
@@ -999,6 +1000,8 @@ int dhcp_daemon_run(const struct dhcp_daemon_opts *o)
 	d->rl = (struct core_ratelimit)CORE_RATELIMIT_INIT(1000, 10);
 	if (load_conf(o, &d->conf) < 0)
 		goto out;
+	/* Names are looked up to serve, as ISC does when it uses them; -t and -T never do. */
+	(void)dhcp_conf_resolve(d->conf, dhcp_conf_lookup_system, NULL);
 	if (!o->no_pid) {
 		const char *pid = o->pid_path ? o->pid_path
 			       : d->conf->pid_file ? d->conf->pid_file : DHCP_DEFAULT_PID;

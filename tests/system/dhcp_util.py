@@ -367,8 +367,9 @@ exit 0
 '''
 
 _UDHCPC_SCRIPT = r'''#!/bin/sh
-# Records udhcpc's event and applies the address.
+# Records udhcpc's event (and the DNS servers and routers it got) and applies the address.
 echo "$1 ${ip:--}" >> '%(events)s'
+echo "$1|${ip:-}|${dns:-}|${router:-}" >> '%(events)s.options'
 case "$1" in
 bound|renew) ip addr replace "$ip/$mask" dev "$interface" ;;
 deconfig) ip -4 addr flush dev "$interface" ;;
@@ -494,6 +495,15 @@ class Udhcpc(Client):
 
     def renew(self):
         self.host.signal(self.proc, signal.SIGUSR1)
+
+    def bound_options(self):
+        """(address, {'dns': 'A B', 'router': 'R'}) of the first bound event, or None."""
+        with open(self.events_path + '.options') as f:
+            for line in f:
+                reason, ip, dns, router = line.rstrip('\n').split('|')
+                if reason == 'bound':
+                    return ip, {'dns': dns, 'router': router}
+        return None
 
     def release(self, timeout=15):
         n = len(self.events())
