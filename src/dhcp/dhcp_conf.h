@@ -168,6 +168,7 @@ struct dhcp_conf {
 	struct dhcp_optdef *optdefs; /* "option NAME code N = TYPE;" */
 	size_t optdefs_n;
 	int log_facility;       /* syslog facility (LOG_DAEMON default) */
+	unsigned lease_style;   /* DHCP_LF_* bits: db-time-format local, lease-id-format hex */
 	const char *lease_file; /* lease-file-name, or NULL */
 	const char *pid_file;   /* pid-file-name, or NULL */
 	uint32_t local_address; /* local-address, 0 = any */

@@ -8,6 +8,7 @@
 
 #include "core_assert.h"
 #include "dhcp_conf_int.h"
+#include "dhcp_leasefile.h"
 #include "dhcp_option.h"
 
 static void scope_mark(struct conf_parser *p, enum dhcp_param param)
@@ -225,6 +226,29 @@ int conf_st_log_facility(struct conf_parser *p, const struct conf_stmt *st,
 	return conf_fail(p, &p->tok.pos, CORE_EPARSE,
 			 "expected a syslog facility (daemon, local0 ... local7, ...), got %s",
 			 conf_tok_show(&p->tok, buf, sizeof(buf)));
+}
+
+/* db-time-format default|local; lease-id-format octal|hex: how the lease file is written. */
+int conf_st_lease_format(struct conf_parser *p, const struct conf_stmt *st,
+			 const struct conf_pos *pos)
+{
+	bool time = !strcmp(st->name, "db-time-format");
+	const char *plain = time ? "default" : "octal", *other = time ? "local" : "hex";
+	unsigned bit = time ? DHCP_LF_LOCAL_TIME : DHCP_LF_HEX_IDS;
+	char buf[64];
+	int r = conf_next(p);
+
+	(void)pos;
+	if (r)
+		return r;
+	if (conf_tok_is(&p->tok, plain))
+		p->c->lease_style &= ~bit;
+	else if (conf_tok_is(&p->tok, other))
+		p->c->lease_style |= bit;
+	else
+		return conf_fail(p, &p->tok.pos, CORE_EPARSE, "expected %s or %s, got %s", plain,
+				 other, conf_tok_show(&p->tok, buf, sizeof(buf)));
+	return conf_expect_semi(p, st->name);
 }
 
 int conf_st_global_file(struct conf_parser *p, const struct conf_stmt *st,

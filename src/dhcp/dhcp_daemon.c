@@ -647,6 +647,8 @@ static int reload(struct daemon *d, char *err, size_t errlen)
 	}
 	dhcp_conf_free(d->conf);
 	d->conf = conf;
+	if (d->journal)
+		dhcp_journal_set_style(d->journal, conf->lease_style);
 	if (dhcp_io_rescan(d->io, conf, err, errlen) < 0)
 		CLOG_WARN("reload: %s", err);
 	CLOG_NOTICE("configuration reloaded from %s", d->o->conf_path);
@@ -877,6 +879,7 @@ static int open_state(struct daemon *d)
 		CLOG_ERR("cannot open lease file %s: %s", d->lease_path, core_strerror(rc));
 		return rc;
 	}
+	dhcp_leasestore_set_style(d->store, d->conf->lease_style);
 	rc = load_leases(d->store, d->db, d->lease_path);
 	if (rc < 0)
 		return rc;

@@ -35,6 +35,7 @@ struct dhcp_journal {
 	size_t file_bytes;  /* the store's journal size and rewrite flag, as of the last sync, */
 	bool needs_rewrite; /* so that the loop never waits on store_mu to read them */
 	bool retaining;     /* a background rewrite runs: keep what is journaled meanwhile */
+	unsigned style;     /* the store's DHCP_LF_* bits, for retain() */
 	bool tail_overflow;
 	char *tail;         /* those records, formatted for the new file */
 	size_t tail_len, tail_cap;
@@ -58,8 +59,8 @@ static void retain(struct dhcp_journal *j, const struct recbuf *b)
 			j->tail = t;
 			j->tail_cap = cap;
 		}
-		j->tail_len += dhcp_leasefile_format(&b->v[i], j->tail + j->tail_len,
-						     j->tail_cap - j->tail_len);
+		j->tail_len += dhcp_leasefile_format_style(&b->v[i], j->style, j->tail + j->tail_len,
+							   j->tail_cap - j->tail_len);
 	}
 }
 
@@ -192,6 +193,7 @@ int dhcp_journal_start(struct dhcp_leasestore *store, uv_loop_t *loop,
 	if (!j)
 		return -ENOMEM;
 	j->store = store;
+	j->style = dhcp_leasestore_style(store);
 	j->on_durable = on_durable;
 	j->ctx = ctx;
 	if (uv_mutex_init(&j->mu) || uv_mutex_init(&j->store_mu) || uv_cond_init(&j->cond)) {
@@ -310,6 +312,16 @@ int dhcp_journal_rewrite(struct dhcp_journal *j, int (*next)(void *ctx, struct d
 	publish(j);
 	uv_mutex_unlock(&j->store_mu);
 	return rc;
+}
+
+void dhcp_journal_set_style(struct dhcp_journal *j, unsigned style)
+{
+	uv_mutex_lock(&j->store_mu);
+	dhcp_leasestore_set_style(j->store, style);
+	uv_mutex_lock(&j->mu);
+	j->style = style;
+	uv_mutex_unlock(&j->mu);
+	uv_mutex_unlock(&j->store_mu);
 }
 
 void dhcp_journal_retain_begin(struct dhcp_journal *j)

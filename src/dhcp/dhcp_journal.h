@@ -67,6 +67,10 @@ int dhcp_journal_rewrite(struct dhcp_journal *j, int (*next)(void *ctx, struct d
  * to PATH.new and switches to it, or drops it. Returns 0 when the new file is in place.
  */
 void dhcp_journal_retain_begin(struct dhcp_journal *j);
+
+/* Any thread but the journal's: how records are written from now on (a reload changed
+ * db-time-format or lease-id-format); waits for a sync in flight. */
+void dhcp_journal_set_style(struct dhcp_journal *j, unsigned style);
 int dhcp_journal_retain_finish(struct dhcp_journal *j, bool written) CORE_WARN_UNUSED;
 
 /* Loop thread: submits what is buffered, waits until it is durable or the store fails for

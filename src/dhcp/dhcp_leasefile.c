@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core_assert.h"
 #include "dhcp_leasefile.h"
@@ -1256,9 +1257,9 @@ static char *put_str(char *o, const char *s, size_t n)
 
 #define PUT_LIT(o, s) put_str((o), (s), sizeof(s) - 1)
 
-static char *put_dec(char *o, unsigned v)
+static char *put_dec(char *o, uint64_t v)
 {
-	char tmp[10];
+	char tmp[20];
 	int n = 0;
 
 	do {
@@ -1269,6 +1270,7 @@ static char *put_dec(char *o, unsigned v)
 		*o++ = tmp[--n];
 	return o;
 }
+
 
 /* "W YYYY/MM/DD HH:MM:SS;" (strftime "%w %Y/%m/%d %H:%M:%S;" in UTC) or "never;". */
 static char *put_time(char *o, int64_t t)
@@ -1301,6 +1303,25 @@ static char *put_time(char *o, int64_t t)
 	return o;
 }
 
+/* "epoch N; # Www Mmm DD HH:MM:SS YYYY" in local time (db-time-format local), or "never;". */
+static char *put_time_local(char *o, int64_t t)
+{
+	time_t tt;
+	struct tm tm;
+	size_t n;
+
+	if (t > LF_TIME_MAX)
+		return PUT_LIT(o, "never;");
+	if (t < 0)
+		t = 0;
+	o = put_dec(PUT_LIT(o, "epoch "), (uint64_t)t);
+	o = PUT_LIT(o, "; # ");
+	tt = (time_t)t;
+	/* Exactly 24 bytes for years 1970..9999; without a local time the comment stays empty. */
+	n = localtime_r(&tt, &tm) ? strftime(o, 25, "%a %b %d %H:%M:%S %Y", &tm) : 0;
+	return o + n;
+}
+
 /* ISC's quotify_buf: printable ASCII as is, '"' and '\' escaped, the rest as \ooo. */
 static char *put_quoted(char *o, const uint8_t *s, size_t n)
 {
@@ -1323,10 +1344,22 @@ static char *put_quoted(char *o, const uint8_t *s, size_t n)
 	return o;
 }
 
+static const char hexdig[] = "0123456789abcdef";
+
+/* "xx:xx:..." as ISC's print_hex writes hardware addresses (and uids in lease-id-format hex). */
+static char *put_hex(char *o, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			*o++ = ':';
+		*o++ = hexdig[b[i] >> 4];
+		*o++ = hexdig[b[i] & 15];
+	}
+	return o;
+}
+
 static char *put_hw(char *o, const struct dhcp_lease_rec *r)
 {
-	static const char hex[] = "0123456789abcdef";
-
 	o = PUT_LIT(o, "\n  hardware ");
 	switch (r->htype) {
 	case 1:
@@ -1346,12 +1379,7 @@ static char *put_hw(char *o, const struct dhcp_lease_rec *r)
 		break;
 	}
 	*o++ = ' ';
-	for (unsigned i = 0; i < r->hlen && i < DHCP_HW_MAX; i++) {
-		if (i)
-			*o++ = ':';
-		*o++ = hex[r->hw[i] >> 4];
-		*o++ = hex[r->hw[i] & 15];
-	}
+	o = put_hex(o, r->hw, r->hlen < DHCP_HW_MAX ? r->hlen : DHCP_HW_MAX);
 	*o++ = ';';
 	return o;
 }
@@ -1374,12 +1402,14 @@ static bool binding_valid(uint8_t b)
 #define PUT_TIME(o, label, t)                                                                      \
 	do {                                                                                       \
 		if ((t) != DHCP_TIME_NONE)                                                         \
-			o = put_time(PUT_LIT(o, label), (t));                                      \
+			o = local ? put_time_local(PUT_LIT(o, label), (t))                         \
+				  : put_time(PUT_LIT(o, label), (t));                              \
 	} while (0)
 
 /* Writes the record into o, which has room for DHCP_LEASEFILE_REC_MAX bytes. */
-static char *format_rec(const struct dhcp_lease_rec *r, char *o)
+static char *format_rec(const struct dhcp_lease_rec *r, unsigned style, char *o)
 {
+	bool local = style & DHCP_LF_LOCAL_TIME;
 	static const char ls[] = "\n  binding state ", ln[] = "\n  next binding state ",
 			  lr[] = "\n  rewind binding state ";
 	size_t hn;
@@ -1410,7 +1440,9 @@ static char *format_rec(const struct dhcp_lease_rec *r, char *o)
 	if (r->hlen)
 		o = put_hw(o, r);
 	if (r->uid_len) {
-		o = put_quoted(PUT_LIT(o, "\n  uid "), r->uid, r->uid_len);
+		o = PUT_LIT(o, "\n  uid ");
+		o = style & DHCP_LF_HEX_IDS ? put_hex(o, r->uid, r->uid_len)
+					    : put_quoted(o, r->uid, r->uid_len);
 		*o++ = ';';
 	}
 	hn = strnlen(r->hostname,
@@ -1425,17 +1457,23 @@ static char *format_rec(const struct dhcp_lease_rec *r, char *o)
 
 size_t dhcp_leasefile_format(const struct dhcp_lease_rec *r, char *buf, size_t cap)
 {
+	return dhcp_leasefile_format_style(r, 0, buf, cap);
+}
+
+size_t dhcp_leasefile_format_style(const struct dhcp_lease_rec *r, unsigned style, char *buf,
+				   size_t cap)
+{
 	char tmp[DHCP_LEASEFILE_REC_MAX + 1];
 	size_t n;
 
 	/* The common case writes straight into the caller's buffer. */
 	if (cap > DHCP_LEASEFILE_REC_MAX) {
-		n = (size_t)(format_rec(r, buf) - buf);
+		n = (size_t)(format_rec(r, style, buf) - buf);
 		ASSERT(n <= DHCP_LEASEFILE_REC_MAX);
 		buf[n] = 0;
 		return n;
 	}
-	n = (size_t)(format_rec(r, tmp) - tmp);
+	n = (size_t)(format_rec(r, style, tmp) - tmp);
 	ASSERT(n <= DHCP_LEASEFILE_REC_MAX);
 	if (cap) {
 		size_t k = n < cap - 1 ? n : cap - 1;

@@ -51,4 +51,16 @@ size_t dhcp_leasefile_header(char *buf, size_t cap);
  */
 size_t dhcp_leasefile_format(const struct dhcp_lease_rec *r, char *buf, size_t cap);
 
+/*
+ * How records are written, as dhcpd.conf's db-time-format and lease-id-format say (ISC reads
+ * every form whatever they say): DHCP_LF_LOCAL_TIME writes "epoch N; # <local time>",
+ * DHCP_LF_HEX_IDS writes uid as colon-separated hex octets instead of a quoted octal string.
+ */
+enum {
+	DHCP_LF_LOCAL_TIME = 1u << 0,
+	DHCP_LF_HEX_IDS = 1u << 1,
+};
+size_t dhcp_leasefile_format_style(const struct dhcp_lease_rec *r, unsigned style, char *buf,
+				   size_t cap);
+
 #endif

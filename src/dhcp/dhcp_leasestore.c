@@ -23,6 +23,7 @@ struct dhcp_leasestore {
 	size_t q_len, q_cap;
 	size_t q_written; /* bytes of q already written (a sync stopped part-way) */
 	size_t journal_bytes;
+	unsigned style; /* DHCP_LF_* bits for the records written */
 	bool need_nl; /* the file does not end in '\n': start the next append with one */
 	bool needs_rewrite;
 	struct dhcp_leasestore_io io;
@@ -286,7 +287,7 @@ int dhcp_leasestore_append(struct dhcp_leasestore *s, const struct dhcp_lease_re
 		s->q[s->q_len++] = '\n';
 		s->need_nl = false;
 	}
-	n = dhcp_leasefile_format(r, s->q + s->q_len, s->q_cap - s->q_len);
+	n = dhcp_leasefile_format_style(r, s->style, s->q + s->q_len, s->q_cap - s->q_len);
 	s->q_len += n;
 	s->journal_bytes += n;
 	return 0;
@@ -350,7 +351,7 @@ static int write_records(struct dhcp_leasestore *s, int fd,
 		rc = next(ctx, &r);
 		if (rc <= 0)
 			break;
-		n += dhcp_leasefile_format(&r, buf + n, STORE_CHUNK_BYTES - n);
+		n += dhcp_leasefile_format_style(&r, s->style, buf + n, STORE_CHUNK_BYTES - n);
 	}
 	if (rc == 0)
 		rc = write_all(s, fd, buf, n, &done);
@@ -461,6 +462,16 @@ int dhcp_leasestore_adopt_new(struct dhcp_leasestore *s, const char *tail, size_
 void dhcp_leasestore_drop_new(struct dhcp_leasestore *s)
 {
 	unlink(s->path_new);
+}
+
+void dhcp_leasestore_set_style(struct dhcp_leasestore *s, unsigned style)
+{
+	s->style = style;
+}
+
+unsigned dhcp_leasestore_style(const struct dhcp_leasestore *s)
+{
+	return s->style;
 }
 
 size_t dhcp_leasestore_journal_bytes(const struct dhcp_leasestore *s)

@@ -41,6 +41,10 @@ int dhcp_leasestore_append(struct dhcp_leasestore *s, const struct dhcp_lease_re
  */
 int dhcp_leasestore_sync(struct dhcp_leasestore *s) CORE_WARN_UNUSED;
 
+/* How records are written from now on (DHCP_LF_* bits of dhcp_leasefile_format_style). */
+void dhcp_leasestore_set_style(struct dhcp_leasestore *s, unsigned style);
+unsigned dhcp_leasestore_style(const struct dhcp_leasestore *s);
+
 /* Bytes appended since the last rewrite (to decide when to rewrite). */
 size_t dhcp_leasestore_journal_bytes(const struct dhcp_leasestore *s);
 

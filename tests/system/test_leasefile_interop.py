@@ -161,3 +161,33 @@ def test_we_read_what_isc_writes(lab, artifacts, extra):
             assert got[addr].get(name) == fields.get(name), (
                 '%s %s: ISC wrote %r, was %r\n%s' % (addr, name, got[addr].get(name),
                                                      fields.get(name), written))
+
+
+@pytest.mark.deadline(90)
+def test_we_write_epoch_hex(lab, server, artifacts):
+    """With db-time-format local and lease-id-format hex paceless writes ISC's epoch times and
+    hex client ids, ISC dhcpd -T accepts the file, and a reload back to the defaults switches
+    the records written from then on."""
+    from dhcp_util import Udhcpc, paceless_only
+    paceless_only(server)
+    extra = 'db-time-format local;\nlease-id-format hex;\n'
+    server.start(extra + CONF)
+    client = Udhcpc(lab.host('cli', addrs=()), artifacts)
+    client.start()
+    _, ip = client.wait_event(client.BOUND, 20)
+    uid = '01:' + client.mac.lower()
+    text = server.lease_text()
+    assert re.search(r'^  starts epoch \d+; # \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}$', text,
+                     re.M), text
+    assert re.search(r'^  uid %s;$' % re.escape(uid), text, re.M), text
+    kept = isc_ok(server.conf_path, server.lease_path)
+    assert kept >= 1
+    # Back to ISC's defaults: the next record is dated and its uid quoted.
+    server.reload(CONF)
+    n = len(client.events())
+    client.renew()
+    client.wait_event(client.RENEWED, 15, after=n)
+    last = server.lease_text().rsplit('lease %s {' % ip, 1)[1]
+    assert re.search(r'^  starts \d \d{4}/\d\d/\d\d \d\d:\d\d:\d\d;$', last, re.M), last
+    assert re.search(r'^  uid "', last, re.M), last
+    assert isc_ok(server.conf_path, server.lease_path) >= 1

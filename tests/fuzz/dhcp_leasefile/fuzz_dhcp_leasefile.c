@@ -21,21 +21,27 @@ static int check_cb(void *ctx, const struct dhcp_lease_rec *r)
 	return 0;
 }
 
-/* Every delivered record, written by us and read back, must be the same record. */
+/*
+ * Every delivered record, written by us in each style (ISC's default, and db-time-format local
+ * with lease-id-format hex) and read back, must be the same record.
+ */
 static int roundtrip_cb(void *ctx, const struct dhcp_lease_rec *r)
 {
+	static const unsigned styles[] = {0, DHCP_LF_LOCAL_TIME | DHCP_LF_HEX_IDS};
 	char out[DHCP_LEASEFILE_REC_MAX + 1];
 	struct dhcp_leasefile_stats st;
-	struct oracle o = {.want = r};
-	size_t n;
 
 	(void)ctx;
-	n = dhcp_leasefile_format(r, out, sizeof(out));
-	if (n > DHCP_LEASEFILE_REC_MAX)
-		abort();
-	if (dhcp_leasefile_parse(out, n, "rt", check_cb, &o, &st, NULL, 0) != 0 || o.got != 1 ||
-	    st.tail_torn || st.valid_bytes != n)
-		abort();
+	for (size_t i = 0; i < sizeof(styles) / sizeof(styles[0]); i++) {
+		struct oracle o = {.want = r};
+		size_t n = dhcp_leasefile_format_style(r, styles[i], out, sizeof(out));
+
+		if (n > DHCP_LEASEFILE_REC_MAX)
+			abort();
+		if (dhcp_leasefile_parse(out, n, "rt", check_cb, &o, &st, NULL, 0) != 0 ||
+		    o.got != 1 || st.tail_torn || st.valid_bytes != n)
+			abort();
+	}
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -119,6 +120,53 @@ static void test_format_exact(void **state)
 	n = dhcp_leasefile_format(&s.recs[0], out, sizeof(out));
 	assert_int_equal(n, strlen(example));
 	assert_string_equal(out, example);
+}
+
+/*
+ * db-time-format local and lease-id-format hex, as ISC 4.4.3 writes them (seen in a lease file
+ * of a real ISC dhcpd with both set): "epoch N; # <local time>" and colon-separated hex.
+ */
+static void test_format_local_hex(void **state)
+{
+	static const char want[] = "lease 192.0.2.10 {\n"
+				   "  starts epoch 1795618800; # Wed Nov 25 15:00:00 2026\n"
+				   "  ends epoch 1795619400; # Wed Nov 25 15:10:00 2026\n"
+				   "  cltt epoch 1795618800; # Wed Nov 25 15:00:00 2026\n"
+				   "  binding state active;\n"
+				   "  next binding state free;\n"
+				   "  rewind binding state free;\n"
+				   "  hardware ethernet 52:54:00:12:34:56;\n"
+				   "  uid 01:52:54:00:12:34:56;\n"
+				   "  client-hostname \"foo\";\n"
+				   "}\n";
+	struct sink s, back;
+	char out[DHCP_LEASEFILE_REC_MAX + 1];
+
+	(void)state;
+	assert_int_equal(setenv("TZ", "UTC", 1), 0);
+	tzset();
+	assert_int_equal(parse(example, &s, NULL, NULL, 0), 0);
+	dhcp_leasefile_format_style(&s.recs[0], DHCP_LF_LOCAL_TIME | DHCP_LF_HEX_IDS, out,
+				    sizeof(out));
+	assert_string_equal(out, want);
+	/* Read back, it is the same lease. */
+	assert_int_equal(parse(out, &back, NULL, NULL, 0), 0);
+	assert_int_equal(back.n, 1);
+	assert_int_equal(back.recs[0].addr, s.recs[0].addr);
+	assert_int_equal(back.recs[0].starts, s.recs[0].starts);
+	assert_int_equal(back.recs[0].ends, s.recs[0].ends);
+	assert_int_equal(back.recs[0].cltt, s.recs[0].cltt);
+	assert_int_equal(back.recs[0].uid_len, s.recs[0].uid_len);
+	assert_memory_equal(back.recs[0].uid, s.recs[0].uid, s.recs[0].uid_len);
+	assert_memory_equal(back.recs[0].hw, s.recs[0].hw, 6);
+	/* A time zone east of UTC shows in the comment only. */
+	assert_int_equal(setenv("TZ", "CET-1", 1), 0);
+	tzset();
+	dhcp_leasefile_format_style(&s.recs[0], DHCP_LF_LOCAL_TIME, out, sizeof(out));
+	assert_non_null(strstr(out, "starts epoch 1795618800; # Wed Nov 25 16:00:00 2026\n"));
+	assert_non_null(strstr(out, "uid \"\\001RT\\000\\0224V\";"));
+	assert_int_equal(setenv("TZ", "UTC", 1), 0);
+	tzset();
 }
 
 static void test_format_field_order(void **state)
@@ -966,6 +1014,7 @@ int main(void)
 	    cmocka_unit_test(test_binding_names),
 	    cmocka_unit_test(test_parse_example),
 	    cmocka_unit_test(test_format_exact),
+	    cmocka_unit_test(test_format_local_hex),
 	    cmocka_unit_test(test_format_field_order),
 	    cmocka_unit_test(test_format_snprintf_contract),
 	    cmocka_unit_test(test_every_field_variant),
