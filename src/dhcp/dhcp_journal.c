@@ -11,6 +11,9 @@
 
 #define RETRY_MS 50        /* after a failed sync */
 #define STOP_RETRIES 20    /* at shutdown, give a failing disk about a second */
+#define SYNC_GAP_NS ((uint64_t)1000 * 1000) /* see pace() */
+#define SYNC_BURST 4
+#define SYNC_BATCH_FULL 64 /* records that go to disk without waiting for the gap */
 #define TAIL_MAX ((size_t)256 * 1024 * 1024) /* records kept during a background rewrite */
 
 struct recbuf {
@@ -133,10 +136,33 @@ static int store_batch(struct dhcp_journal *j, struct recbuf *work)
 
 static void publish(struct dhcp_journal *j);
 
+/*
+ * Under mu: at most one sync per SYNC_GAP_NS on average, with bursts of SYNC_BURST (the
+ * generic cell rate algorithm: *tat is when the next sync is due at the steady rate). A quiet
+ * or moderately busy server syncs at once; a busy one waits for the gap and syncs bigger
+ * batches, unless SYNC_BATCH_FULL records wait. A flush costs the whole machine, not only this
+ * thread: on a virtual disk, thousands of fdatasyncs a second set the latency tail of every
+ * process, this server's loop included (figures in docs/internals/dhcp-server.md).
+ */
+static void pace(struct dhcp_journal *j, uint64_t *tat)
+{
+	const uint64_t tolerance = (SYNC_BURST - 1) * SYNC_GAP_NS;
+	uint64_t now = uv_hrtime();
+
+	while (j->in.n && j->in.n < SYNC_BATCH_FULL && !j->stop && !j->failing &&
+	       now + tolerance < *tat) {
+		if (uv_cond_timedwait(&j->cond, &j->mu, *tat - tolerance - now) == UV_ETIMEDOUT)
+			break;
+		now = uv_hrtime();
+	}
+	*tat = (*tat > now ? *tat : now) + SYNC_GAP_NS;
+}
+
 static void journal_thread(void *arg)
 {
 	struct dhcp_journal *j = arg;
 	struct recbuf work = {0}, tmp;
+	uint64_t tat = 0;
 	int retries = 0;
 
 	uv_mutex_lock(&j->mu);
@@ -146,6 +172,7 @@ static void journal_thread(void *arg)
 
 		while (!j->in.n && !j->failing && !j->stop)
 			uv_cond_wait(&j->cond, &j->mu);
+		pace(j, &tat);
 		if (!j->in.n && !j->failing && j->stop)
 			break;
 		if (j->failing && j->stop && ++retries > STOP_RETRIES)
