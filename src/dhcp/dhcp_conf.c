@@ -50,7 +50,7 @@ static void *conf_new(struct conf_parser *p, size_t n)
 	return o;
 }
 
-static int read_name(struct conf_parser *p, const char *stmt, bool quoted_ok, const char **out)
+int conf_read_name(struct conf_parser *p, const char *stmt, bool quoted_ok, const char **out)
 {
 	char buf[64];
 	int r = conf_next(p);
@@ -77,7 +77,7 @@ static int st_shared(struct conf_parser *p, const struct conf_stmt *st, const st
 	sh = conf_new(p, sizeof(*sh));
 	if (!sh)
 		return -ENOMEM;
-	r = read_name(p, st->name, true, &sh->name);
+	r = conf_read_name(p, st->name, true, &sh->name);
 	if (r)
 		return r;
 	slot = conf_push(p, &p->c->shared, &p->c->shared_n, sizeof(*slot));
@@ -280,7 +280,7 @@ static int st_host(struct conf_parser *p, const struct conf_stmt *st, const stru
 
 	if (!h)
 		return -ENOMEM;
-	r = read_name(p, st->name, false, &h->name);
+	r = conf_read_name(p, st->name, false, &h->name);
 	if (r)
 		return r;
 	slot = conf_push(p, &p->c->hosts, &p->c->hosts_n, sizeof(*slot));
@@ -388,30 +388,6 @@ static int st_fixed(struct conf_parser *p, const struct conf_stmt *st, const str
 	}
 }
 
-/* Only "failover peer NAME;" inside a pool parses; it is refused once parsing is done. */
-static int st_failover(struct conf_parser *p, const struct conf_stmt *st,
-		       const struct conf_pos *pos)
-{
-	struct conf_frame *f = conf_cur(p);
-	int r;
-
-	(void)st;
-	if (f->kind != CK_POOL)
-		return conf_fail(
-		    p, pos, CORE_EUNSUPP,
-		    "unsupported statement 'failover': DHCP failover is not "
-		    "supported yet; remove the failover peer declaration and the pools' "
-		    "'failover peer' statements and run one server");
-	r = conf_expect_word(p, "peer", "'failover'");
-	if (!r)
-		r = read_name(p, "failover peer", true, &f->pool->failover_peer);
-	if (!r)
-		r = conf_expect_semi(p, "failover peer");
-	if (!r)
-		p->pools[f->pool_ref].failover_pos = *pos;
-	return r;
-}
-
 /* Reads a whole regular file of at most max bytes into a malloc'd buffer. */
 static int read_file(const char *path, size_t max, char **out, size_t *len)
 {
@@ -511,7 +487,7 @@ static const struct conf_stmt conf_stmts[] = {
     {"range", st_range, IN_SN | IN_PL, 0, 0},
     {"hardware", st_hardware, IN_H, 0, 0},
     {"fixed-address", st_fixed, IN_H, 0, 0},
-    {"failover", st_failover, CONF_IN_ANY, 0, 0},
+    {"failover", conf_st_failover, CONF_IN_ANY, 0, 0},
     {"include", st_include, CONF_IN_ANY, 0, 0},
     {"option", conf_st_option, CONF_IN_ANY, 0, 0},
     {"default-lease-time", conf_st_u32, CONF_IN_ANY, DHCP_P_DEFAULT_LEASE_TIME,

@@ -79,13 +79,45 @@ struct dhcp_range {
 
 struct dhcp_subnet;
 
+/*
+ * failover peer "NAME" { ... } as ISC 4.4 parses it (docs/internals/dhcp-failover.md).
+ * Defaults are ISC's; a 0 address means "not given".
+ */
+enum dhcp_fo_role {
+	DHCP_FO_PRIMARY = 0, /* ISC's default when neither is written */
+	DHCP_FO_SECONDARY = 1,
+};
+
+struct dhcp_failover_peer {
+	const char *name;
+	const char *file; /* where it is declared, for messages */
+	uint32_t line, col;
+	enum dhcp_fo_role role;
+	uint32_t address, peer_address; /* host byte order; peer_address is required */
+	const char *address_name, *peer_address_name; /* when written as host names */
+	uint16_t port, peer_port;       /* 647 */
+	uint32_t max_response_delay;    /* 20 s */
+	uint32_t peer_max_response_delay;
+	uint32_t max_unacked_updates; /* 100 */
+	uint32_t peer_max_unacked_updates;
+	uint32_t mclt;                   /* required on the primary */
+	uint32_t load_balance_max_secs;  /* 0: load balancing off (ISC warns) */
+	uint32_t auto_partner_down;      /* seconds; 0 = off */
+	uint32_t max_lease_misbalance;   /* percent, 15 */
+	uint32_t max_lease_ownership;    /* percent, 10 */
+	uint32_t min_balance, max_balance; /* seconds, 60 and 3600 */
+	bool has_hba;                    /* split or hba given (required on the primary) */
+	uint8_t hba[32];                 /* bit set: the primary serves that bucket */
+};
+
 struct dhcp_pool {
 	struct dhcp_scope scope;     /* parent: the subnet's (or a group's inside it) */
 	struct dhcp_subnet *subnet;  /* subnet its ranges lie in */
 	struct dhcp_range *ranges;
 	size_t ranges_n;
 	uint32_t allow, deny; /* enum dhcp_permit bits; both 0 = everyone */
-	const char *failover_peer; /* NULL unless "failover peer" given */
+	const char *failover_peer; /* NULL unless "failover peer" given (or inherited) */
+	struct dhcp_failover_peer *fo; /* that peer, once the configuration is checked */
 };
 
 struct dhcp_shared;
@@ -101,6 +133,7 @@ struct dhcp_subnet {
 struct dhcp_shared {
 	struct dhcp_scope scope;
 	const char *name; /* NULL for the implicit network of a lone subnet */
+	struct dhcp_failover_peer *fo; /* "failover peer" in it: its pools' peer unless they name one */
 	struct dhcp_subnet **subnets;
 	size_t subnets_n;
 };
@@ -127,6 +160,7 @@ enum dhcp_conf_name_kind {
 	DHCP_NAME_OPTION, /* 4 bytes of an option value */
 	DHCP_NAME_FIXED,  /* an entry of a host's fixed-address list */
 	DHCP_NAME_PARAM,  /* next-server or server-identifier */
+	DHCP_NAME_ADDRESS, /* a failover peer's address or peer address */
 };
 
 struct dhcp_conf_name {
@@ -139,7 +173,7 @@ struct dhcp_conf_name {
 	uint8_t *data;            /* OPTION: the value holding the address at data[off] */
 	size_t off;
 	enum dhcp_param param;    /* PARAM */
-	uint32_t *field;          /* PARAM: the scope's field */
+	uint32_t *field;          /* PARAM: the scope's field; ADDRESS: the peer's */
 	struct dhcp_host *host;   /* FIXED: host->fixed[index] */
 	size_t index;
 };
@@ -173,6 +207,8 @@ struct dhcp_conf {
 	const char *pid_file;   /* pid-file-name, or NULL */
 	uint32_t local_address; /* local-address, 0 = any */
 	uint16_t local_port;    /* local-port, 0 = 67 */
+	struct dhcp_failover_peer **failover_peers;
+	size_t failover_peers_n;
 	struct dhcp_conf_name *names; /* host names to look up, in file order */
 	size_t names_n;
 	/* subnets sorted by network for dhcp_conf_subnet_for; NULL when declarations overlap */

@@ -53,12 +53,11 @@ static int check_pools(struct conf_parser *p)
 			if (r)
 				return r;
 		}
-		/* No "failover peer" declaration is accepted, so a reference never resolves. */
-		if (ref->pool->failover_peer)
-			return conf_fail(p, &ref->failover_pos, CORE_EUNSUPP,
-					 "failover peer \"%s\" is not declared (failover is not "
-					 "supported yet): remove the 'failover peer' statement",
-					 ref->pool->failover_peer);
+		/* A shared-network's "failover peer" covers its pools that name none. */
+		if (!ref->pool->fo && ref->pool->subnet->shared->fo) {
+			ref->pool->fo = ref->pool->subnet->shared->fo;
+			ref->pool->failover_peer = ref->pool->fo->name;
+		}
 	}
 	return 0;
 }

@@ -139,6 +139,9 @@ int conf_parse_ip(struct conf_parser *p, const struct conf_tok *t, uint32_t *out
  */
 int conf_parse_ip_or_name(struct conf_parser *p, const struct conf_tok *t, uint32_t *out,
 			  const char **name) CORE_WARN_UNUSED;
+/* A bare or (when quoted_ok) quoted name after stmt, copied into the arena. */
+int conf_read_name(struct conf_parser *p, const char *stmt, bool quoted_ok,
+		   const char **out) CORE_WARN_UNUSED;
 /* Appends a name to look up at dhcp_conf_resolve; n->name, file, line, col set from pos. */
 int conf_add_name(struct conf_parser *p, const struct dhcp_conf_name *n) CORE_WARN_UNUSED;
 int conf_parse_u32(struct conf_parser *p, const struct conf_tok *t, uint32_t max,
@@ -179,6 +182,8 @@ conf_stmt_fn conf_st_u32, conf_st_bool, conf_st_ip, conf_st_str, conf_st_authori
     conf_st_allow, conf_st_option, conf_st_ddns_style, conf_st_ddns_updates, conf_st_log_facility,
     conf_st_global_file, conf_st_local_address, conf_st_local_port, conf_st_cache_threshold,
     conf_st_static_leases, conf_st_lease_format;
+/* failover peer declarations and references (dhcp_conf_failover.c). */
+conf_stmt_fn conf_st_failover;
 /* Stores an encoded option value in a scope, replacing an earlier one of the same code. */
 int conf_scope_set_opt(struct conf_parser *p, struct dhcp_scope *s, uint8_t code,
 		       const uint8_t *data, size_t len) CORE_WARN_UNUSED;

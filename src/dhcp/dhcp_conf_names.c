@@ -72,6 +72,8 @@ static const char *what(const struct dhcp_conf_name *n, char *buf, size_t len)
 		return "the fixed address";
 	case DHCP_NAME_PARAM:
 		return n->param == DHCP_P_NEXT_SERVER ? "next-server" : "server-identifier";
+	case DHCP_NAME_ADDRESS:
+		return "the failover address";
 	}
 	return "the value";
 }
@@ -95,7 +97,7 @@ size_t dhcp_conf_resolve(struct dhcp_conf *c, dhcp_conf_lookup_fn lookup, void *
 			else if (n->kind == DHCP_NAME_FIXED)
 				n->host->fixed[n->index] = addr;
 			else
-				*n->field = addr;
+				*n->field = addr; /* PARAM, ADDRESS */
 			continue;
 		}
 		CLOG_WARN("%s:%u:%u: cannot resolve '%s' (%s): %s left out", n->file, n->line,
@@ -105,8 +107,10 @@ size_t dhcp_conf_resolve(struct dhcp_conf *c, dhcp_conf_lookup_fn lookup, void *
 			drop_option(n->scope, n->code, n->data);
 		else if (n->kind == DHCP_NAME_FIXED)
 			drop_fixed(n->host, n->index);
-		else
+		else if (n->kind == DHCP_NAME_PARAM)
 			n->scope->set &= ~(1u << n->param);
+		else
+			*n->field = 0; /* failover cannot start without it; it says so */
 	}
 	return dropped;
 }

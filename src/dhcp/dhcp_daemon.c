@@ -628,11 +628,33 @@ static json_t *cmd_counters(void *ctx, json_t *args, char *err, size_t errlen)
 	return o;
 }
 
+/*
+ * The configuration parser takes failover peers as ISC does; the server does not speak the
+ * failover protocol yet, and serving a failover pool alone would hand out addresses the peer
+ * hands out too. So a configuration with a peer is refused, by -t as well.
+ */
+static int refuse_failover(const struct dhcp_conf *c, char *err, size_t errlen)
+{
+	const struct dhcp_failover_peer *fo;
+
+	if (!c->failover_peers_n)
+		return 0;
+	fo = c->failover_peers[0];
+	snprintf(err, errlen,
+		 "%s:%u:%u: unsupported statement 'failover peer \"%s\"': paceless-dhcpd does not "
+		 "speak the failover protocol yet; run one server, without the failover peer "
+		 "declaration and the pools' 'failover peer' statements",
+		 fo->file, fo->line, fo->col, fo->name);
+	return CORE_EUNSUPP;
+}
+
 static int reload(struct daemon *d, char *err, size_t errlen)
 {
 	struct dhcp_conf *conf;
 	int rc = dhcp_conf_load(d->o->conf_path, &conf, err, errlen);
 
+	if (rc == 0 && (rc = refuse_failover(conf, err, errlen)) < 0)
+		dhcp_conf_free(conf);
 	if (rc < 0) {
 		CLOG_ERR("reload: %s; keeping the running configuration", err);
 		return rc;
@@ -705,6 +727,10 @@ static int load_conf(const struct dhcp_daemon_opts *o, struct dhcp_conf **conf)
 	char err[1024];
 	int rc = dhcp_conf_load(o->conf_path, conf, err, sizeof(err));
 
+	if (rc == 0 && (rc = refuse_failover(*conf, err, sizeof(err))) < 0) {
+		dhcp_conf_free(*conf);
+		*conf = NULL;
+	}
 	if (rc < 0)
 		CLOG_ERR("%s", err);
 	return rc;
