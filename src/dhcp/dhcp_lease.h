@@ -50,6 +50,19 @@ struct dhcp_lease_rec {
 	bool reserved; /* "reserved;" (the failover RESERVED flag) */
 };
 
+/*
+ * ISC's failover state record in dhcpd.leases:
+ *   failover peer "NAME" state { my state S at DATE; partner state S at DATE; mclt N; }
+ * States are the failover protocol's server-state codes (enum dhcp_fo_state); the last record
+ * of a peer wins.
+ */
+struct dhcp_fo_state_rec {
+	char peer[256]; /* NUL-terminated */
+	uint8_t my_state, partner_state;
+	int64_t my_stos, partner_stos; /* DHCP_TIME_NONE when "at" was not written */
+	int64_t mclt;                  /* -1 when absent (ISC writes it on the secondary only) */
+};
+
 /* A record with every field absent. */
 void dhcp_lease_rec_init(struct dhcp_lease_rec *r);
 

@@ -50,15 +50,12 @@ struct lf {
 	size_t err_off;
 	uint32_t err_line, err_col;
 	char msg[LF_MSG_MAX];
+	/* The last statement was a failover state record: here it is. */
+	bool fo_ready;
+	struct dhcp_fo_state_rec fo;
 };
 
-/* A failover peer state declaration; see parse_failover(). */
-struct lf_failover {
-	char name[LF_WORD_MAX + 1];
-	char my_state[32], partner_state[32];
-	int64_t my_stos, partner_stos;
-	int64_t mclt; /* -1 when absent (ISC writes it only on the secondary) */
-};
+
 
 /* --- lexer --------------------------------------------------------------------------- */
 
@@ -984,39 +981,48 @@ static int parse_lease(struct lf *l, struct dhcp_lease_rec *r)
 	return 0;
 }
 
-static bool failover_state_name(const struct lf_tok *t)
-{
-	static const char *const names[] = {"unknown-state",
-					    "partner-down",
-					    "normal",
-					    "conflict-done",
-					    "communications-interrupted",
-					    "resolution-interrupted",
-					    "potential-conflict",
-					    "recover",
-					    "recover-done",
-					    "recover-wait",
-					    "shutdown",
-					    "paused",
-					    "startup"};
+static const struct {
+	const char *name;
+	uint8_t code; /* the failover protocol's server-state code */
+} fo_states[] = {
+    {"unknown-state", 0},  {"startup", 1},	  {"normal", 2},
+    {"communications-interrupted", 3},	  {"partner-down", 4},
+    {"potential-conflict", 5},		  {"recover", 6},
+    {"paused", 7},	   {"shutdown", 8},	  {"recover-done", 9},
+    {"resolution-interrupted", 10},	  {"conflict-done", 11},
+    {"recover-wait", 254},
+};
 
-	for (unsigned i = 0; i < ARRAY_SIZE(names); i++)
-		if (word_is(t, names[i]))
-			return true;
-	return false;
+/* The code of a state name, or -1. */
+static int failover_state_code(const struct lf_tok *t)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(fo_states); i++)
+		if (word_is(t, fo_states[i].name))
+			return fo_states[i].code;
+	return -1;
+}
+
+static const char *failover_state_word(uint8_t code)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(fo_states); i++)
+		if (fo_states[i].code == code)
+			return fo_states[i].name;
+	return "unknown-state";
 }
 
 /* "my|partner state S [at DATE];" with my/partner already read. */
-static int parse_failover_side(struct lf *l, char *state, size_t cap, int64_t *stos)
+static int parse_failover_side(struct lf *l, uint8_t *state, int64_t *stos)
 {
 	struct lf_tok t;
+	int code;
 
 	if (expect_word(l, "state"))
 		return l->err;
 	lex(l, &t);
-	if (!failover_state_name(&t))
+	code = failover_state_code(&t);
+	if (code < 0)
 		return fail(l, &t, "unknown failover state");
-	snprintf(state, cap, "%.*s", (int)t.n, t.p);
+	*state = (uint8_t)code;
 	lex(l, &t);
 	if (punct_is(&t, ';'))
 		return 0;
@@ -1025,33 +1031,30 @@ static int parse_failover_side(struct lf *l, char *state, size_t cap, int64_t *s
 	return parse_date(l, stos);
 }
 
-/*
- * failover peer "NAME" state { my state S at DATE; partner state S at DATE; mclt N; }
- *
- * EXTENSION POINT for the failover issue: the declaration is parsed and validated into fs
- * but not delivered yet. Deliver it here through a second callback (the last declaration for
- * a peer wins, as for leases).
- */
+/* failover peer "NAME" state { my state S at DATE; partner state S at DATE; mclt N; } */
 static int parse_failover(struct lf *l)
 {
-	struct lf_failover fs = {
-	    .my_stos = DHCP_TIME_NONE, .partner_stos = DHCP_TIME_NONE, .mclt = -1};
+	struct dhcp_fo_state_rec *fs = &l->fo;
 	struct lf_tok t;
 	size_t n = 0;
 
+	*fs = (struct dhcp_fo_state_rec){
+	    .my_stos = DHCP_TIME_NONE, .partner_stos = DHCP_TIME_NONE, .mclt = -1};
 	if (expect_word(l, "peer"))
 		return l->err;
 	lex(l, &t);
 	if (t.kind == TK_STRING) {
-		if (decode_string(l, &t, (uint8_t *)fs.name, LF_WORD_MAX, &n))
+		if (decode_string(l, &t, (uint8_t *)fs->peer, sizeof(fs->peer) - 1, &n))
 			return l->err;
-	} else if (t.kind == TK_WORD) {
+	} else if (t.kind == TK_WORD && t.n < sizeof(fs->peer)) {
 		n = t.n;
-		memcpy(fs.name, t.p, n);
+		memcpy(fs->peer, t.p, n);
 	} else {
 		return fail(l, &t, "expecting a failover peer name");
 	}
-	fs.name[n] = 0;
+	if (memchr(fs->peer, 0, n))
+		return fail(l, &t, "NUL byte in a failover peer name");
+	fs->peer[n] = 0;
 	if (expect_word(l, "state") || expect_punct(l, '{'))
 		return l->err;
 	for (;;) {
@@ -1059,20 +1062,20 @@ static int parse_failover(struct lf *l)
 		if (punct_is(&t, '}'))
 			break;
 		if (word_is(&t, "my")) {
-			if (parse_failover_side(l, fs.my_state, sizeof(fs.my_state), &fs.my_stos))
+			if (parse_failover_side(l, &fs->my_state, &fs->my_stos))
 				return l->err;
 		} else if (word_is(&t, "partner") || word_is(&t, "peer")) {
-			if (parse_failover_side(l, fs.partner_state, sizeof(fs.partner_state),
-						&fs.partner_stos))
+			if (parse_failover_side(l, &fs->partner_state, &fs->partner_stos))
 				return l->err;
 		} else if (word_is(&t, "mclt")) {
 			lex(l, &t);
-			if (tok_dec(l, &t, UINT32_MAX, &fs.mclt) || expect_punct(l, ';'))
+			if (tok_dec(l, &t, UINT32_MAX, &fs->mclt) || expect_punct(l, ';'))
 				return l->err;
 		} else {
 			return fail(l, &t, "expecting my state, partner state or mclt");
 		}
 	}
+	l->fo_ready = true;
 	return 0;
 }
 
@@ -1189,6 +1192,13 @@ static void report(const struct lf *l, const char *name, const char *what, char 
 int dhcp_leasefile_parse(const char *buf, size_t len, const char *name, dhcp_leasefile_cb cb,
 			 void *ctx, struct dhcp_leasefile_stats *st, char *err, size_t errlen)
 {
+	return dhcp_leasefile_parse_fo(buf, len, name, cb, NULL, ctx, st, err, errlen);
+}
+
+int dhcp_leasefile_parse_fo(const char *buf, size_t len, const char *name, dhcp_leasefile_cb cb,
+			    dhcp_leasefile_fo_cb fo_cb, void *ctx, struct dhcp_leasefile_stats *st,
+			    char *err, size_t errlen)
+{
 	struct lf l = {.buf = buf, .len = len, .line = 1};
 	struct dhcp_leasefile_stats dummy;
 	struct dhcp_lease_rec r;
@@ -1201,7 +1211,10 @@ int dhcp_leasefile_parse(const char *buf, size_t len, const char *name, dhcp_lea
 		err[0] = 0;
 	for (;;) {
 		bool is_lease = false, at_eof;
-		int rc = parse_one(&l, &r, &is_lease, &at_eof);
+		int rc;
+
+		l.fo_ready = false;
+		rc = parse_one(&l, &r, &is_lease, &at_eof);
 
 		if (rc == 0 && at_eof)
 			break;
@@ -1229,6 +1242,11 @@ int dhcp_leasefile_parse(const char *buf, size_t len, const char *name, dhcp_lea
 					return rc;
 			}
 			st->leases++;
+		}
+		if (l.fo_ready && fo_cb) {
+			rc = fo_cb(ctx, &l.fo);
+			if (rc < 0)
+				return rc;
 		}
 	}
 	st->valid_bytes = len;
@@ -1474,6 +1492,51 @@ size_t dhcp_leasefile_format_style(const struct dhcp_lease_rec *r, unsigned styl
 		return n;
 	}
 	n = (size_t)(format_rec(r, style, tmp) - tmp);
+	ASSERT(n <= DHCP_LEASEFILE_REC_MAX);
+	if (cap) {
+		size_t k = n < cap - 1 ? n : cap - 1;
+
+		memcpy(buf, tmp, k);
+		buf[k] = 0;
+	}
+	return n;
+}
+
+/* "\n  LABEL S at DATE;" or "\n  LABEL S;" without a time. */
+static char *put_fo_side(char *o, const char *label, uint8_t state, int64_t stos, unsigned style)
+{
+	const char *w = failover_state_word(state);
+
+	o = put_str(o, label, strlen(label));
+	o = put_str(o, w, strlen(w));
+	if (stos == DHCP_TIME_NONE) {
+		*o++ = ';';
+		return o;
+	}
+	o = PUT_LIT(o, " at ");
+	return style & DHCP_LF_LOCAL_TIME ? put_time_local(o, stos) : put_time(o, stos);
+}
+
+static char *format_fo(const struct dhcp_fo_state_rec *r, unsigned style, char *o)
+{
+	o = PUT_LIT(o, "failover peer ");
+	o = put_quoted(o, (const uint8_t *)r->peer, strnlen(r->peer, sizeof(r->peer) - 1));
+	o = PUT_LIT(o, " state {");
+	o = put_fo_side(o, "\n  my state ", r->my_state, r->my_stos, style);
+	o = put_fo_side(o, "\n  partner state ", r->partner_state, r->partner_stos, style);
+	if (r->mclt >= 0) {
+		o = put_dec(PUT_LIT(o, "\n  mclt "), (uint64_t)r->mclt);
+		*o++ = ';';
+	}
+	return PUT_LIT(o, "\n}\n");
+}
+
+size_t dhcp_leasefile_format_fo(const struct dhcp_fo_state_rec *r, unsigned style, char *buf,
+				size_t cap)
+{
+	char tmp[DHCP_LEASEFILE_REC_MAX + 1];
+	size_t n = (size_t)(format_fo(r, style, tmp) - tmp);
+
 	ASSERT(n <= DHCP_LEASEFILE_REC_MAX);
 	if (cap) {
 		size_t k = n < cap - 1 ? n : cap - 1;

@@ -39,6 +39,19 @@ int dhcp_leasefile_parse(const char *buf, size_t len, const char *name, dhcp_lea
 			 void *ctx, struct dhcp_leasefile_stats *st, char *err,
 			 size_t errlen) CORE_WARN_UNUSED;
 
+/* The same, also delivering each failover state record to fo_cb (NULL: skipped). */
+typedef int (*dhcp_leasefile_fo_cb)(void *ctx, const struct dhcp_fo_state_rec *rec);
+int dhcp_leasefile_parse_fo(const char *buf, size_t len, const char *name, dhcp_leasefile_cb cb,
+			    dhcp_leasefile_fo_cb fo_cb, void *ctx, struct dhcp_leasefile_stats *st,
+			    char *err, size_t errlen) CORE_WARN_UNUSED;
+
+/*
+ * Writes a failover state record as ISC's write_failover_state does (mclt only when >= 0),
+ * in the given style (DHCP_LF_LOCAL_TIME), snprintf-like. At most DHCP_LEASEFILE_REC_MAX.
+ */
+size_t dhcp_leasefile_format_fo(const struct dhcp_fo_state_rec *r, unsigned style, char *buf,
+				size_t cap);
+
 /*
  * Writes the file header ISC writes. snprintf-like: returns the length it needs, writes at
  * most cap bytes including a terminating NUL.

@@ -169,6 +169,65 @@ static void test_format_local_hex(void **state)
 	tzset();
 }
 
+static int fo_sink(void *ctx, const struct dhcp_fo_state_rec *r)
+{
+	struct dhcp_fo_state_rec *out = ctx;
+
+	*out = *r; /* the last one wins */
+	return 0;
+}
+
+/* ISC's failover state record (reference section 8): read, and written back the same. */
+static void test_failover_state_record(void **state)
+{
+	static const char isc[] = "failover peer \"anchor-fo\" state {\n"
+				  "  my state normal at 3 2026/11/25 13:00:44;\n"
+				  "  partner state communications-interrupted at 3 2026/11/25 13:00:44;\n"
+				  "  mclt 1800;\n"
+				  "}\n";
+	static const char later[] = "failover peer \"anchor-fo\" state {\n"
+				    "  my state recover-wait;\n"
+				    "  partner state partner-down at 3 2026/11/25 13:10:00;\n"
+				    "}\n";
+	struct dhcp_fo_state_rec r, local;
+	char text[2048], out[DHCP_LEASEFILE_REC_MAX + 1];
+	struct dhcp_leasefile_stats st;
+
+	(void)state;
+	snprintf(text, sizeof(text), "%s%s", isc, example);
+	assert_int_equal(dhcp_leasefile_parse_fo(text, strlen(text), "t", NULL, fo_sink, &r, &st,
+						 NULL, 0), 0);
+	assert_string_equal(r.peer, "anchor-fo");
+	assert_int_equal(r.my_state, 2);
+	assert_int_equal(r.partner_state, 3);
+	assert_int_equal(r.my_stos, T_20261125_1500 - 2 * 3600 + 44);
+	assert_int_equal(r.mclt, 1800);
+	assert_int_equal(st.leases, 1);
+	dhcp_leasefile_format_fo(&r, 0, out, sizeof(out));
+	assert_string_equal(out, isc);
+	/* The last record wins; a state without "at" and without mclt is kept as such. */
+	snprintf(text, sizeof(text), "%s%s%s", isc, example, later);
+	assert_int_equal(dhcp_leasefile_parse_fo(text, strlen(text), "t", NULL, fo_sink, &r, &st,
+						 NULL, 0), 0);
+	assert_int_equal(r.my_state, 254);
+	assert_int_equal(r.my_stos, DHCP_TIME_NONE);
+	assert_int_equal(r.mclt, -1);
+	dhcp_leasefile_format_fo(&r, 0, out, sizeof(out));
+	assert_string_equal(out, later);
+	/* db-time-format local, read back to the same times. */
+	assert_int_equal(setenv("TZ", "UTC", 1), 0);
+	tzset();
+	snprintf(text, sizeof(text), "%s", isc);
+	assert_int_equal(dhcp_leasefile_parse_fo(text, strlen(text), "t", NULL, fo_sink, &r, NULL,
+						 NULL, 0), 0);
+	dhcp_leasefile_format_fo(&r, DHCP_LF_LOCAL_TIME, out, sizeof(out));
+	assert_non_null(strstr(out, "  my state normal at epoch 1795611644; # Wed Nov 25 13:00:44 2026\n"));
+	assert_int_equal(dhcp_leasefile_parse_fo(out, strlen(out), "t", NULL, fo_sink, &local,
+						 NULL, NULL, 0), 0);
+	assert_int_equal(local.my_stos, r.my_stos);
+	assert_int_equal(local.partner_state, r.partner_state);
+}
+
 static void test_format_field_order(void **state)
 {
 	static const char want[] = "lease 198.51.100.7 {\n"
@@ -1015,6 +1074,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_example),
 	    cmocka_unit_test(test_format_exact),
 	    cmocka_unit_test(test_format_local_hex),
+	    cmocka_unit_test(test_failover_state_record),
 	    cmocka_unit_test(test_format_field_order),
 	    cmocka_unit_test(test_format_snprintf_contract),
 	    cmocka_unit_test(test_every_field_variant),
