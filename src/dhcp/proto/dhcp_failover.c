@@ -12,6 +12,7 @@ struct link {
 	int64_t last_rx, last_tx;
 	uint32_t xid;       /* next xid of a message we start */
 	bool connect_sent;  /* primary: CONNECT sent, CONNECTACK awaited */
+	bool closing;       /* ops.close called; dhcp_fo_link_down will follow */
 };
 
 struct dhcp_fo {
@@ -71,6 +72,9 @@ static void send_msg(struct dhcp_fo *fo, struct link *l, struct dhcp_fo_msg *m, 
 
 static void close_link(struct dhcp_fo *fo, struct link *l, const char *why)
 {
+	if (l->closing)
+		return;
+	l->closing = true;
 	fo->ops->close(fo->ctx, l->id, why);
 }
 
@@ -492,7 +496,7 @@ int dhcp_fo_receive(struct dhcp_fo *fo, int link, const struct dhcp_fo_msg *m, i
 {
 	struct link *l = link_of(fo, link);
 
-	if (!l)
+	if (!l || l->closing)
 		return CORE_ESTATE;
 	l->last_rx = now;
 	if (m->type == DHCP_FO_CONNECT)
