@@ -544,6 +544,16 @@ int dhcp_fo_receive(struct dhcp_fo *fo, int link, const struct dhcp_fo_msg *m, i
 	}
 }
 
+int dhcp_fo_send(struct dhcp_fo *fo, struct dhcp_fo_msg *m, int64_t answer_xid, int64_t now)
+{
+	struct link *l = link_of(fo, fo->link);
+
+	if (!l || l->closing)
+		return CORE_ESTATE;
+	send_msg(fo, l, m, answer_xid, now);
+	return 0;
+}
+
 void dhcp_fo_updates_done(struct dhcp_fo *fo, int64_t now)
 {
 	if (!fo->req_pending)

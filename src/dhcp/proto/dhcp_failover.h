@@ -83,6 +83,14 @@ void dhcp_fo_tick(struct dhcp_fo *fo, int64_t now);
 /* Operator: the partner is down (omshell's partner-down). CORE_ESTATE unless the state allows
  * it (communications-interrupted, resolution-interrupted, potential-conflict...). */
 int dhcp_fo_set_partner_down(struct dhcp_fo *fo, int64_t now) CORE_WARN_UNUSED;
+/*
+ * Sends a binding message (BNDUPD, BNDACK, POOLREQ, POOLRESP) on the established link: with
+ * the link's next xid, or answering answer_xid (>= 0; a BNDACK echoes its BNDUPD's). Fills in
+ * m->time and m->xid. CORE_ESTATE when no link is established.
+ */
+int dhcp_fo_send(struct dhcp_fo *fo, struct dhcp_fo_msg *m, int64_t answer_xid,
+		 int64_t now) CORE_WARN_UNUSED;
+
 /* The binding layer has every update the peer asked for acked: send UPDDONE. */
 void dhcp_fo_updates_done(struct dhcp_fo *fo, int64_t now);
 
