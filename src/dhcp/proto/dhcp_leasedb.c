@@ -80,6 +80,7 @@ static void lease_release_heap(struct dhcp_lease *l)
 	if (l->uid_len > DHCP_LEASE_UID_INLINE)
 		free(l->uid.heap);
 	free(l->hostname);
+	free(l->fo);
 }
 
 void dhcp_leasedb_free(struct dhcp_leasedb *db)
@@ -348,8 +349,32 @@ int dhcp_leasedb_apply(struct dhcp_leasedb *db, const struct dhcp_lease_rec *r)
 	l->ends = r->ends;
 	l->cltt = r->cltt;
 	l->bootp = r->bootp;
+	l->reserved = r->reserved;
+	/* A failover lease (ISC writes tstp for those) keeps its expiries and next states. */
+	if (r->tstp != DHCP_TIME_NONE || l->fo) {
+		if (!l->fo) {
+			l->fo = malloc(sizeof(*l->fo));
+			if (!l->fo)
+				return -ENOMEM;
+			db->heap_bytes += sizeof(*l->fo);
+		}
+		*l->fo = (struct dhcp_lease_fo){.tstp = r->tstp,
+						.tsfp = r->tsfp,
+						.atsfp = r->atsfp,
+						.next_binding = r->next_binding,
+						.rewind_binding = r->rewind_binding};
+	}
 	l->offer_until = 0;
 	return err;
+}
+
+void dhcp_leasedb_drop_fo(struct dhcp_leasedb *db, struct dhcp_lease *l)
+{
+	if (!l->fo)
+		return;
+	free(l->fo);
+	l->fo = NULL;
+	db->heap_bytes -= sizeof(struct dhcp_lease_fo);
 }
 
 void dhcp_leasedb_to_rec(const struct dhcp_lease *l, struct dhcp_lease_rec *r)
@@ -360,9 +385,19 @@ void dhcp_leasedb_to_rec(const struct dhcp_lease *l, struct dhcp_lease_rec *r)
 	r->ends = l->ends;
 	r->cltt = l->cltt;
 	r->binding = l->binding;
+	r->reserved = l->reserved;
 	/* Without failover ISC writes "next binding state free" for active leases. */
 	r->next_binding = l->binding == DHCP_BINDING_ACTIVE ? DHCP_BINDING_FREE : 0;
 	r->rewind_binding = DHCP_BINDING_FREE;
+	if (l->fo) {
+		r->tstp = l->fo->tstp;
+		r->tsfp = l->fo->tsfp;
+		r->atsfp = l->fo->atsfp;
+		if (l->fo->next_binding)
+			r->next_binding = l->fo->next_binding;
+		if (l->fo->rewind_binding)
+			r->rewind_binding = l->fo->rewind_binding;
+	}
 	r->htype = l->htype;
 	r->hlen = l->hlen;
 	memcpy(r->hw, l->hw, sizeof(r->hw));

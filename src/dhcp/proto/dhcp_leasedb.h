@@ -28,10 +28,21 @@ struct dhcp_lease {
 		uint8_t *heap;                      /* otherwise, malloc'd */
 	} uid;
 	bool bootp;
+	bool reserved; /* the failover RESERVED flag */
 	int64_t starts, ends, cltt;
+	struct dhcp_lease_fo *fo; /* failover fields, malloc'd for failover leases only */
 	int64_t offer_until; /* an outstanding OFFER holds the address until then (not persisted) */
 	char *hostname;      /* malloc'd client-hostname or NULL */
 	struct dhcp_lease *next_hw, *next_uid; /* client index chains */
+};
+
+/*
+ * What a lease in a failover pool adds (ISC writes tstp for those): potential expiries and
+ * the next and rewind binding states. Kept apart so that leases without failover stay small.
+ */
+struct dhcp_lease_fo {
+	int64_t tstp, tsfp, atsfp;
+	uint8_t next_binding, rewind_binding;
 };
 
 /* Pointer to the lease's client identifier bytes (uid_len of them). */
@@ -74,6 +85,9 @@ struct dhcp_lease *dhcp_leasedb_by_uid(const struct dhcp_leasedb *db, const uint
 				       size_t uid_len, struct dhcp_lease *prev);
 struct dhcp_lease *dhcp_leasedb_by_hw(const struct dhcp_leasedb *db, uint8_t htype,
 				      uint8_t hlen, const uint8_t *hw, struct dhcp_lease *prev);
+
+/* Forgets l's failover fields (a change made without failover: they no longer apply). */
+void dhcp_leasedb_drop_fo(struct dhcp_leasedb *db, struct dhcp_lease *l);
 
 /* Stores / reads back the lease-file form of l. */
 int dhcp_leasedb_apply(struct dhcp_leasedb *db, const struct dhcp_lease_rec *r) CORE_WARN_UNUSED;

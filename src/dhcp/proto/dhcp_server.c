@@ -519,10 +519,14 @@ static uint32_t fixed_addr(const struct req *q)
 	return 0;
 }
 
-static void persist(struct dhcp_server *s, const struct dhcp_lease *l)
+static void persist(struct dhcp_server *s, struct dhcp_lease *l)
 {
 	struct dhcp_lease_rec r;
 
+	/* The server does not serve failover pools yet: what it changes is a plain lease (ISC,
+	 * too, writes a lease outside failover without tstp/tsfp or a failover next state). */
+	l->reserved = false;
+	dhcp_leasedb_drop_fo(s->db, l);
 	dhcp_leasedb_to_rec(l, &r);
 	s->persist(s->persist_ctx, &r);
 	dhcp_pools_update(s->pools, l->addr, s->now);

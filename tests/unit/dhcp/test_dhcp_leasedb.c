@@ -98,6 +98,50 @@ static void test_record_round_trip(void **state)
 	dhcp_leasedb_free(db);
 }
 
+/* A failover lease keeps what ISC writes for it: potential expiries, next and rewind states,
+ * the reserved flag; a later record without them (a single server's) drops them. */
+static void test_failover_record_round_trip(void **state)
+{
+	struct dhcp_leasedb *db = dhcp_leasedb_new();
+	struct dhcp_lease_rec in, out;
+	size_t before;
+
+	(void)state;
+	dhcp_lease_rec_init(&in);
+	in.addr = 0xc0000265;
+	in.starts = 1800000000;
+	in.ends = 1800001800;
+	in.tstp = 1800004500;
+	in.tsfp = in.atsfp = 1800004500;
+	in.cltt = 1800000000;
+	in.binding = DHCP_BINDING_ACTIVE;
+	in.next_binding = DHCP_BINDING_EXPIRED;
+	in.rewind_binding = DHCP_BINDING_BACKUP;
+	in.reserved = true;
+	in.htype = 1;
+	in.hlen = 6;
+	mac_of(7, in.hw);
+	before = dhcp_leasedb_bytes(db);
+	assert_int_equal(dhcp_leasedb_apply(db, &in), 0);
+	assert_true(dhcp_leasedb_bytes(db) > before);
+	dhcp_leasedb_to_rec(dhcp_leasedb_get(db, in.addr), &out);
+	assert_true(dhcp_lease_rec_equal(&in, &out));
+	assert_int_equal(out.tsfp, in.tsfp);
+	assert_int_equal(out.next_binding, DHCP_BINDING_EXPIRED);
+	assert_int_equal(out.rewind_binding, DHCP_BINDING_BACKUP);
+	assert_true(out.reserved);
+	/* The same lease written later without failover fields: plain again. */
+	in.tstp = in.tsfp = in.atsfp = DHCP_TIME_NONE;
+	in.next_binding = DHCP_BINDING_FREE;
+	in.rewind_binding = DHCP_BINDING_FREE;
+	in.reserved = false;
+	assert_int_equal(dhcp_leasedb_apply(db, &in), 0);
+	dhcp_leasedb_to_rec(dhcp_leasedb_get(db, in.addr), &out);
+	assert_int_equal(out.tstp, DHCP_TIME_NONE);
+	assert_int_equal(out.next_binding, DHCP_BINDING_FREE);
+	dhcp_leasedb_free(db);
+}
+
 static void test_iterator_visits_all(void **state)
 {
 	struct dhcp_leasedb *db = dhcp_leasedb_new();
@@ -121,6 +165,7 @@ int main(void)
 		cmocka_unit_test(test_many_leases_indexed),
 		cmocka_unit_test(test_identity_change_reindexes),
 		cmocka_unit_test(test_record_round_trip),
+		cmocka_unit_test(test_failover_record_round_trip),
 		cmocka_unit_test(test_iterator_visits_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
