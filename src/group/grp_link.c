@@ -52,7 +52,8 @@ static size_t hello_encode(const struct grp_link_env *env, uint8_t *buf, size_t 
 	core_wire_write(&w, env->self->uuid.b, 16);
 	write_str8(&w, env->self->name);
 	write_str8(&w, env->self->addr);
-	core_wire_write_u16(&w, (uint16_t)env->self->weight);
+	core_wire_write_u8(&w, env->self->flags);
+	core_wire_write_u8(&w, (uint8_t)env->self->weight);
 	ASSERT(!w.err);
 	body = w.pos - HELLO_HDR_LEN;
 	ASSERT(body <= GRP_LINK_HELLO_BODY_MAX);
@@ -111,8 +112,9 @@ static int hello_decode(const struct grp_link_env *env, const uint8_t *buf, size
 	if (!read_str8(&w, peer->name, sizeof(peer->name)) ||
 	    !read_str8(&w, peer->addr, sizeof(peer->addr)))
 		return CORE_EMALFORMED;
-	peer->weight = core_wire_read_u16(&w);
-	if (w.err || core_wire_avail(&w) || peer->weight > GRP_WEIGHT_MAX ||
+	peer->flags = core_wire_read_u8(&w);
+	peer->weight = core_wire_read_u8(&w);
+	if (w.err || core_wire_avail(&w) || (peer->flags & ~GRP_MEMBER_FLAGS_KNOWN) ||
 	    grp_uuid_is_nil(&peer->uuid))
 		return CORE_EMALFORMED;
 	if (strcmp(cluster, env->cluster)) {

@@ -19,7 +19,7 @@
  *
  *   "PCLG", u8 version (GRP_LINK_HELLO_VERSION), u16 body length (<= GRP_LINK_HELLO_BODY_MAX),
  *   body: u8 cluster_len, cluster, then the sender's member record as grp_wire writes one:
- *   uuid, u8 name_len, name, u8 addr_len, addr, u16 weight.
+ *   uuid, u8 name_len, name, u8 addr_len, addr, u8 flags (GRP_MEMBER_*), u8 weight.
  *
  * A bad magic (checked on the first bytes, so a stray client is turned away at once), another
  * version, another cluster, a malformed record, our own uuid, or no HELLO within

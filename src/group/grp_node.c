@@ -506,6 +506,8 @@ static int config_check(const struct grp_node_config *cfg)
 	    !cfg->name || strlen(cfg->name) >= GRP_NAME_MAX || !cfg->listen || !cfg->deliver ||
 	    cfg->weight > GRP_WEIGHT_MAX || (cfg->n_peers && !cfg->peers))
 		return -EINVAL;
+	if (cfg->arbitrator && cfg->bootstrap)
+		return -EINVAL; /* a group must start from a node that has the service's state */
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		struct sockaddr_storage ss;
 
@@ -589,13 +591,15 @@ static int node_init(struct grp_node *n, const struct grp_node_config *cfg)
 		return rc;
 	snprintf(n->self.name, sizeof(n->self.name), "%s", cfg->name);
 	n->self.weight = cfg->weight;
+	n->self.flags = cfg->arbitrator ? GRP_MEMBER_ARBITRATOR : 0;
 	params.weight = cfg->weight;
 	rc = node_listen(n, cfg->listen);
 	for (size_t i = 0; !rc && i < cfg->n_peers; i++)
 		rc = target_add(n, cfg->peers[i], NULL);
 	if (rc)
 		return rc == CORE_EFULL ? -EINVAL : rc;
-	rc = grp_proto_create(&n->self, &params, &node_ops, n, cfg->bootstrap, cfg->seq,
+	rc = grp_proto_create(&n->self, &params, &node_ops, n, cfg->bootstrap,
+			      cfg->arbitrator ? 0 : cfg->seq,
 			      now_ms(n), &n->p);
 	if (rc)
 		return rc;
@@ -650,8 +654,9 @@ int grp_node_start(const struct grp_node_config *cfg, struct grp_node **out)
 		node_free(n);
 		return rc;
 	}
-	CLOG_INFO("group: %s: started at %s, cluster %s%s", n->self.name, n->self.addr, n->cluster,
-		  cfg->bootstrap ? ", bootstrap" : "");
+	CLOG_INFO("group: %s: started at %s, cluster %s%s%s", n->self.name, n->self.addr,
+		  n->cluster, cfg->bootstrap ? ", bootstrap" : "",
+		  cfg->arbitrator ? ", arbitrator" : "");
 	*out = n;
 	return 0;
 }
@@ -671,6 +676,8 @@ int64_t grp_node_submit(struct grp_node *n, const void *data, uint32_t len)
 	struct sub *s;
 	int64_t rc = 0;
 
+	if (n->cfg.arbitrator)
+		return CORE_ESTATE; /* no service: nothing to order */
 	if (len > GRP_PAYLOAD_MAX)
 		return CORE_ETOOBIG;
 	/* Copy before taking the lock: other threads may be submitting too. */

@@ -38,6 +38,12 @@ struct grp_node_config {
 	uint32_t weight;                /* 0..GRP_WEIGHT_MAX; overrides params.weight */
 	bool bootstrap;                 /* form a new group of one (see grp_proto_create) */
 	uint64_t seq;                   /* the service's position (see grp_proto_create) */
+	/*
+	 * No service state behind this node (paceless-arbitrator): it votes with its weight and
+	 * holds the log, but is never named a donor and never gets xfer_needed; seq is ignored.
+	 * See GRP_MEMBER_ARBITRATOR. It cannot bootstrap (-EINVAL): a group starts from state.
+	 */
+	bool arbitrator;
 	struct grp_params params;       /* from grp_params_default(); seed 0: a random one */
 	/*
 	 * Callbacks, run on the loop thread with the arguments of the same names in struct
@@ -75,8 +81,8 @@ void grp_node_self(struct grp_node *n, struct grp_member *self);
  * the protocol refuses it (flow control, not a member yet) it stays queued and is retried.
  * Returns 0 (queued: there is no other acknowledgement; the message's delivery through the
  * deliver callback, on every member in the same order, is its acknowledgement),
- * CORE_ETOOBIG (len > GRP_PAYLOAD_MAX), or CORE_EFULL (the queue is full, or the node is
- * stopping: retry later or give up).
+ * CORE_ETOOBIG (len > GRP_PAYLOAD_MAX), CORE_EFULL (the queue is full, or the node is
+ * stopping: retry later or give up), or CORE_ESTATE (an arbitrator: it has nothing to submit).
  */
 #define GRP_NODE_SUBMIT_MAX 65536
 #define GRP_NODE_SUBMIT_BYTES_MAX ((size_t)256 << 20)

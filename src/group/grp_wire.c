@@ -21,7 +21,8 @@
 static bool member_ok(const struct grp_member *mb)
 {
 	return strnlen(mb->name, GRP_NAME_MAX) < GRP_NAME_MAX &&
-	       strnlen(mb->addr, GRP_ADDR_MAX) < GRP_ADDR_MAX && mb->weight <= GRP_WEIGHT_MAX;
+	       strnlen(mb->addr, GRP_ADDR_MAX) < GRP_ADDR_MAX && mb->weight <= GRP_WEIGHT_MAX &&
+	       !(mb->flags & ~GRP_MEMBER_FLAGS_KNOWN);
 }
 
 /* Gossip may list a node twice (harmless); a configuration may not (it would vote twice). */
@@ -243,7 +244,8 @@ static void put_member(struct core_wire *w, const struct grp_member *mb)
 	core_wire_write(w, mb->name, name_len);
 	core_wire_write_u8(w, (uint8_t)addr_len);
 	core_wire_write(w, mb->addr, addr_len);
-	core_wire_write_u16(w, (uint16_t)mb->weight);
+	core_wire_write_u8(w, mb->flags);
+	core_wire_write_u8(w, (uint8_t)mb->weight);
 }
 
 /*
@@ -439,7 +441,8 @@ static int get_member(struct core_wire *r, struct grp_member *mb)
 	rc = get_string(r, mb->name, sizeof(mb->name));
 	if (rc == 0)
 		rc = get_string(r, mb->addr, sizeof(mb->addr));
-	mb->weight = core_wire_read_u16(r);
+	mb->flags = core_wire_read_u8(r);
+	mb->weight = core_wire_read_u8(r);
 	return rc ? rc : get_err(r);
 }
 

@@ -59,6 +59,7 @@ struct sim_ev {
 struct sim_opts {
 	uint64_t seed_from, seed_to;
 	int nodes;
+	int arbitrators; /* the last slots are arbitrators */
 	uint64_t steps;
 	uint64_t calm_ms;
 	const char *faults;
@@ -161,9 +162,9 @@ uint64_t sim_node_now(const struct sim_node *nd)
 static void replay_format(uint64_t seed)
 {
 	snprintf(replay_line, sizeof(replay_line),
-		 "replay: paceless-group-sim --seeds %llu-%llu --nodes %d --steps %llu "
-		 "--calm-ms %llu --faults %s%s --verbose\n",
-		 (unsigned long long)seed, (unsigned long long)seed, opts.nodes,
+		 "replay: paceless-group-sim --seeds %llu-%llu --nodes %d --arbitrators %d "
+		 "--steps %llu --calm-ms %llu --faults %s%s --verbose\n",
+		 (unsigned long long)seed, (unsigned long long)seed, opts.nodes, opts.arbitrators,
 		 (unsigned long long)opts.steps, (unsigned long long)opts.calm_ms, opts.faults,
 		 opts.fifo ? " --fifo" : "");
 }
@@ -652,6 +653,11 @@ static void node_start(struct sim *s, int slot, bool bootstrap)
 	nd->self.uuid = inc->uuid;
 	snprintf(nd->self.name, sizeof(nd->self.name), "n%d", slot);
 	snprintf(nd->self.addr, sizeof(nd->self.addr), "sim:%d", slot);
+	nd->arb = slot >= s->n - opts.arbitrators;
+	if (nd->arb) {
+		nd->self.flags = GRP_MEMBER_ARBITRATOR;
+		memset(&nd->svc, 0, sizeof(nd->svc)); /* nothing survives its restarts */
+	}
 	nd->self.weight = pa.weight = s->prof.weights ? (uint32_t)range(s, 1, 3) : 1;
 	pa.seed = rnd(s);
 	nd->inc = s->n_incs++;
@@ -701,19 +707,27 @@ static void restart_later(struct sim *s, int slot, uint64_t lo, uint64_t hi)
 	ev_at(s, s->now + range(s, lo, hi), SIM_EV_START, slot, SIM_NO_INC, 0);
 }
 
-/* Whether the members of c other than victim that are alive hold a weighted majority of c. */
+/*
+ * Whether the members of c other than victim that are alive hold a weighted majority of c,
+ * and, when c has arbitrators, whether one of them is a data member: arbitrators hold no
+ * state, so a group left with only them cannot give a restarted data node what it lacks.
+ */
 static bool cfg_survives(struct sim *s, const struct grp_member *m, uint32_t n, int victim)
 {
 	uint64_t total = 0, alive = 0;
+	bool arbs = false, data = false;
 
 	for (uint32_t i = 0; i < n; i++) {
 		int sl = slot_of(s, &m[i].uuid);
 
 		total += m[i].weight;
-		if (sl >= 0 && sl != victim && !s->node[sl].leaving)
+		arbs |= (m[i].flags & GRP_MEMBER_ARBITRATOR) != 0;
+		if (sl >= 0 && sl != victim && !s->node[sl].leaving) {
 			alive += m[i].weight;
+			data |= !s->node[sl].arb;
+		}
 	}
-	return total == 0 || 2 * alive > total;
+	return (total == 0 || 2 * alive > total) && (!arbs || data);
 }
 
 /*
@@ -754,6 +768,12 @@ void sim_xfer_start(struct sim_node *nd, const struct grp_member *donor)
 
 	sim_on_member(nd, donor, "xfer_needed donor");
 	sim_log(s, "n%d xfer_needed donor=%s", nd->slot, donor->name);
+	if (nd->arb)
+		sim_fail(s, "n%d, an arbitrator, was asked for a state transfer", nd->slot);
+	if ((donor->flags & GRP_MEMBER_ARBITRATOR) || (slot_of(s, &donor->uuid) >= 0 &&
+						       s->node[slot_of(s, &donor->uuid)].arb))
+		sim_fail(s, "n%d was sent to arbitrator %s for a state transfer", nd->slot,
+			 donor->name);
 	if (nd->xfer_pending)
 		return;
 	nd->xfer_pending = true;
@@ -1038,7 +1058,7 @@ static void ev_run(struct sim *s, struct sim_ev *ev)
 	case SIM_EV_SUBMIT:
 		if (ev_stale(s, ev))
 			break;
-		if (!s->calm && !nd->frozen && !nd->leaving)
+		if (!s->calm && !nd->frozen && !nd->leaving && !nd->arb)
 			(void)submit_data(s, nd);
 		ev_at(s, s->now + range(s, 1, 2 * s->prof.submit_every_ms), SIM_EV_SUBMIT,
 		      ev->slot, ev->inc, 0);
@@ -1227,7 +1247,7 @@ static void calm(struct sim *s)
 	 * Progress: a new message from every node is ordered everywhere. Flow control may still
 	 * hold submissions for a heartbeat or two after the backlogs were cleared.
 	 */
-	for (int i = 0; i < s->n; i++) {
+	for (int i = 0; i < s->n - opts.arbitrators; i++) {
 		uint64_t until = s->now + 1000;
 		int64_t id;
 
@@ -1280,7 +1300,8 @@ static bool run_seed_guarded(struct sim *s, uint64_t seed, struct sim_stats *tot
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: paceless-group-sim [--seeds FROM-TO] [--nodes N] [--steps K]\n"
+		"usage: paceless-group-sim [--seeds FROM-TO] [--nodes N] [--arbitrators K]\n"
+		"       [--steps K]\n"
 		"       [--calm-ms MS]\n"
 		"       [--faults none|light|heavy|mixed] [--verbose] [--quiet] [--keep-going]\n"
 		"       [--fifo]\n"
@@ -1336,6 +1357,8 @@ static void parse(int argc, char **argv)
 			opts.seed_to = dash ? num(dash + 1) : opts.seed_from;
 		} else if (!strcmp(a, "--nodes")) {
 			opts.nodes = (int)num(v);
+		} else if (!strcmp(a, "--arbitrators")) {
+			opts.arbitrators = (int)num(v);
 		} else if (!strcmp(a, "--steps")) {
 			opts.steps = num(v);
 		} else if (!strcmp(a, "--calm-ms")) {
@@ -1347,6 +1370,7 @@ static void parse(int argc, char **argv)
 		}
 	}
 	if (opts.nodes < 1 || opts.nodes > SIM_NODES_MAX || opts.seed_to < opts.seed_from ||
+	    opts.arbitrators < 0 || opts.arbitrators >= opts.nodes ||
 	    (strcmp(opts.faults, "none") && strcmp(opts.faults, "light") &&
 	     strcmp(opts.faults, "heavy") && strcmp(opts.faults, "mixed")))
 		usage();

@@ -63,6 +63,7 @@ struct sim_node {
 	struct grp_member self;
 	struct sim_svc svc;
 	uint64_t clock_off_ms; /* this machine's clock runs ahead of the sim's by this */
+	bool arb;              /* an arbitrator (GRP_MEMBER_ARBITRATOR): no service, no submits */
 	bool frozen;
 	uint64_t frozen_until;
 	bool leaving;

@@ -241,7 +241,7 @@ static void check_global(struct sim_node *nd, const struct grp_entry *e, uint64_
 	if (r->view_hash && (e->type != GRP_ENTRY_CONFIG || r->view_hash != h))
 		sim_fail(s, "n%d delivered index %llu (type %u) which differs from the primary "
 			 "view with that id", nd->slot, U(e->index), e->type);
-	if (e->type == GRP_ENTRY_DATA) {
+	if (e->type == GRP_ENTRY_DATA && !nd->arb) { /* an arbitrator's chain starts anywhere */
 		struct sim_srec *q = srec_get(s, e->seq);
 
 		if (!q->index) {
@@ -261,6 +261,18 @@ static void check_stream(struct sim_node *nd, const struct grp_entry *e)
 	struct sim *s = nd->sim;
 	bool data = e->type == GRP_ENTRY_DATA;
 
+	/*
+	 * An arbitrator has no service: it starts anywhere committed, and moves its base forward
+	 * instead of a state transfer (check_global still checks every entry it delivers).
+	 */
+	if (nd->arb && (!nd->delivered_any || e->index > nd->last_index + 1) &&
+	    (!nd->delivered_any || e->seq >= nd->last_seq)) {
+		if (nd->delivered_any)
+			sim_log(s, "n%d (arbitrator) moved its base: index %llu after %llu", nd->slot,
+				U(e->index), U(nd->last_index));
+		nd->svc.seq = e->seq - data;
+		nd->delivered_any = false;
+	}
 	if (nd->delivered_any) {
 		if (e->index != nd->last_index + 1 || e->seq != nd->last_seq + data)
 			sim_fail(s, "gap: n%d delivered index %llu seq %llu after index %llu "
@@ -415,7 +427,10 @@ void sim_check_step(struct sim *s)
 		    st.last_index - st.cache_first > span_max)
 			sim_fail(s, "memory: n%d holds log %llu..%llu with cache_bytes %llu", i,
 				 U(st.cache_first), U(st.last_index), U(s->params.cache_bytes));
-		if ((nd->delivered_any || nd->after_xfer) &&
+		if (nd->arb && nd->delivered_any && st.applied < nd->last_index)
+			sim_fail(s, "n%d (arbitrator) status says applied %llu; it delivered up to "
+				 "index %llu", i, U(st.applied), U(nd->last_index));
+		if (!nd->arb && (nd->delivered_any || nd->after_xfer) &&
 		    (st.applied != (nd->delivered_any ? nd->last_index : nd->xfer_index) ||
 		     st.seq != nd->svc.seq))
 			sim_fail(s, "n%d status says applied %llu seq %llu; it delivered up to "

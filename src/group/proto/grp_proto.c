@@ -117,6 +117,7 @@ struct grp_proto {
 	bool left;
 	bool xfer_pending;
 	uint64_t xfer_ms;
+	bool rebase_ok; /* arbitrator: the leader said (XFER) it is behind its cache */
 	bool origins_stale; /* state transfer done, no CONFIG applied since: may not lead */
 	uint64_t abandoned; /* own submissions given up at a state transfer */
 	uint64_t dropped;
@@ -337,34 +338,72 @@ static void send_ping(struct grp_proto *p, struct peer *pe, uint32_t extra)
 	send_to(p, &pe->m.uuid, GRP_MSG_PING);
 }
 
-/* A member that has the state, for a joiner's transfer: a synced non-leader if there is one. */
+static bool is_arbitrator(const struct grp_member *m)
+{
+	return m->flags & GRP_MEMBER_ARBITRATOR;
+}
+
+static bool has_data_member(const struct grp_member *m, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (!is_arbitrator(&m[i]))
+			return true;
+	return false;
+}
+
+/*
+ * A member that has the state, for a joiner's transfer: a synced non-leader if there is one,
+ * else the leader itself. An arbitrator has no state to give: when the leader is one, it
+ * names a live data member in whatever state (as a data leader names itself), else a data
+ * joiner that caught up, or NULL when there is none.
+ */
 static const struct grp_member *pick_donor(struct grp_proto *p, const struct grp_uuid *joiner)
 {
-	const struct grp_member *best = &p->self;
+	const struct grp_member *fallback = is_arbitrator(&p->self) ? NULL : &p->self;
 
 	for (uint32_t i = 0; i < p->cfg->n; i++) {
 		const struct grp_member *m = &p->cfg->m[i];
 		struct peer *pe = peer_find(p, &m->uuid);
 		struct origin *o = origin_get(p, &m->uuid, false);
 
-		if (grp_uuid_eq(&m->uuid, joiner) || grp_uuid_eq(&m->uuid, &p->self.uuid) || !pe)
+		if (grp_uuid_eq(&m->uuid, joiner) || grp_uuid_eq(&m->uuid, &p->self.uuid) || !pe ||
+		    is_arbitrator(m) || is_arbitrator(&pe->m))
 			continue;
 		if (pe->link_down || p->now - pe->ack_ms >= p->par.election_ms)
 			continue;
-		if (o && o->svc && o->svc != GRP_SVC_SYNCED)
-			continue;
-		best = m;
-		break;
+		if (!o || !o->svc || o->svc == GRP_SVC_SYNCED)
+			return m;
+		if (!fallback)
+			fallback = m;
 	}
-	return best;
+	/* A joiner that caught up from the cache holds the state too (the data member of a
+	 * two-node group with an arbitrator that came back while the other was behind). */
+	for (size_t i = 0; i < PEERS_MAX && !fallback; i++) {
+		const struct peer *pe = &p->peers[i];
+
+		if (pe->used && pe->learner && pe->match && pe->match >= p->commit &&
+		    !is_arbitrator(&pe->m) && !grp_uuid_eq(&pe->m.uuid, joiner) &&
+		    !pe->link_down && p->now - pe->ack_ms < p->par.election_ms)
+			fallback = &pe->m;
+	}
+	return fallback;
 }
 
 static void send_xfer(struct grp_proto *p, struct peer *pe)
 {
+	const struct grp_member *donor;
+
 	if (pe->xfer_ms && p->now - pe->xfer_ms < p->par.election_ms)
 		return;
 	pe->xfer_ms = p->now;
-	p->out->u.xfer.donor = *pick_donor(p, &pe->m.uuid);
+	donor = pick_donor(p, &pe->m.uuid);
+	if (!donor) {
+		CLOG_RL(&p->rl, (int64_t)p->now, CORE_LOG_WARN,
+			"group: leader %s (an arbitrator) has no member to name as donor for %s",
+			p->self.name, pe->m.name);
+		return; /* asked again after election_ms, when a data member may be back */
+	}
+	p->out->u.xfer.donor = *donor;
 	p->out->u.xfer.first_index = p->log.first;
 	send_to(p, &pe->m.uuid, GRP_MSG_XFER);
 }
@@ -378,6 +417,17 @@ static void send_append(struct grp_proto *p, struct peer *pe)
 
 	if (pe->next > p->log.last + 1)
 		pe->next = p->log.last + 1;
+	/*
+	 * An arbitrator behind the cache needs no state transfer: an XFER tells it so, and it is
+	 * sent the cache from its base, a committed position (base <= applied <= commit), where
+	 * it moves its own base (arbitrator_rebase).
+	 */
+	if (pe->next < p->log.first && is_arbitrator(&pe->m)) {
+		p->out->u.xfer.donor = p->self;
+		p->out->u.xfer.first_index = p->log.first;
+		send_to(p, &pe->m.uuid, GRP_MSG_XFER);
+		pe->next = p->log.first;
+	}
 	prev = pe->next - 1;
 	if (!grp_log_term(&p->log, prev, &o->u.append.prev_term) ||
 	    !grp_log_seq(&p->log, prev, &o->u.append.prev_seq)) {
@@ -772,7 +822,9 @@ static void apply_one(struct grp_proto *p, const struct grp_entry *e)
 
 /*
  * How far the cache may be trimmed: what this node delivered; a leader also keeps what a live
- * member has not acked yet, unless that holds more than twice the budget.
+ * member has not acked yet, unless that holds more than twice the budget. A leader that is an
+ * arbitrator keeps it for silent members too: it cannot give them a state transfer, and a
+ * member cut off for a while would otherwise come back to nobody who has what it lacks.
  */
 static uint64_t evict_upto(const struct grp_proto *p)
 {
@@ -783,7 +835,9 @@ static uint64_t evict_upto(const struct grp_proto *p)
 	for (size_t i = 0; i < PEERS_MAX; i++) {
 		const struct peer *pe = &p->peers[i];
 
-		if (is_target(p, pe) && !pe->link_down && p->now - pe->ack_ms < p->par.election_ms &&
+		if (is_target(p, pe) && !is_arbitrator(&pe->m) &&
+		    (is_arbitrator(&p->self) ||
+		     (!pe->link_down && p->now - pe->ack_ms < p->par.election_ms)) &&
 		    pe->match < upto)
 			upto = pe->match;
 	}
@@ -802,6 +856,28 @@ static void apply(struct grp_proto *p)
 		apply_one(p, &e);
 	}
 	grp_log_evict(&p->log, p->par.cache_bytes, evict_upto(p));
+}
+
+/*
+ * With data members in the configuration, an entry is committed only once a data node (a
+ * member or a joiner catching up) holds it too: arbitrators can outweigh the data members (a
+ * joiner comes in with weight 0), and an entry only they held could leave their caches with
+ * nobody able to give it back.
+ */
+static bool held_by_data(struct grp_proto *p, uint64_t index)
+{
+	const struct grp_config *c = p->cfg;
+
+	if (!is_arbitrator(&p->self) ||
+	    (!has_data_member(c->m, c->n) && !has_data_member(c->old, c->n_old)))
+		return true;
+	for (size_t i = 0; i < PEERS_MAX; i++) {
+		const struct peer *pe = &p->peers[i];
+
+		if (is_target(p, pe) && !is_arbitrator(&pe->m) && pe->match >= index)
+			return true;
+	}
+	return false;
 }
 
 static void leader_commit(struct grp_proto *p)
@@ -824,7 +900,7 @@ static void leader_commit(struct grp_proto *p)
 		for (size_t i = 0; i < PEERS_MAX; i++)
 			if (is_target(p, &p->peers[i]) && p->peers[i].match >= cand)
 				set[n++] = p->peers[i].m.uuid;
-		if (quorum(p->cfg, set, n))
+		if (quorum(p->cfg, set, n) && held_by_data(p, cand))
 			best = cand;
 	}
 	if (best > p->commit) {
@@ -1009,6 +1085,12 @@ static void reconfigure(struct grp_proto *p)
 	}
 	if (!c.n || !alive_quorum(p, &c))
 		return; /* it could not commit: wait until the members answer, or for a new leader */
+	/*
+	 * Arbitrators alone are no group: nobody in it could give a returning data member the
+	 * state it lacks. Silent data members stay in until one of them answers.
+	 */
+	if (!has_data_member(c.m, c.n) && has_data_member(c.old, c.n_old))
+		return;
 	CLOG_INFO("group: node %s proposes a configuration of %u members (was %u)", p->self.name,
 		  c.n, c.n_old);
 	append_config(p, &c);
@@ -1173,6 +1255,37 @@ static bool take_entries(struct grp_proto *p, const struct grp_msg *m)
 	return true;
 }
 
+/*
+ * An arbitrator has no state to transfer. Where a data member would need one (the leader says
+ * so with an XFER), it moves its log's base to the leader's prev when that is committed
+ * (prev <= the leader's commit) and we do not hold it: our entry there is absent or differs.
+ * That is grp_proto_xfer_done()'s rule: then nothing we hold after prev was committed (log
+ * matching), and what we hold before it that was is in the base. As after a state transfer,
+ * the configuration in force is learned again from a CONFIG entry (GRP_PING_STALE).
+ */
+static void arbitrator_rebase(struct grp_proto *p, const struct grp_msg *m)
+{
+	uint64_t prev = m->u.append.prev_index, t;
+
+	if (!is_arbitrator(&p->self) || !p->rebase_ok || prev > m->u.append.commit ||
+	    prev <= p->applied)
+		return;
+	if (prev <= p->log.last && grp_log_term(&p->log, prev, &t) && t == m->u.append.prev_term)
+		return;
+	CLOG_RL(&p->rl, (int64_t)p->now, CORE_LOG_INFO,
+		"group: arbitrator %s moves its base from index %llu to %llu (committed at %s)",
+		p->self.name, (unsigned long long)p->applied, (unsigned long long)prev,
+		m->from.name);
+	grp_log_reset(&p->log, prev, m->u.append.prev_term, m->u.append.prev_seq);
+	p->commit = p->applied = prev;
+	p->origins_stale = true;
+	p->rebase_ok = false;
+	/* As at a state transfer: own submissions skipped over may or may not be ordered. */
+	p->abandoned += p->pend_n;
+	pend_done(p, p->next_id);
+	cfg_refresh(p);
+}
+
 static void on_append(struct grp_proto *p, const struct grp_msg *m)
 {
 	uint64_t prev = m->u.append.prev_index, t, match;
@@ -1197,14 +1310,17 @@ static void on_append(struct grp_proto *p, const struct grp_msg *m)
 		/*
 		 * A joiner's start: the leader chose prev from our seq; check it, and take only a
 		 * committed one (a deposed leader may still send, and its entry there may be one
-		 * that is never committed).
+		 * that is never committed). An arbitrator has no seq: any committed start will do.
 		 */
-		if (m->u.append.prev_seq != p->svc_seq || m->u.append.prev_index > m->u.append.commit)
+		if ((m->u.append.prev_seq != p->svc_seq && !is_arbitrator(&p->self)) ||
+		    m->u.append.prev_index > m->u.append.commit)
 			return;
+		p->svc_seq = m->u.append.prev_seq;
 		grp_log_reset(&p->log, prev, m->u.append.prev_term, p->svc_seq);
 		p->has_base = true;
 		p->commit = p->applied = prev;
 	}
+	arbitrator_rebase(p, m);
 	if (prev > p->log.last) {
 		ack(p, &m->from.uuid, false, p->log.last);
 		return;
@@ -1232,6 +1348,7 @@ static void on_append(struct grp_proto *p, const struct grp_msg *m)
 			p->commit = c;
 	}
 	apply(p);
+	p->rebase_ok = false; /* caught up without it */
 	ack(p, &m->from.uuid, true, match);
 }
 
@@ -1317,6 +1434,8 @@ static void on_ping(struct grp_proto *p, const struct grp_msg *m, struct peer *p
 				pe->ack_ms = p->now;
 				if (m->u.ping.applied != GRP_NO_BASE)
 					pe->next = m->u.ping.applied + 1;
+				else if (is_arbitrator(&pe->m))
+					pe->next = p->commit + 1; /* no state: from now on */
 				else if (grp_log_index_of_seq(&p->log, m->u.ping.seq, &idx))
 					pe->next = idx + 1;
 				else
@@ -1366,6 +1485,14 @@ static void on_submit(struct grp_proto *p, const struct grp_msg *m)
 
 static void on_xfer(struct grp_proto *p, const struct grp_msg *m)
 {
+	if (is_arbitrator(&p->self)) {
+		/* No state to transfer: the leader's next APPEND starts at its cache, where we
+		 * may move our base. Not before it says so: an APPEND that only overtook a lost
+		 * one looks the same, and is better answered by walking back. */
+		if (m->term >= p->term)
+			p->rebase_ok = true;
+		return;
+	}
 	if (p->xfer_pending || is_primary(p) || m->term < p->term)
 		return;
 	CLOG_INFO("group: node %s needs a state transfer from %s", p->self.name,
@@ -1609,8 +1736,9 @@ static int64_t submit(struct grp_proto *p, uint8_t type, const void *data, uint3
 
 	if (now_ms > p->now)
 		p->now = now_ms;
-	if (!p->has_base || !is_member(p->cfg, &p->self.uuid) || p->leaving || p->left)
-		return CORE_ESTATE;
+	if (!p->has_base || !is_member(p->cfg, &p->self.uuid) || p->leaving || p->left ||
+	    is_arbitrator(&p->self))
+		return CORE_ESTATE; /* an arbitrator has no service to submit for */
 	if (len > GRP_PAYLOAD_MAX)
 		return CORE_ETOOBIG;
 	if (p->pend_n == p->par.submit_max || p->paused)

@@ -116,7 +116,7 @@ void grp_proto_peer_down(struct grp_proto *p, const struct grp_uuid *peer, uint6
  * Submits a message for total ordering; data is copied. Returns the origin_id it will carry
  * when delivered (> 0), CORE_EFULL when submit_max submissions are outstanding or flow
  * control holds them (retry after a delivery), CORE_ETOOBIG, or CORE_ESTATE when this node is
- * not a member.
+ * not a member or is an arbitrator (GRP_MEMBER_ARBITRATOR: no service, nothing to submit).
  */
 int64_t grp_proto_submit(struct grp_proto *p, const void *data, uint32_t len,
 			 uint64_t now_ms) CORE_WARN_UNUSED;

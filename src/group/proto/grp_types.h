@@ -25,6 +25,7 @@ struct grp_member {
 	char name[GRP_NAME_MAX];
 	char addr[GRP_ADDR_MAX];
 	uint32_t weight; /* 0..GRP_WEIGHT_MAX; 0 counts for nothing in a quorum */
+	uint8_t flags;   /* GRP_MEMBER_*: what kind of member this incarnation is */
 	/*
 	 * In a CONFIG entry only: the last origin_id of this member's submissions in the log
 	 * before the entry. A node that came in by state transfer learns from it what it could
@@ -32,6 +33,17 @@ struct grp_member {
 	 */
 	uint64_t origin_last;
 };
+
+/*
+ * An arbitrator (paceless-arbitrator, Galera's garbd): a member that votes and holds the log
+ * like any other, but has no service state behind it and submits nothing. It is never named
+ * a donor, and it never needs a state transfer: as a joiner it starts at the leader's commit
+ * index, and when it is behind the leader's cache (the leader says so with an XFER) it moves
+ * its log's base to a committed position the leader sends. Entries commit only once a data
+ * member holds them. See docs/internals/group-protocol.md, "Arbitrators".
+ */
+#define GRP_MEMBER_ARBITRATOR 0x01
+#define GRP_MEMBER_FLAGS_KNOWN GRP_MEMBER_ARBITRATOR
 
 /*
  * A configuration (a view's membership). A joint configuration (n_old > 0) is the transition

@@ -410,7 +410,14 @@ static void test_start_errors(void **state)
 	c.listen = "127.0.0.1:0";
 	c.cluster = "";
 	assert_int_equal(grp_node_start(&c, &n), -EINVAL);
+	c.cluster = "test";
+	c.arbitrator = c.bootstrap = true; /* a group starts from a node with state */
+	assert_int_equal(grp_node_start(&c, &n), -EINVAL);
 	assert_null(n);
+	c.bootstrap = false; /* an arbitrator that joins starts, and refuses submissions */
+	assert_int_equal(grp_node_start(&c, &n), 0);
+	assert_int_equal(grp_node_submit(n, "x", 1), CORE_ESTATE);
+	grp_node_stop(n);
 	stop(0);
 }
 

@@ -33,6 +33,7 @@ struct node {
 	int my_index;
 	uint32_t view_n;
 	bool xfer;
+	struct grp_uuid donor; /* named by the last xfer_needed */
 };
 
 static struct node nodes[NODES];
@@ -42,6 +43,7 @@ static uint64_t now;
 static bool dup;                 /* every message is sent twice */
 static uint32_t weights[NODES];  /* 0: default */
 static uint64_t cache_bytes;     /* 0: default */
+static bool arbitrator[NODES];   /* GRP_MEMBER_ARBITRATOR */
 
 static int node_of(const struct grp_uuid *u)
 {
@@ -137,8 +139,8 @@ static void op_view(void *ctx, uint64_t id, const struct grp_config *cfg, int my
 
 static void op_xfer(void *ctx, const struct grp_member *donor)
 {
-	(void)donor;
 	nodes[(intptr_t)ctx].xfer = true;
+	nodes[(intptr_t)ctx].donor = donor->uuid;
 }
 
 static const struct grp_ops ops = {
@@ -163,6 +165,7 @@ static void start(int i, bool bootstrap)
 	nodes[i].me.uuid.b[15] = (uint8_t)(now & 0xff);
 	snprintf(nodes[i].me.name, sizeof(nodes[i].me.name), "n%d", i);
 	snprintf(nodes[i].me.addr, sizeof(nodes[i].me.addr), "sim:%d", i);
+	nodes[i].me.flags = arbitrator[i] ? GRP_MEMBER_ARBITRATOR : 0;
 	assert_int_equal(grp_proto_create(&nodes[i].me, &par, &ops, (void *)(intptr_t)i,
 					  bootstrap, 0, now, &nodes[i].p),
 			 0);
@@ -246,6 +249,7 @@ static void teardown_cluster(void)
 	dup = false;
 	memset(weights, 0, sizeof(weights));
 	cache_bytes = 0;
+	memset(arbitrator, 0, sizeof(arbitrator));
 }
 
 static void submit_n(int i, int n)
@@ -435,6 +439,94 @@ static void test_joiner_beyond_cache_gets_state_transfer(void **state)
 	teardown_cluster();
 }
 
+/* Two data nodes and an arbitrator: either data node may die, the other stays primary. */
+static void test_arbitrator_keeps_quorum(void **state)
+{
+	(void)state;
+	for (int victim = 0; victim < 2; victim++) {
+		int other = 1 - victim;
+
+		arbitrator[2] = true;
+		setup_cluster(3);
+		submit_n(0, 5);
+		run(500);
+		assert_int_equal(nodes[2].n_data, 5); /* it holds and delivers the log too */
+		kill_node(victim);
+		submit_n(other, 5);
+		run(5000);
+		assert_true(nodes[other].primary);
+		assert_int_equal(nodes[other].view_n, 2);
+		assert_int_equal(nodes[other].n_data, 10);
+		assert_true(nodes[2].primary);
+		assert_false(nodes[2].xfer);
+		teardown_cluster();
+	}
+}
+
+/*
+ * An arbitrator cut off until the leader's cache no longer reaches back to it comes back
+ * without a state transfer (it moves its base); a data node in the same place gets one, and
+ * the arbitrator is never named its donor.
+ */
+static void test_arbitrator_needs_no_transfer_and_gives_none(void **state)
+{
+	(void)state;
+	cache_bytes = 64 << 10;
+	arbitrator[1] = true;
+	setup_cluster(3);
+	nodes[1].cut = true;
+	submit_n(0, 1000); /* more than the cache, committed by nodes 0 and 2 */
+	run(1500);         /* past election_ms: the leader keeps nothing for it; not removed yet */
+	assert_int_equal(nodes[0].view_n, 3);
+	nodes[1].cut = false;
+	nodes[1].last_index = 0; /* its deliveries go on from its new base */
+	submit_n(0, 1);
+	run(3000);
+	assert_false(nodes[1].xfer);
+	assert_true(nodes[1].primary);
+	assert_int_equal(nodes[1].view_n, 3);
+	assert_true(nodes[1].n_data < 1001); /* it skipped what the cache had lost */
+	assert_int_equal(nodes[1].delivered_seq[nodes[1].n_data - 1], 1001);
+	nodes[2].cut = true;
+	run(4000); /* node 2 is removed: the group is node 0 and the arbitrator */
+	assert_int_equal(nodes[0].view_n, 2);
+	submit_n(0, 1000);
+	run(1000);
+	nodes[2].cut = false;
+	run(3000);
+	assert_true(nodes[2].xfer);
+	assert_false(grp_uuid_eq(&nodes[2].donor, &nodes[1].me.uuid));
+	teardown_cluster();
+}
+
+/* An arbitrator joins a group whose cache no longer holds its seq 0: no state transfer. */
+static void test_arbitrator_joins_late(void **state)
+{
+	(void)state;
+	cache_bytes = 64 << 10;
+	now = 1000;
+	start(0, true);
+	start(1, false);
+	run(3000);
+	submit_n(0, 1000);
+	run(1000);
+	arbitrator[2] = true;
+	start(2, false);
+	run(5000);
+	assert_false(nodes[2].xfer);
+	assert_true(nodes[2].primary);
+	assert_int_equal(nodes[2].view_n, 3);
+	assert_int_equal(nodes[2].my_index >= 0, true);
+	assert_int_equal(nodes[2].n_data, 0); /* it started at the commit index: no replay */
+	/* It now counts: with it, node 0 survives node 1's death. */
+	kill_node(1);
+	submit_n(0, 1);
+	run(5000);
+	assert_true(nodes[0].primary);
+	assert_int_equal(nodes[0].n_data, 1001);
+	teardown_cluster();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -448,6 +540,9 @@ int main(void)
 		cmocka_unit_test(test_flow_control_pauses_and_resumes),
 		cmocka_unit_test(test_duplicated_messages_deliver_once),
 		cmocka_unit_test(test_joiner_beyond_cache_gets_state_transfer),
+		cmocka_unit_test(test_arbitrator_keeps_quorum),
+		cmocka_unit_test(test_arbitrator_needs_no_transfer_and_gives_none),
+		cmocka_unit_test(test_arbitrator_joins_late),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

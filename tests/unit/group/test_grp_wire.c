@@ -58,6 +58,7 @@ static void setup_fixtures(void)
 	set_member(&cfg_joint.m[0], 0x10, "node-a", "192.0.2.1:4567", 1);
 	set_member(&cfg_joint.m[1], 0x20, "node-b", "192.0.2.2:4567", 2);
 	set_member(&cfg_joint.m[2], 0x30, name_63, addr_63, 255);
+	cfg_joint.m[2].flags = GRP_MEMBER_ARBITRATOR;
 	cfg_joint.n_old = 2;
 	set_member(&cfg_joint.old[0], 0x10, "node-a", "192.0.2.1:4567", 1);
 	set_member(&cfg_joint.old[1], 0x40, "", "", 0);
@@ -97,6 +98,7 @@ static void build_ping(struct grp_msg *m)
 	m->u.ping.n_peers = 3;
 	set_member(&m->u.ping.peers[0], 0x20, "node-b", "192.0.2.2:4567", 1);
 	set_member(&m->u.ping.peers[1], 0x30, name_63, addr_63, 255);
+	m->u.ping.peers[1].flags = GRP_MEMBER_ARBITRATOR;
 	set_member(&m->u.ping.peers[2], 0x40, "", "", 0);
 }
 
@@ -221,6 +223,7 @@ static void assert_member_eq(const struct grp_member *a, const struct grp_member
 	assert_string_equal(a->name, b->name);
 	assert_string_equal(a->addr, b->addr);
 	assert_int_equal(a->weight, b->weight);
+	assert_int_equal(a->flags, b->flags);
 }
 
 static void assert_config_eq(const struct grp_config *a, const struct grp_config *b)
@@ -450,7 +453,8 @@ static void fb_member_of(const struct grp_member *mb)
 	core_wire_write(&fw, mb->uuid.b, 16);
 	fb_str(strlen(mb->name), mb->name);
 	fb_str(strlen(mb->addr), mb->addr);
-	core_wire_write_u16(&fw, (uint16_t)mb->weight);
+	core_wire_write_u8(&fw, mb->flags);
+	core_wire_write_u8(&fw, (uint8_t)mb->weight);
 }
 
 static void fb_member(uint8_t seed, uint16_t weight)
@@ -1013,18 +1017,24 @@ static void test_weight(void **state)
 	assert_int_equal(ping_member_frame(1, "a", 1, "b", 0), 0);
 	assert_int_equal(ping_member_frame(1, "a", 1, "b", GRP_WEIGHT_MAX), 0);
 	assert_int_equal(out.from.weight, GRP_WEIGHT_MAX);
-	assert_int_equal(ping_member_frame(1, "a", 1, "b", GRP_WEIGHT_MAX + 1), CORE_EMALFORMED);
+	assert_int_equal(out.from.flags, 0);
+	/* The byte before the weight is the member's flags: the arbitrator bit and no other. */
+	assert_int_equal(ping_member_frame(1, "a", 1, "b", GRP_MEMBER_ARBITRATOR << 8 | 3), 0);
+	assert_int_equal(out.from.flags, GRP_MEMBER_ARBITRATOR);
+	assert_int_equal(out.from.weight, 3);
+	assert_int_equal(ping_member_frame(1, "a", 1, "b", 0x0200), CORE_EMALFORMED);
+	assert_int_equal(ping_member_frame(1, "a", 1, "b", 0x8001), CORE_EMALFORMED);
 	assert_int_equal(ping_member_frame(1, "a", 1, "b", 0xffff), CORE_EMALFORMED);
 	/* In a donor record and a configuration as well. */
 	fb_begin(GRP_MSG_XFER, 1);
-	fb_member(1, GRP_WEIGHT_MAX + 1);
+	fb_member(1, 0x0201);
 	core_wire_write_u64(&fw, 5);
 	assert_int_equal(fb_decode(), CORE_EMALFORMED);
 	fb_begin(GRP_MSG_APPEND, 5);
 	fb_append_hdr(10, 3, 7, 0, 1);
 	fb_entry_hdr(11, 5, 7, GRP_ENTRY_CONFIG);
 	core_wire_write_u8(&fw, 1);
-	fb_member(1, 256);
+	fb_member(1, 0x8000);
 	core_wire_write_u64(&fw, 0);
 	core_wire_write_u8(&fw, 0);
 	assert_int_equal(fb_decode(), CORE_EMALFORMED);

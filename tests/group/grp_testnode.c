@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* grp_testnode: one group member in its own process, recording what it delivers (system tests). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core_log.h"
+#include "grp_node.h"
+
+/*
+ * Output file, one line per event, flushed per line; every line starts with CLOCK_MONOTONIC
+ * in ms (the clock Python's time.monotonic() reads) and a letter:
+ *
+ *   <ms> V <view id> <P|N> <my index> <name,name,...>   a view (primary or not)
+ *   <ms> D <seq> <origin name> <payload>                a delivered message
+ *   <ms> X <donor name>                                 a state transfer was asked for
+ *   <ms> L <1|0> <term>                                 this node became / stopped being leader
+ *   <ms> E <text>                                       start-up or exit events
+ *
+ * A payload is "<node name>:<counter>", counters from 1. With --state FILE, the last delivered
+ * seq is kept in FILE (rewritten after each delivery) and read back at start as cfg.seq, so a
+ * restarted process rejoins by incremental transfer.
+ */
+
+#define PEERS_MAX 16
+#define LEAVE_WAIT_MS 5000
+
+struct tn {
+	FILE *out;
+	const char *state_path;
+	pthread_mutex_t mu; /* out and names: the loop thread and main both write */
+	struct grp_config names; /* every member seen in a view, for origin names */
+	uint64_t delivered;
+};
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void emit(struct tn *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void emit(struct tn *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&t->mu);
+	fprintf(t->out, "%" PRIu64 " ", mono_ms());
+	va_start(ap, fmt);
+	vfprintf(t->out, fmt, ap);
+	va_end(ap);
+	fputc('\n', t->out);
+	fflush(t->out);
+	pthread_mutex_unlock(&t->mu);
+}
+
+static const char *name_of(struct tn *t, const struct grp_uuid *u)
+{
+	int i = grp_config_find(&t->names, u);
+
+	return i >= 0 ? t->names.m[i].name : "?";
+}
+
+static void save_state(struct tn *t, uint64_t seq)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if (!t->state_path)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", t->state_path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "%" PRIu64 "\n", seq);
+	if (fclose(f) == 0)
+		rename(tmp, t->state_path);
+}
+
+static void on_deliver(void *ctx, const struct grp_entry *e)
+{
+	struct tn *t = ctx;
+
+	if (e->type != GRP_ENTRY_DATA)
+		return;
+	t->delivered++;
+	emit(t, "D %" PRIu64 " %s %.*s", e->seq, name_of(t, &e->origin), (int)e->len,
+	     (const char *)e->data);
+	save_state(t, e->seq);
+}
+
+static void on_view(void *ctx, uint64_t id, const struct grp_config *cfg, int my_index,
+		    bool primary)
+{
+	struct tn *t = ctx;
+	char line[GRP_MEMBERS_MAX * GRP_NAME_MAX + 1] = "";
+	size_t off = 0;
+
+	for (uint32_t i = 0; i < cfg->n; i++) {
+		if (grp_config_find(&t->names, &cfg->m[i].uuid) < 0 && t->names.n < GRP_MEMBERS_MAX)
+			t->names.m[t->names.n++] = cfg->m[i];
+		else if (grp_config_find(&t->names, &cfg->m[i].uuid) < 0)
+			t->names.m[GRP_MEMBERS_MAX - 1] = cfg->m[i]; /* a long-lived test: rare */
+		off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s", i ? "," : "",
+					cfg->m[i].name);
+	}
+	emit(t, "V %" PRIu64 " %c %d %s", id, primary ? 'P' : 'N', my_index,
+	     cfg->n ? line : "-");
+}
+
+static void on_xfer(void *ctx, const struct grp_member *donor)
+{
+	emit(ctx, "X %s", donor->name);
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: grp_testnode --cluster C --name N --listen H:P --out FILE [--peers H:P,...]\n"
+		"  [--weight W] [--bootstrap] [--seq S] [--state FILE] [--rate MSG_PER_S]\n"
+		"  [--count N] [--heartbeat-ms MS] [--election-ms MS] [--suspect-ms MS]\n");
+}
+
+struct args {
+	struct grp_node_config cfg;
+	const char *peers[PEERS_MAX];
+	char *peers_buf;
+	const char *out;
+	double rate;
+	uint64_t count;
+};
+
+static int parse(struct args *a, int argc, char **argv, struct tn *t)
+{
+	static const struct option opts[] = {
+		{"cluster", required_argument, NULL, 'C'}, {"name", required_argument, NULL, 'n'},
+		{"listen", required_argument, NULL, 'l'},  {"peers", required_argument, NULL, 'p'},
+		{"weight", required_argument, NULL, 'w'},  {"bootstrap", no_argument, NULL, 'b'},
+		{"seq", required_argument, NULL, 's'},     {"state", required_argument, NULL, 'S'},
+		{"rate", required_argument, NULL, 'r'},    {"count", required_argument, NULL, 'c'},
+		{"out", required_argument, NULL, 'o'},     {"heartbeat-ms", required_argument, NULL, 'H'},
+		{"election-ms", required_argument, NULL, 'E'},
+		{"suspect-ms", required_argument, NULL, 'U'}, {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'C': a->cfg.cluster = optarg; break;
+		case 'n': a->cfg.name = optarg; break;
+		case 'l': a->cfg.listen = optarg; break;
+		case 'p': a->peers_buf = optarg; break;
+		case 'w': a->cfg.weight = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'b': a->cfg.bootstrap = true; break;
+		case 's': a->cfg.seq = strtoull(optarg, NULL, 10); break;
+		case 'S': t->state_path = optarg; break;
+		case 'r': a->rate = strtod(optarg, NULL); break;
+		case 'c': a->count = strtoull(optarg, NULL, 10); break;
+		case 'o': a->out = optarg; break;
+		case 'H': a->cfg.params.heartbeat_ms = (uint32_t)atoi(optarg); break;
+		case 'E': a->cfg.params.election_ms = (uint32_t)atoi(optarg); break;
+		case 'U': a->cfg.params.suspect_ms = (uint32_t)atoi(optarg); break;
+		default: return -EINVAL;
+		}
+	}
+	if (!a->cfg.cluster || !a->cfg.name || !a->cfg.listen || !a->out || optind != argc)
+		return -EINVAL;
+	for (char *save = NULL, *tok = a->peers_buf ? strtok_r(a->peers_buf, ",", &save) : NULL;
+	     tok && a->cfg.n_peers < PEERS_MAX; tok = strtok_r(NULL, ",", &save))
+		a->peers[a->cfg.n_peers++] = tok;
+	a->cfg.peers = a->peers;
+	return 0;
+}
+
+/* --state FILE overrides --seq when the file exists: the position this node reached before. */
+static void load_state(struct tn *t, struct args *a)
+{
+	FILE *f = t->state_path ? fopen(t->state_path, "r") : NULL;
+	unsigned long long seq;
+
+	if (!f)
+		return;
+	if (fscanf(f, "%llu", &seq) == 1)
+		a->cfg.seq = seq;
+	fclose(f);
+}
+
+static void leave(struct tn *t, struct grp_node *n)
+{
+	struct grp_status st;
+	uint64_t deadline = mono_ms() + LEAVE_WAIT_MS;
+
+	(void)grp_node_status(n, &st);
+	if (!st.member || !st.primary)
+		return;
+	grp_node_leave(n);
+	while (mono_ms() < deadline) {
+		usleep(10000);
+		(void)grp_node_status(n, &st);
+		if (!st.member) {
+			emit(t, "E left");
+			return;
+		}
+	}
+	emit(t, "E leave timed out");
+}
+
+/* Submits count messages at rate per second (0: as fast as the queue takes them). */
+static void run(struct tn *t, struct args *a, struct grp_node *n, const sigset_t *sigs)
+{
+	uint64_t sent = 0, start = 0;
+	struct timespec idle = {.tv_sec = 0, .tv_nsec = 5 * 1000000L};
+	bool leader = false;
+
+	for (;;) {
+		struct grp_status st;
+		int sig = sigtimedwait(sigs, NULL, &idle);
+
+		if (sig == SIGTERM || sig == SIGINT) {
+			emit(t, "E signal %d, delivered %" PRIu64, sig, t->delivered);
+			leave(t, n);
+			return;
+		}
+		(void)grp_node_status(n, &st);
+		if (st.is_leader != leader) {
+			leader = st.is_leader;
+			emit(t, "L %d %" PRIu64, leader, st.term);
+		}
+		if (sent >= a->count)
+			continue;
+		if (!st.member)
+			continue; /* submit once in the group: the queue would only hold them */
+		if (!start)
+			start = mono_ms();
+		while (sent < a->count &&
+		       (a->rate <= 0 || (double)sent < (double)(mono_ms() - start) * a->rate / 1000)) {
+			char buf[GRP_NAME_MAX + 24];
+			int len = snprintf(buf, sizeof(buf), "%s:%" PRIu64, a->cfg.name, sent + 1);
+
+			if (grp_node_submit(n, buf, (uint32_t)len) != 0)
+				break; /* full: later */
+			if (++sent == a->count)
+				emit(t, "E submitted %" PRIu64, sent);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct tn t = {.mu = PTHREAD_MUTEX_INITIALIZER};
+	struct args a = {0};
+	struct grp_node *n;
+	sigset_t sigs;
+	int rc;
+
+	grp_params_default(&a.cfg.params);
+	a.cfg.weight = 1;
+	if (parse(&a, argc, argv, &t)) {
+		usage();
+		return 2;
+	}
+	load_state(&t, &a);
+	t.out = fopen(a.out, "a");
+	if (!t.out) {
+		perror(a.out);
+		return 1;
+	}
+	a.cfg.deliver = on_deliver;
+	a.cfg.view = on_view;
+	a.cfg.xfer_needed = on_xfer;
+	a.cfg.ctx = &t;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	core_log_open("grp_testnode", true, -1);
+	rc = grp_node_start(&a.cfg, &n);
+	if (rc) {
+		emit(&t, "E start failed: %s", core_strerror(rc));
+		return 1;
+	}
+	emit(&t, "E started %s seq %" PRIu64, a.cfg.name, a.cfg.seq);
+	run(&t, &a, n, &sigs);
+	grp_node_stop(n);
+	emit(&t, "E stopped");
+	fclose(t.out);
+	return 0;
+}
