@@ -40,13 +40,14 @@ step "fuzzing, ${FUZZ_SECONDS}s per target"
 ninja -C build-fuzz
 tests/fuzz/run.sh build-fuzz "$FUZZ_SECONDS"
 
-step "system tests against the ASan+UBSan daemon"
+step "system tests against the ASan+UBSan builds (daemon, failover link, group nodes)"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	PACELESS_BUILD="$root/build-asan" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
 	tests/system/test_dhcpd_clients.py tests/system/test_dhcpd_bad_input.py \
 	tests/system/test_dhcpd_reload.py tests/system/test_dhcpd_crash.py \
 	tests/system/test_dhcpd_ping_check.py tests/system/test_dhcpd_ctl.py \
-	tests/system/test_dhcpd_rewrite.py
+	tests/system/test_dhcpd_rewrite.py tests/system/test_failover_link_isc.py \
+	tests/system/test_group_order.py tests/system/test_group_arbitrator.py
 
 step "system tests (network namespaces, real clients and servers)"
 PACELESS_BUILD="$root/build" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/system
