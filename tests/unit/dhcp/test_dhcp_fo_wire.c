@@ -162,7 +162,8 @@ static size_t build(uint8_t *buf, uint8_t type, uint8_t offset, const uint8_t *o
 	buf[3] = offset;
 	buf[7] = 42;  /* time */
 	buf[11] = 7;  /* xid */
-	memcpy(buf + DHCP_FO_HDR_LEN, opts, n);
+	if (n)
+		memcpy(buf + DHCP_FO_HDR_LEN, opts, n);
 	return len;
 }
 
