@@ -12,6 +12,7 @@
 #define HELLO_MAGIC "PCLG"
 #define HELLO_HDR_LEN 7        /* magic, u8 version, u16 body length */
 #define RBUF_MIN ((size_t)64 << 10)
+#define PEND_FLUSH ((size_t)256 << 10) /* frames gathered for one write: flushed at this size */
 
 _Static_assert(1 + GRP_LINK_CLUSTER_MAX + 16 + GRP_NAME_MAX + GRP_ADDR_MAX + 2 <=
 		       GRP_LINK_HELLO_BODY_MAX,
@@ -137,6 +138,7 @@ static void on_closed(uv_handle_t *h)
 	/* Runs from the loop, outside any grp_proto call: the owner may call into it. */
 	l->env->ops->closed(l->env->ctx, l, l->is_self);
 	free(l->rbuf);
+	free(l->pend);
 	free(l);
 }
 
@@ -198,29 +200,65 @@ static void link_write(struct grp_link *l, struct wreq *wr)
 	l->outq += wr->len;
 }
 
+/*
+ * Frames are gathered in l->pend and written together by grp_link_flush(), which the node
+ * calls once per loop iteration: one write(2) for everything a batch of events produced,
+ * instead of one per frame (which cost most of the CPU under load).
+ */
 void grp_link_send(struct grp_link *l, const struct grp_msg *m)
 {
 	struct core_wire w;
-	struct wreq *wr;
 	size_t len;
 
 	if (l->closing)
 		return;
 	len = grp_wire_encoded_len(m);
-	wr = malloc(sizeof(*wr) + len);
-	if (!wr) {
-		l->env->cnt->send_dropped++;
-		return;
+	if (l->pend_cap - l->pend_len < len) {
+		size_t cap = l->pend_cap ? l->pend_cap : 4096;
+		uint8_t *p;
+
+		while (cap - l->pend_len < len)
+			cap *= 2;
+		p = realloc(l->pend, cap);
+		if (!p) {
+			l->env->cnt->send_dropped++;
+			return;
+		}
+		l->pend = p;
+		l->pend_cap = cap;
 	}
-	core_wire_init(&w, wr->data, len);
+	core_wire_init(&w, l->pend + l->pend_len, len);
 	if (grp_wire_encode(m, &w) < 0) {
 		/* Over GRP_WIRE_FRAME_MAX: the protocol batches below it, so this is a loss. */
 		l->env->cnt->send_dropped++;
-		free(wr);
 		return;
 	}
-	wr->len = w.pos;
+	l->pend_len += w.pos;
 	l->env->cnt->frames_out++;
+	if (l->pend_len >= PEND_FLUSH)
+		grp_link_flush(l);
+}
+
+void grp_link_flush(struct grp_link *l)
+{
+	struct wreq *wr;
+
+	if (!l->pend_len || l->closing)
+		return;
+	wr = malloc(sizeof(*wr) + l->pend_len);
+	if (!wr) {
+		l->env->cnt->send_dropped++;
+		l->pend_len = 0;
+		return;
+	}
+	memcpy(wr->data, l->pend, l->pend_len);
+	wr->len = l->pend_len;
+	l->pend_len = 0;
+	if (l->pend_cap > PEND_FLUSH) { /* a burst's buffer is not kept */
+		free(l->pend);
+		l->pend = NULL;
+		l->pend_cap = 0;
+	}
 	link_write(l, wr);
 }
 

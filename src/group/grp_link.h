@@ -75,6 +75,8 @@ struct grp_link {
 	struct grp_member peer;    /* from the HELLO, once established */
 	uint64_t created_ms;
 	size_t outq;               /* bytes handed to uv_write and not yet completed */
+	uint8_t *pend;             /* frames not yet written (grp_link_flush) */
+	size_t pend_len, pend_cap;
 	uint8_t *rbuf;
 	size_t rlen, rcap;
 	char what[GRP_ADDR_MAX + 16]; /* names the link in log lines */
@@ -89,9 +91,13 @@ void grp_link_connect(struct grp_link *l, const struct sockaddr *sa);
 /* Accepts a pending connection of srv into l and sends the HELLO; or closes l. */
 void grp_link_accept(struct grp_link *l, uv_stream_t *srv);
 
-/* Encodes m and queues it. Over GRP_NODE_OUTQ_MAX bytes queued the link is closed instead:
- * the protocol tolerates the loss. No-op on a closing link. */
+/* Encodes m and queues it; it is written at the next grp_link_flush() (or when a quarter
+ * MiB has gathered). Over GRP_NODE_OUTQ_MAX bytes queued the link is closed instead: the
+ * protocol tolerates the loss. No-op on a closing link. */
 void grp_link_send(struct grp_link *l, const struct grp_msg *m);
+/* Writes what grp_link_send() gathered, in one write. The owner calls it once per loop
+ * iteration, after the events it handled. */
+void grp_link_flush(struct grp_link *l);
 
 /* Starts closing; ops->closed follows from the loop. Idempotent. */
 void grp_link_close(struct grp_link *l);

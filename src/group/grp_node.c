@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* The group node runtime: one libuv thread driving grp_proto over a TCP mesh of HELLO'd links. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@ struct grp_node {
 	uv_thread_t thread;
 	uv_tcp_t listener;
 	uv_timer_t tick;
+	uv_check_t flush; /* after each loop iteration's events: write what they produced */
 	uv_async_t async;
 	struct grp_proto *p;
 	struct grp_msg *msg;       /* decode target, ~30 KiB: kept off the stack */
@@ -431,11 +433,26 @@ static void submit_held(struct grp_node *n)
 	}
 }
 
+/*
+ * Once per loop iteration, after its I/O callbacks: the protocol's end-of-batch work, then
+ * one write per link for all the frames the iteration produced.
+ */
+static void on_flush(uv_check_t *c)
+{
+	struct grp_node *n = c->data;
+
+	if (n->shutting)
+		return;
+	grp_proto_flush(n->p);
+	for (size_t i = 0; i < n->n_links; i++)
+		grp_link_flush(n->links[i]);
+}
+
 static void close_walk(uv_handle_t *h, void *arg)
 {
 	struct grp_node *n = arg;
 	bool own = h == (uv_handle_t *)&n->listener || h == (uv_handle_t *)&n->tick ||
-		   h == (uv_handle_t *)&n->async;
+		   h == (uv_handle_t *)&n->async || h == (uv_handle_t *)&n->flush;
 
 	if (uv_is_closing(h))
 		return;
@@ -606,6 +623,9 @@ static int node_init(struct grp_node *n, const struct grp_node_config *cfg)
 	uv_timer_init(&n->loop, &n->tick);
 	n->tick.data = n;
 	uv_timer_start(&n->tick, on_tick, TICK_MS, TICK_MS);
+	uv_check_init(&n->loop, &n->flush);
+	n->flush.data = n;
+	uv_check_start(&n->flush, on_flush);
 	uv_async_init(&n->loop, &n->async, on_async);
 	n->async.data = n;
 	return 0;
@@ -618,6 +638,12 @@ int grp_node_start(const struct grp_node_config *cfg, struct grp_node **out)
 
 	if (rc)
 		return rc;
+	/*
+	 * A peer that goes away while we write to it must cost a closed link, not the process:
+	 * libuv writes to sockets with write(2), so SIGPIPE is ignored, process-wide (as every
+	 * libuv server does; core_ctl does the same for the daemons).
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;

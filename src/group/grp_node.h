@@ -60,7 +60,8 @@ struct grp_node_config {
 
 /*
  * Starts a node: random uuid (getrandom), binds and listens on cfg->listen, creates the
- * protocol and starts the loop thread. cfg and everything it points to are copied; the caller
+ * protocol and starts the loop thread. SIGPIPE is set to be ignored (process-wide), so that a
+ * peer closing its connection mid-write closes a link instead of killing the process. cfg and everything it points to are copied; the caller
  * may free them on return. self.addr (what other nodes are told to connect to) is the listen
  * address with the bound port; a wildcard host (0.0.0.0 or ::) is advertised as loopback.
  * Any thread. Returns 0 with *out set, or a negative errno (-EINVAL for a bad config or

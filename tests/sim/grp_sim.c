@@ -64,6 +64,7 @@ struct sim_opts {
 	uint64_t calm_ms;
 	const char *faults;
 	bool verbose, quiet, keep_going, fifo;
+	bool flush; /* grp_proto_flush() after every message and tick, as the runtime does */
 };
 
 static struct sim_opts opts = {
@@ -163,10 +164,10 @@ static void replay_format(uint64_t seed)
 {
 	snprintf(replay_line, sizeof(replay_line),
 		 "replay: paceless-group-sim --seeds %llu-%llu --nodes %d --arbitrators %d "
-		 "--steps %llu --calm-ms %llu --faults %s%s --verbose\n",
+		 "--steps %llu --calm-ms %llu --faults %s%s%s --verbose\n",
 		 (unsigned long long)seed, (unsigned long long)seed, opts.nodes, opts.arbitrators,
 		 (unsigned long long)opts.steps, (unsigned long long)opts.calm_ms, opts.faults,
-		 opts.fifo ? " --fifo" : "");
+		 opts.fifo ? " --fifo" : "", opts.flush ? " --flush" : "");
 }
 
 void sim_fail(struct sim *s, const char *fmt, ...)
@@ -240,26 +241,51 @@ static void ev_push(struct sim *s, struct sim_ev ev)
 	heap[i] = ev;
 }
 
-static struct sim_ev ev_pop(void)
+/* Places e at slot i of a heap of n events, moving it down below smaller children. */
+static void sift_down(struct sim_ev *evs, uint32_t n, uint32_t i, struct sim_ev e)
 {
-	struct sim_ev top = heap[0], last = heap[--heap_n];
-	uint32_t i = 0;
-
 	for (;;) {
 		uint32_t c = 2 * i + 1;
 
-		if (c >= heap_n)
+		if (c >= n)
 			break;
-		if (c + 1 < heap_n && ev_less(&heap[c + 1], &heap[c]))
+		if (c + 1 < n && ev_less(&evs[c + 1], &evs[c]))
 			c++;
-		if (!ev_less(&heap[c], &last))
+		if (!ev_less(&evs[c], &e))
 			break;
-		heap[i] = heap[c];
+		evs[i] = evs[c];
 		i = c;
 	}
+	evs[i] = e;
+}
+
+static struct sim_ev ev_pop(void)
+{
+	struct sim_ev top = heap[0], last = heap[--heap_n];
+
 	if (heap_n)
-		heap[i] = last;
+		sift_down(heap, heap_n, 0, last);
 	return top;
+}
+
+/*
+ * The calm thaws frozen processes: what they deferred to their thaw time (their ticks among
+ * them) runs now instead, in the order it was queued. Without this a leader thawed by the
+ * calm stays silent, ticks and all, until its old thaw time, and the group it leads goes
+ * non-primary for nothing.
+ */
+static void ev_thaw(int slot, uint64_t now)
+{
+	uint32_t n = heap_n;
+	struct sim_ev *evs = heap;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (evs[i].slot == slot && evs[i].at_ms > now + 1 && evs[i].kind != SIM_EV_MSG &&
+		    evs[i].kind != SIM_EV_UNFREEZE)
+			evs[i].at_ms = now + 1;
+	/* Rebuild the heap: sift every inner node down (order keeps events deterministic). */
+	for (uint32_t k = n / 2; k-- > 0;)
+		sift_down(evs, n, k, evs[k]);
 }
 
 static void ev_at(struct sim *s, uint64_t at_ms, uint8_t kind, int slot, uint32_t inc,
@@ -1017,6 +1043,8 @@ static void ev_msg(struct sim *s, struct sim_ev *ev)
 	sim_log(s, "n%d <- n%d type=%u term=%llu", ev->slot, ev->msg->from, m->type,
 		(unsigned long long)m->term);
 	grp_proto_recv(nd->p, m, sim_node_now(nd));
+	if (opts.flush)
+		grp_proto_flush(nd->p); /* the runtime's end of batch; here after every message */
 out:
 	inflight--;
 	free(ev->msg);
@@ -1053,6 +1081,8 @@ static void ev_run(struct sim *s, struct sim_ev *ev)
 		if (ev_stale(s, ev) || ev_deferred(s, ev))
 			break;
 		grp_proto_tick(nd->p, sim_node_now(nd));
+		if (opts.flush)
+			grp_proto_flush(nd->p);
 		ev_at(s, s->now + tick_gap(s), SIM_EV_TICK, ev->slot, ev->inc, 0);
 		break;
 	case SIM_EV_SUBMIT:
@@ -1238,6 +1268,8 @@ static void calm(struct sim *s)
 			node_stop(s, i, "restart after leave");
 		if (!nd->p)
 			node_start(s, i, false);
+		if (nd->frozen)
+			ev_thaw(i, s->now);
 		nd->frozen = false;
 		nd->backlog = 0;
 		grp_proto_set_backlog(nd->p, 0);
@@ -1304,7 +1336,7 @@ static void usage(void)
 		"       [--steps K]\n"
 		"       [--calm-ms MS]\n"
 		"       [--faults none|light|heavy|mixed] [--verbose] [--quiet] [--keep-going]\n"
-		"       [--fifo]\n"
+		"       [--fifo] [--flush]\n"
 		"Runs one deterministic simulation per seed; exits 1 on the first violation,\n"
 		"printing the command that replays it.\n");
 	exit(2);
@@ -1337,6 +1369,10 @@ static void parse(int argc, char **argv)
 		}
 		if (!strcmp(a, "--fifo")) {
 			opts.fifo = true;
+			continue;
+		}
+		if (!strcmp(a, "--flush")) {
+			opts.flush = true;
 			continue;
 		}
 		if (!strcmp(a, "--keep-going")) {

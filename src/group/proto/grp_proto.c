@@ -39,6 +39,7 @@ struct peer {
 	/* The leader's record of it. */
 	uint64_t next;
 	uint64_t match;
+	uint64_t sent_commit; /* the commit index our last APPEND to it carried */
 	uint64_t ack_ms;
 	uint32_t backlog;
 	bool learner; /* asked to join; catching up before it is added */
@@ -443,6 +444,7 @@ static void send_append(struct grp_proto *p, struct peer *pe)
 	}
 	o->u.append.prev_index = prev;
 	o->u.append.commit = p->commit;
+	pe->sent_commit = p->commit;
 	o->u.append.n = n;
 	o->u.append.paused = p->paused;
 	o->u.append.no_quorum = p->no_quorum;
@@ -1607,6 +1609,27 @@ static void tick_pings(struct grp_proto *p)
 		/* A closed link is tried now and then too: a lost "up" must not part us for good. */
 		if (pe->used && p->now - pe->ping_ms >= (pe->link_down ? p->par.election_ms : every))
 			send_ping(p, pe, 0);
+	}
+}
+
+void grp_proto_flush(struct grp_proto *p)
+{
+	/*
+	 * A follower delivers what the leader says is committed. The commit index moves when
+	 * acks come in, and rides on the next APPEND; without new entries that would be the next
+	 * heartbeat, up to heartbeat_ms later. So once per batch of events, a follower whose last
+	 * APPEND carried an older commit index is sent one (without entries unless it lacks
+	 * some). Once per batch, not per ack: at high rates the index moves with every ack.
+	 */
+	if (p->role != ROLE_LEADER)
+		return;
+	for (size_t i = 0; i < PEERS_MAX; i++) {
+		struct peer *pe = &p->peers[i];
+
+		/* Not one that must first be sent to a state transfer (send_append would XFER). */
+		if (is_target(p, pe) && pe->sent_commit < p->commit && !pe->link_down &&
+		    pe->next >= p->log.first && pe->next > 0)
+			send_append(p, pe);
 	}
 }
 

@@ -103,6 +103,13 @@ void grp_proto_destroy(struct grp_proto *p);
 void grp_proto_tick(struct grp_proto *p, uint64_t now_ms);
 
 /*
+ * End of a batch of events (the runtime calls it once per loop iteration, after the messages
+ * it read): a leader tells followers that have not heard it yet that the commit index moved,
+ * so that they deliver without waiting for the next entry or heartbeat.
+ */
+void grp_proto_flush(struct grp_proto *p);
+
+/*
  * A message arrived. Anything inconsistent (stale term, unknown sender, out of range) is
  * ignored and counted; the protocol never trusts a message to be well-behaved.
  */

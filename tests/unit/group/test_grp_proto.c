@@ -262,6 +262,60 @@ static void submit_n(int i, int n)
 	}
 }
 
+/* Delivers everything in flight without moving the clock; flush: grp_proto_flush() on every
+ * node after each round, as the runtime does after each loop iteration. */
+static void drain(bool flush)
+{
+	while (q_n) {
+		size_t n = q_n;
+
+		for (size_t k = 0; k < n; k++) {
+			struct qmsg q = queue[k];
+
+			if (nodes[q.to].p && !nodes[q.to].cut)
+				grp_proto_recv(nodes[q.to].p, q.m, now);
+			free_msg(q.m);
+		}
+		memmove(queue, queue + n, (q_n - n) * sizeof(queue[0]));
+		q_n -= n;
+		for (int i = 0; flush && i < NODES; i++)
+			if (nodes[i].p)
+				grp_proto_flush(nodes[i].p);
+	}
+}
+
+/*
+ * A follower learns that an entry is committed from the leader's next APPEND. Without new
+ * entries that was the next heartbeat (up to heartbeat_ms later); grp_proto_flush() sends it
+ * at the end of the batch in which the acks moved the commit index.
+ */
+static void test_commit_reaches_followers_without_waiting(void **state)
+{
+	int l, f;
+
+	(void)state;
+	setup_cluster(3);
+	l = leader_of(3);
+	assert_true(l >= 0);
+	f = (l + 1) % 3;
+	/* Without flush, the followers hold the entry but have not heard that it committed. */
+	submit_n(l, 1);
+	drain(false);
+	assert_int_equal(nodes[l].n_data, 1);
+	assert_int_equal(nodes[f].n_data, 0);
+	/* The flush tells them, without the clock moving. */
+	for (int i = 0; i < 3; i++)
+		grp_proto_flush(nodes[i].p);
+	drain(true);
+	assert_int_equal(nodes[f].n_data, 1);
+	/* And from then on with every batch: a follower's own submission too. */
+	submit_n(f, 1);
+	drain(true);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(nodes[i].n_data, 2);
+	teardown_cluster();
+}
+
 static void test_bootstrap_alone(void **state)
 {
 	(void)state;
@@ -532,6 +586,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bootstrap_alone),
 		cmocka_unit_test(test_three_join_and_order),
+		cmocka_unit_test(test_commit_reaches_followers_without_waiting),
 		cmocka_unit_test(test_leader_killed_resumes),
 		cmocka_unit_test(test_minority_non_primary),
 		cmocka_unit_test(test_exact_half_stays_non_primary),
