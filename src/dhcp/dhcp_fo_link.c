@@ -148,12 +148,16 @@ static void link_send(void *ctx, int link, struct dhcp_fo_msg *m)
 	if (!c || c->closing)
 		return;
 	w = malloc(sizeof(*w));
-	if (!w)
+	if (!w) {
+		k->cnt.send_dropped++; /* the peer's timers recover it, as from a lost segment */
 		return;
+	}
 	n = dhcp_fo_encode(m, w->data, sizeof(w->data));
 	if (n < 0 || c->outq + (size_t)n > DHCP_FO_OUTQ_MAX) {
 		free(w);
-		if (n >= 0) {
+		if (n < 0) {
+			k->cnt.send_dropped++; /* cannot happen: the machine builds what fits */
+		} else {
 			k->cnt.overflow++;
 			CLOG_RL(&k->rl, now_s() * 1000, CORE_LOG_WARN,
 				"failover peer %s: the peer does not read: closing", k->cfg->name);
@@ -299,7 +303,10 @@ static void try_connect(struct dhcp_fo_link *k)
 	if (k->cfg->address) {
 		/* ISC accepts us only from the address it has for us. */
 		sockaddr_of(k->cfg->address, 0, &src);
-		(void)uv_tcp_bind(&c->tcp, (const struct sockaddr *)&src, 0);
+		if (uv_tcp_bind(&c->tcp, (const struct sockaddr *)&src, 0))
+			CLOG_RL(&k->rl, now_s() * 1000, CORE_LOG_WARN,
+				"failover peer %s: cannot connect from our address: the peer may "
+				"refuse us", k->cfg->name);
 	}
 	if (uv_tcp_connect(&c->creq, &c->tcp, (const struct sockaddr *)&dst, on_connect)) {
 		k->connecting = NULL;

@@ -27,7 +27,7 @@ struct dhcp_fo_link;
 
 struct dhcp_fo_link_counters {
 	uint64_t connects, accepted, refused_address, malformed, frames_in, frames_out;
-	uint64_t overflow;
+	uint64_t overflow, send_dropped;
 };
 
 struct dhcp_fo_link_cbs {

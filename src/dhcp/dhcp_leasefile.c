@@ -1473,6 +1473,20 @@ static char *format_rec(const struct dhcp_lease_rec *r, unsigned style, char *o)
 	return PUT_LIT(o, "\n}\n");
 }
 
+/* snprintf's contract for a record of n bytes formatted in tmp: at most cap bytes, NUL
+ * included, go to buf; the length it needs is returned. */
+static size_t copy_out(const char *tmp, size_t n, char *buf, size_t cap)
+{
+	ASSERT(n <= DHCP_LEASEFILE_REC_MAX);
+	if (cap) {
+		size_t k = n < cap - 1 ? n : cap - 1;
+
+		memcpy(buf, tmp, k);
+		buf[k] = 0;
+	}
+	return n;
+}
+
 size_t dhcp_leasefile_format(const struct dhcp_lease_rec *r, char *buf, size_t cap)
 {
 	return dhcp_leasefile_format_style(r, 0, buf, cap);
@@ -1492,14 +1506,7 @@ size_t dhcp_leasefile_format_style(const struct dhcp_lease_rec *r, unsigned styl
 		return n;
 	}
 	n = (size_t)(format_rec(r, style, tmp) - tmp);
-	ASSERT(n <= DHCP_LEASEFILE_REC_MAX);
-	if (cap) {
-		size_t k = n < cap - 1 ? n : cap - 1;
-
-		memcpy(buf, tmp, k);
-		buf[k] = 0;
-	}
-	return n;
+	return copy_out(tmp, n, buf, cap);
 }
 
 /* "\n  LABEL S at DATE;" or "\n  LABEL S;" without a time. */
@@ -1537,14 +1544,7 @@ size_t dhcp_leasefile_format_fo(const struct dhcp_fo_state_rec *r, unsigned styl
 	char tmp[DHCP_LEASEFILE_REC_MAX + 1];
 	size_t n = (size_t)(format_fo(r, style, tmp) - tmp);
 
-	ASSERT(n <= DHCP_LEASEFILE_REC_MAX);
-	if (cap) {
-		size_t k = n < cap - 1 ? n : cap - 1;
-
-		memcpy(buf, tmp, k);
-		buf[k] = 0;
-	}
-	return n;
+	return copy_out(tmp, n, buf, cap);
 }
 
 size_t dhcp_leasefile_header(char *buf, size_t cap)
