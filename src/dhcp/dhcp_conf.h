@@ -90,6 +90,7 @@ enum dhcp_fo_role {
 
 struct dhcp_failover_peer {
 	const char *name;
+	size_t index; /* its place in dhcp_conf.failover_peers */
 	const char *file; /* where it is declared, for messages */
 	uint32_t line, col;
 	enum dhcp_fo_role role;

@@ -234,6 +234,7 @@ static int declaration(struct conf_parser *p, const char *name, const struct con
 	r = finish(p, fo, pos);
 	if (r)
 		return r;
+	fo->index = p->c->failover_peers_n;
 	slot = conf_push(p, &p->c->failover_peers, &p->c->failover_peers_n, sizeof(*slot));
 	if (!slot)
 		return -ENOMEM;

@@ -20,6 +20,7 @@
 #include "core_log.h"
 #include "dhcp_conf.h"
 #include "dhcp_daemon.h"
+#include "dhcp_fo_peers.h"
 #include "dhcp_io.h"
 #include "dhcp_journal.h"
 #include "dhcp_leasestore.h"
@@ -61,6 +62,8 @@ struct daemon {
 	uv_timer_t tick;
 	struct core_ctl *ctl;
 	struct dhcp_conf *conf;
+	struct dhcp_conf *fo_conf; /* the configuration the failover links were started with */
+	struct dhcp_fo_peers *peers;
 	struct dhcp_leasedb *db;
 	struct dhcp_leasestore *store;
 	struct dhcp_server *srv;
@@ -102,15 +105,18 @@ static int64_t mono_ms(void)
 
 static void on_readable(uv_poll_t *h, int status, int events);
 
-static void on_persist(void *ctx, const struct dhcp_lease_rec *r)
+static uint64_t on_persist(void *ctx, const struct dhcp_lease_rec *r)
 {
 	struct daemon *d = ctx;
 	int rc = d->journal ? dhcp_journal_add(d->journal, r) : dhcp_leasestore_append(d->store, r);
 
-	if (rc < 0)
+	if (rc < 0) {
 		d->persist_failed = true;
-	else
-		d->appended++;
+		return 0;
+	}
+	d->appended++;
+	/* Before the journal runs (start-up), the rewrite that follows makes it durable. */
+	return d->journal ? dhcp_journal_added(d->journal) : 0;
 }
 
 static int load_cb(void *ctx, const struct dhcp_lease_rec *r)
@@ -182,6 +188,7 @@ static void send_durable(struct daemon *d)
 		d->q_head = (d->q_head + 1) % REPLY_QUEUE_MAX;
 		d->q_len--;
 	}
+	dhcp_fo_peers_durable(d->peers, durable);
 	if (d->q_len < REPLY_QUEUE_MAX / 2 && dhcp_journal_backlog(d->journal) < DHCP_JOURNAL_BACKLOG_MAX)
 		reading(d, true);
 }
@@ -628,23 +635,16 @@ static json_t *cmd_counters(void *ctx, json_t *args, char *err, size_t errlen)
 	return o;
 }
 
-/*
- * The configuration parser takes failover peers as ISC does; the server does not speak the
- * failover protocol yet, and serving a failover pool alone would hand out addresses the peer
- * hands out too. So a configuration with a peer is refused, by -t as well.
- */
-static int refuse_failover(const struct dhcp_conf *c, char *err, size_t errlen)
+/* What the daemon cannot run although the parser takes it (-t says so too). */
+static int check_supported(const struct dhcp_conf *c, char *err, size_t errlen)
 {
 	const struct dhcp_failover_peer *fo;
 
-	if (!c->failover_peers_n)
+	if (c->failover_peers_n <= DHCP_FO_PEERS_MAX)
 		return 0;
-	fo = c->failover_peers[0];
-	snprintf(err, errlen,
-		 "%s:%u:%u: unsupported statement 'failover peer \"%s\"': paceless-dhcpd does not "
-		 "speak the failover protocol yet; run one server, without the failover peer "
-		 "declaration and the pools' 'failover peer' statements",
-		 fo->file, fo->line, fo->col, fo->name);
+	fo = c->failover_peers[DHCP_FO_PEERS_MAX];
+	snprintf(err, errlen, "%s:%u:%u: failover peer \"%s\": more than %d failover peers",
+		 fo->file, fo->line, fo->col, fo->name, DHCP_FO_PEERS_MAX);
 	return CORE_EUNSUPP;
 }
 
@@ -653,7 +653,8 @@ static int reload(struct daemon *d, char *err, size_t errlen)
 	struct dhcp_conf *conf;
 	int rc = dhcp_conf_load(d->o->conf_path, &conf, err, errlen);
 
-	if (rc == 0 && (rc = refuse_failover(conf, err, errlen)) < 0)
+	if (rc == 0 && ((rc = check_supported(conf, err, errlen)) < 0 ||
+			(rc = dhcp_fo_peers_check_reload(d->peers, conf, err, errlen)) < 0))
 		dhcp_conf_free(conf);
 	if (rc < 0) {
 		CLOG_ERR("reload: %s; keeping the running configuration", err);
@@ -667,7 +668,9 @@ static int reload(struct daemon *d, char *err, size_t errlen)
 		dhcp_conf_free(conf);
 		return rc;
 	}
-	dhcp_conf_free(d->conf);
+	/* The links point into the first configuration's peer declarations: it stays. */
+	if (d->conf != d->fo_conf)
+		dhcp_conf_free(d->conf);
 	d->conf = conf;
 	if (d->journal)
 		dhcp_journal_set_style(d->journal, conf->lease_style);
@@ -727,7 +730,7 @@ static int load_conf(const struct dhcp_daemon_opts *o, struct dhcp_conf **conf)
 	char err[1024];
 	int rc = dhcp_conf_load(o->conf_path, conf, err, sizeof(err));
 
-	if (rc == 0 && (rc = refuse_failover(*conf, err, sizeof(err))) < 0) {
+	if (rc == 0 && (rc = check_supported(*conf, err, sizeof(err))) < 0) {
 		dhcp_conf_free(*conf);
 		*conf = NULL;
 	}
@@ -955,6 +958,10 @@ static int open_loop(struct daemon *d)
 	uv_signal_start(&d->sig_hup, on_signal, SIGHUP);
 	uv_signal_start(&d->sig_term, on_signal, SIGTERM);
 	uv_signal_start(&d->sig_int, on_signal, SIGINT);
+	d->fo_conf = d->conf->failover_peers_n ? d->conf : NULL;
+	rc = dhcp_fo_peers_start(&d->loop, d->conf, d->srv, d->journal, d->store, &d->peers);
+	if (rc < 0)
+		return rc;
 	rc = core_ctl_open(&d->loop, d->o->ctl_path, &d->ctl);
 	if (rc < 0) {
 		CLOG_ERR("cannot open control socket %s: %s", d->o->ctl_path, core_strerror(rc));
@@ -971,7 +978,8 @@ static int open_loop(struct daemon *d)
 	    core_ctl_register(d->ctl, "config-reload", "re-read the configuration (as SIGHUP)",
 			      cmd_reload, d) < 0 ||
 	    core_ctl_register(d->ctl, "lease-file-rewrite",
-			      "compact the lease file now, in the background", cmd_rewrite, d) < 0)
+			      "compact the lease file now, in the background", cmd_rewrite, d) < 0 ||
+	    dhcp_fo_peers_register(d->peers, d->ctl) < 0)
 		return -ENOMEM;
 	return 0;
 }
@@ -1001,6 +1009,7 @@ static void close_all(struct daemon *d, bool loop_open)
 		CLOG_ERR("lease file %s: final sync failed", d->lease_path);
 	}
 	if (loop_open) {
+		dhcp_fo_peers_stop(d->peers);
 		if (d->ctl)
 			core_ctl_close(d->ctl);
 		uv_walk(&d->loop, close_walk, NULL);
@@ -1012,6 +1021,8 @@ static void close_all(struct daemon *d, bool loop_open)
 	dhcp_server_free(d->srv);
 	dhcp_leasestore_close(d->store);
 	dhcp_leasedb_free(d->db);
+	if (d->fo_conf && d->fo_conf != d->conf)
+		dhcp_conf_free(d->fo_conf);
 	dhcp_conf_free(d->conf);
 	free(d->queue);
 	free(d->probes);

@@ -47,24 +47,32 @@ struct dhcp_journal {
 	uv_mutex_t store_mu; /* held while the store is in use */
 };
 
+/* Under mu: room for one more formatted record in the tail; false (and the rewrite is
+ * abandoned) when it cannot grow. */
+static bool tail_room(struct dhcp_journal *j)
+{
+	if (j->tail_overflow)
+		return false;
+	if (j->tail_cap - j->tail_len < DHCP_LEASEFILE_REC_MAX) {
+		size_t cap = j->tail_cap ? 2 * j->tail_cap : 1 << 20;
+		char *t = cap <= TAIL_MAX ? realloc(j->tail, cap) : NULL;
+
+		if (!t) {
+			j->tail_overflow = true;
+			return false;
+		}
+		j->tail = t;
+		j->tail_cap = cap;
+	}
+	return true;
+}
+
 /* Under mu: keeps the batch for the file a background rewrite is writing. */
 static void retain(struct dhcp_journal *j, const struct recbuf *b)
 {
-	for (size_t i = 0; i < b->n && !j->tail_overflow; i++) {
-		if (j->tail_cap - j->tail_len < DHCP_LEASEFILE_REC_MAX) {
-			size_t cap = j->tail_cap ? 2 * j->tail_cap : 1 << 20;
-			char *t = cap <= TAIL_MAX ? realloc(j->tail, cap) : NULL;
-
-			if (!t) {
-				j->tail_overflow = true; /* the rewrite will be abandoned */
-				break;
-			}
-			j->tail = t;
-			j->tail_cap = cap;
-		}
+	for (size_t i = 0; i < b->n && tail_room(j); i++)
 		j->tail_len += dhcp_leasefile_format_style(&b->v[i], j->style, j->tail + j->tail_len,
 							   j->tail_cap - j->tail_len);
-	}
 }
 
 static int recbuf_push(struct recbuf *b, const struct dhcp_lease_rec *r)
@@ -246,10 +254,18 @@ int dhcp_journal_add(struct dhcp_journal *j, const struct dhcp_lease_rec *r)
 	return recbuf_push(&j->local, r);
 }
 
+uint64_t dhcp_journal_added(const struct dhcp_journal *j)
+{
+	/* submitted changes only on this thread (in submit), so it is read without mu. */
+	return j->submitted + j->local.n;
+}
+
 uint64_t dhcp_journal_submit(struct dhcp_journal *j)
 {
 	uint64_t last;
 
+	if (!j->local.n)
+		return j->submitted; /* nothing new: no need to wake the thread */
 	uv_mutex_lock(&j->mu);
 	for (size_t i = 0; i < j->local.n; i++) {
 		/* On allocation failure keep the rest local: they go with the next submit. */
@@ -336,6 +352,25 @@ int dhcp_journal_rewrite(struct dhcp_journal *j, int (*next)(void *ctx, struct d
 
 	uv_mutex_lock(&j->store_mu);
 	rc = dhcp_leasestore_rewrite(j->store, next, ctx);
+	publish(j);
+	uv_mutex_unlock(&j->store_mu);
+	return rc;
+}
+
+int dhcp_journal_write_fo(struct dhcp_journal *j, const struct dhcp_fo_state_rec *r)
+{
+	int rc;
+
+	uv_mutex_lock(&j->store_mu);
+	rc = dhcp_leasestore_append_fo(j->store, r);
+	if (rc == 0)
+		rc = dhcp_leasestore_sync(j->store);
+	uv_mutex_lock(&j->mu);
+	/* A background rewrite's file must end with this record too. */
+	if (rc == 0 && j->retaining && tail_room(j))
+		j->tail_len += dhcp_leasefile_format_fo(r, j->style, j->tail + j->tail_len,
+							j->tail_cap - j->tail_len);
+	uv_mutex_unlock(&j->mu);
 	publish(j);
 	uv_mutex_unlock(&j->store_mu);
 	return rc;

@@ -35,6 +35,15 @@ int dhcp_journal_start(struct dhcp_leasestore *store, uv_loop_t *loop,
 
 /* Loop thread: buffers a record (copied). Returns 0 or -ENOMEM. */
 int dhcp_journal_add(struct dhcp_journal *j, const struct dhcp_lease_rec *r) CORE_WARN_UNUSED;
+/*
+ * Loop thread: appends a failover state record and waits until it is durable (the loop
+ * stalls for one fdatasync, as ISC's does; state changes are rare). Lease records buffered or
+ * in flight may land after it, which changes nothing: each record stands alone. Returns 0 or
+ * a negative errno (the record may then be lost; the caller logs it).
+ */
+int dhcp_journal_write_fo(struct dhcp_journal *j, const struct dhcp_fo_state_rec *r) CORE_WARN_UNUSED;
+/* Loop thread: the number the last record added got (0 before the first). */
+uint64_t dhcp_journal_added(const struct dhcp_journal *j);
 /* Loop thread: hands buffered records to the sync thread; returns the number of the last
  * record submitted so far (replies depending on them wait until durable reaches it). */
 uint64_t dhcp_journal_submit(struct dhcp_journal *j);

@@ -27,6 +27,9 @@ struct dhcp_leasestore {
 	bool need_nl; /* the file does not end in '\n': start the next append with one */
 	bool needs_rewrite;
 	struct dhcp_leasestore_io io;
+	/* The last failover state record of each peer: a rewrite writes them first, as ISC. */
+	struct dhcp_fo_state_rec fo[DHCP_LEASESTORE_FO_MAX];
+	size_t fo_n;
 };
 
 static ssize_t sys_write(void *ctx, int fd, const void *buf, size_t n)
@@ -201,6 +204,52 @@ static void set_err(char *err, size_t errlen, const char *what, const char *path
 		snprintf(err, errlen, "%s %s: %s", what, path, strerror(-rc));
 }
 
+/* Remembers r as its peer's latest state record. CORE_EFULL past DHCP_LEASESTORE_FO_MAX. */
+static int fo_remember(struct dhcp_leasestore *s, const struct dhcp_fo_state_rec *r)
+{
+	size_t i;
+
+	for (i = 0; i < s->fo_n; i++)
+		if (!strcmp(s->fo[i].peer, r->peer))
+			break;
+	if (i == DHCP_LEASESTORE_FO_MAX)
+		return CORE_EFULL;
+	s->fo[i] = *r;
+	if (i == s->fo_n)
+		s->fo_n++;
+	return 0;
+}
+
+struct load_ctx {
+	struct dhcp_leasestore *s;
+	dhcp_leasefile_cb cb;
+	void *ctx;
+};
+
+static int load_lease(void *ctx, const struct dhcp_lease_rec *r)
+{
+	struct load_ctx *c = ctx;
+
+	return c->cb ? c->cb(c->ctx, r) : 0;
+}
+
+static int load_fo(void *ctx, const struct dhcp_fo_state_rec *r)
+{
+	struct load_ctx *c = ctx;
+
+	/* More peers than we keep: the extra ones' state is not carried over; the daemon
+	 * refuses a configuration with more peers than that. */
+	(void)fo_remember(c->s, r);
+	return 0;
+}
+
+size_t dhcp_leasestore_fo_states(const struct dhcp_leasestore *s,
+				 const struct dhcp_fo_state_rec **out)
+{
+	*out = s->fo;
+	return s->fo_n;
+}
+
 int dhcp_leasestore_load(struct dhcp_leasestore *s, dhcp_leasefile_cb cb, void *ctx,
 			 struct dhcp_leasefile_stats *st, char *err, size_t errlen)
 {
@@ -239,7 +288,9 @@ int dhcp_leasestore_load(struct dhcp_leasestore *s, dhcp_leasefile_cb cb, void *
 		(void)madvise(m, len, MADV_SEQUENTIAL);
 		buf = m;
 	}
-	rc = dhcp_leasefile_parse(buf, len, s->path, cb, ctx, st, why, sizeof(why));
+	s->fo_n = 0;
+	rc = dhcp_leasefile_parse_fo(buf, len, s->path, load_lease, load_fo,
+				     &(struct load_ctx){s, cb, ctx}, st, why, sizeof(why));
 	if (rc == 0 && st->tail_torn) {
 		rc = cut_torn_tail(s, buf, len, st, why);
 		if (rc < 0)
@@ -275,11 +326,12 @@ static int queue_reserve(struct dhcp_leasestore *s, size_t n)
 	return 0;
 }
 
-int dhcp_leasestore_append(struct dhcp_leasestore *s, const struct dhcp_lease_rec *r)
+/* Room for one formatted record at the end of the queue, after the newline a torn file
+ * still needs. */
+static int queue_open(struct dhcp_leasestore *s)
 {
 	/* The formatter writes in place when it has DHCP_LEASEFILE_REC_MAX + 1 bytes of room. */
 	int rc = queue_reserve(s, DHCP_LEASEFILE_REC_MAX + 2);
-	size_t n;
 
 	if (rc < 0)
 		return rc;
@@ -287,10 +339,35 @@ int dhcp_leasestore_append(struct dhcp_leasestore *s, const struct dhcp_lease_re
 		s->q[s->q_len++] = '\n';
 		s->need_nl = false;
 	}
-	n = dhcp_leasefile_format_style(r, s->style, s->q + s->q_len, s->q_cap - s->q_len);
+	return 0;
+}
+
+static void queue_close(struct dhcp_leasestore *s, size_t n)
+{
 	s->q_len += n;
 	s->journal_bytes += n;
-	return 0;
+}
+
+int dhcp_leasestore_append(struct dhcp_leasestore *s, const struct dhcp_lease_rec *r)
+{
+	int rc = queue_open(s);
+
+	if (rc == 0)
+		queue_close(s, dhcp_leasefile_format_style(r, s->style, s->q + s->q_len,
+							   s->q_cap - s->q_len));
+	return rc;
+}
+
+int dhcp_leasestore_append_fo(struct dhcp_leasestore *s, const struct dhcp_fo_state_rec *r)
+{
+	int rc = queue_open(s);
+
+	if (rc == 0)
+		rc = fo_remember(s, r);
+	if (rc == 0)
+		queue_close(s, dhcp_leasefile_format_fo(r, s->style, s->q + s->q_len,
+							s->q_cap - s->q_len));
+	return rc;
 }
 
 int dhcp_leasestore_sync(struct dhcp_leasestore *s)
@@ -341,6 +418,8 @@ static int write_records(struct dhcp_leasestore *s, int fd,
 	if (!buf)
 		return -ENOMEM;
 	n = dhcp_leasefile_header(buf, STORE_CHUNK_BYTES);
+	for (size_t i = 0; i < s->fo_n; i++)
+		n += dhcp_leasefile_format_fo(&s->fo[i], s->style, buf + n, STORE_CHUNK_BYTES - n);
 	for (;;) {
 		if (STORE_CHUNK_BYTES - n <= DHCP_LEASEFILE_REC_MAX) {
 			rc = write_all(s, fd, buf, n, &done);

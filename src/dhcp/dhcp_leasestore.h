@@ -9,6 +9,9 @@
 
 #include "dhcp_leasefile.h"
 
+/* Failover peers whose state records a store keeps (the configuration allows fewer). */
+#define DHCP_LEASESTORE_FO_MAX 16
+
 /* Bytes of formatted records that may wait in memory for dhcp_leasestore_sync. */
 #define DHCP_LEASESTORE_QUEUE_MAX (64u * 1024 * 1024)
 
@@ -21,7 +24,8 @@ struct dhcp_leasestore;
 int dhcp_leasestore_open(const char *path, struct dhcp_leasestore **out) CORE_WARN_UNUSED;
 
 /*
- * Reads the whole file and calls cb per record. A torn tail is cut off the file (truncate +
+ * Reads the whole file and calls cb per lease record; failover state records are kept (the
+ * last of each peer, see dhcp_leasestore_fo_states). A torn tail is cut off the file (truncate +
  * fsync) and logged. Returns 0 or an error with the message in err.
  */
 int dhcp_leasestore_load(struct dhcp_leasestore *s, dhcp_leasefile_cb cb, void *ctx,
@@ -32,6 +36,18 @@ int dhcp_leasestore_load(struct dhcp_leasestore *s, dhcp_leasefile_cb cb, void *
  * CORE_EFULL when DHCP_LEASESTORE_QUEUE_MAX bytes wait (sync first); -ENOMEM.
  */
 int dhcp_leasestore_append(struct dhcp_leasestore *s, const struct dhcp_lease_rec *r) CORE_WARN_UNUSED;
+
+/*
+ * Queues a failover state record (ISC's "failover peer NAME state { ... }") and keeps it as
+ * its peer's latest, which every rewrite writes after the header. Errors as for append;
+ * CORE_EFULL also past DHCP_LEASESTORE_FO_MAX peers.
+ */
+int dhcp_leasestore_append_fo(struct dhcp_leasestore *s,
+			      const struct dhcp_fo_state_rec *r) CORE_WARN_UNUSED;
+
+/* The latest state record of each peer, loaded or appended; *out points into s. */
+size_t dhcp_leasestore_fo_states(const struct dhcp_leasestore *s,
+				 const struct dhcp_fo_state_rec **out);
 
 /*
  * Writes the queue and fdatasyncs. 0 means every appended record is on stable storage.

@@ -8,6 +8,7 @@
 enum slot_state { S_EMPTY, S_IDLE, S_QUEUED, S_FLIGHT, S_FLIGHT_DIRTY };
 
 struct slot {
+	uint64_t ready; /* the journal record its latest change waits for */
 	uint32_t addr;
 	uint32_t xid;
 	uint8_t state;
@@ -56,7 +57,7 @@ static size_t hash(uint32_t a)
 }
 
 /* The slot of addr, or the empty slot where it would go. */
-static struct slot *find(struct dhcp_fo_updq *q, uint32_t addr)
+static struct slot *find(const struct dhcp_fo_updq *q, uint32_t addr)
 {
 	size_t i = hash(addr) & q->mask;
 
@@ -80,7 +81,7 @@ static void ring_push_front(struct dhcp_fo_updq *q, uint32_t addr)
 	q->count++;
 }
 
-int dhcp_fo_updq_push(struct dhcp_fo_updq *q, uint32_t addr)
+int dhcp_fo_updq_push(struct dhcp_fo_updq *q, uint32_t addr, uint64_t ready)
 {
 	struct slot *s = find(q, addr);
 
@@ -91,6 +92,8 @@ int dhcp_fo_updq_push(struct dhcp_fo_updq *q, uint32_t addr)
 		s->addr = addr;
 		s->state = S_IDLE;
 	}
+	if (ready > s->ready)
+		s->ready = ready;
 	switch (s->state) {
 	case S_IDLE:
 		s->state = S_QUEUED;
@@ -105,11 +108,13 @@ int dhcp_fo_updq_push(struct dhcp_fo_updq *q, uint32_t addr)
 	return 0;
 }
 
-int dhcp_fo_updq_next(struct dhcp_fo_updq *q, uint32_t window, uint32_t *addr)
+int dhcp_fo_updq_next(struct dhcp_fo_updq *q, uint32_t window, uint64_t durable, uint32_t *addr)
 {
 	struct slot *s;
 
-	if (!q->count || q->in_flight >= window)
+	/* In order: a change not yet durable holds back the ones behind it for the moment
+	 * its sync takes. */
+	if (!q->count || q->in_flight >= window || find(q, q->ring[q->head])->ready > durable)
 		return 0;
 	*addr = q->ring[q->head];
 	q->head = (q->head + 1) % q->cap;
@@ -174,4 +179,11 @@ size_t dhcp_fo_updq_in_flight(const struct dhcp_fo_updq *q)
 bool dhcp_fo_updq_idle(const struct dhcp_fo_updq *q)
 {
 	return !q->count && !q->in_flight;
+}
+
+bool dhcp_fo_updq_flying(const struct dhcp_fo_updq *q, uint32_t addr)
+{
+	const struct slot *sl = find(q, addr);
+
+	return sl->state == S_FLIGHT || sl->state == S_FLIGHT_DIRTY;
 }

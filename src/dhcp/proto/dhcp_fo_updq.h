@@ -26,14 +26,21 @@ struct dhcp_fo_updq;
 struct dhcp_fo_updq *dhcp_fo_updq_new(size_t cap);
 void dhcp_fo_updq_free(struct dhcp_fo_updq *q);
 
-/* The lease at addr changed (or the peer asked for it). CORE_EFULL past cap addresses. */
-int dhcp_fo_updq_push(struct dhcp_fo_updq *q, uint32_t addr) CORE_WARN_UNUSED;
+/*
+ * The lease at addr changed (or the peer asked for it). ready is the number of the journal
+ * record that holds the change (0: nothing to wait for): its BNDUPD goes only once that is
+ * durable, so that the peer never learns of a change a crash here could undo (a lease given
+ * to it by pool balancing, say, that we would otherwise hand out too). CORE_EFULL past cap
+ * addresses.
+ */
+int dhcp_fo_updq_push(struct dhcp_fo_updq *q, uint32_t addr, uint64_t ready) CORE_WARN_UNUSED;
 
 /*
- * The next address to send while fewer than window are in flight: 1 with *addr, or 0. The
- * caller sends its BNDUPD with xid and reports it with dhcp_fo_updq_sent().
+ * The next address to send while fewer than window are in flight and its change is durable
+ * (ready <= durable): 1 with *addr, or 0. The caller sends its BNDUPD with xid and reports
+ * it with dhcp_fo_updq_sent().
  */
-int dhcp_fo_updq_next(struct dhcp_fo_updq *q, uint32_t window, uint32_t *addr);
+int dhcp_fo_updq_next(struct dhcp_fo_updq *q, uint32_t window, uint64_t durable, uint32_t *addr);
 void dhcp_fo_updq_sent(struct dhcp_fo_updq *q, uint32_t addr, uint32_t xid);
 
 enum dhcp_fo_ack {
@@ -46,6 +53,9 @@ enum dhcp_fo_ack dhcp_fo_updq_acked(struct dhcp_fo_updq *q, uint32_t addr, uint3
 
 /* The link is gone: everything in flight is queued again, ahead of the rest. */
 void dhcp_fo_updq_link_lost(struct dhcp_fo_updq *q);
+
+/* Whether addr's BNDUPD is in flight (sent, not acked): a peer's update of it duels. */
+bool dhcp_fo_updq_flying(const struct dhcp_fo_updq *q, uint32_t addr);
 
 size_t dhcp_fo_updq_queued(const struct dhcp_fo_updq *q);
 size_t dhcp_fo_updq_in_flight(const struct dhcp_fo_updq *q);

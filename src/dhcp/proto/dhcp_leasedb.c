@@ -368,6 +368,19 @@ int dhcp_leasedb_apply(struct dhcp_leasedb *db, const struct dhcp_lease_rec *r)
 	return err;
 }
 
+struct dhcp_lease_fo *dhcp_leasedb_need_fo(struct dhcp_leasedb *db, struct dhcp_lease *l)
+{
+	if (l->fo)
+		return l->fo;
+	l->fo = malloc(sizeof(*l->fo));
+	if (!l->fo)
+		return NULL;
+	db->heap_bytes += sizeof(*l->fo);
+	*l->fo = (struct dhcp_lease_fo){.tstp = DHCP_TIME_NONE, .tsfp = DHCP_TIME_NONE,
+					.atsfp = DHCP_TIME_NONE};
+	return l->fo;
+}
+
 void dhcp_leasedb_drop_fo(struct dhcp_leasedb *db, struct dhcp_lease *l)
 {
 	if (!l->fo)

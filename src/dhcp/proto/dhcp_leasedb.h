@@ -86,6 +86,9 @@ struct dhcp_lease *dhcp_leasedb_by_uid(const struct dhcp_leasedb *db, const uint
 struct dhcp_lease *dhcp_leasedb_by_hw(const struct dhcp_leasedb *db, uint8_t htype,
 				      uint8_t hlen, const uint8_t *hw, struct dhcp_lease *prev);
 
+/* l's failover fields, created (times absent, no next states) when l has none; NULL when
+ * out of memory. */
+struct dhcp_lease_fo *dhcp_leasedb_need_fo(struct dhcp_leasedb *db, struct dhcp_lease *l);
 /* Forgets l's failover fields (a change made without failover: they no longer apply). */
 void dhcp_leasedb_drop_fo(struct dhcp_leasedb *db, struct dhcp_lease *l);
 

@@ -25,6 +25,8 @@ struct dhcp_pools {
 	size_t size;
 	size_t sweep_range; /* dhcp_pools_sweep position */
 	uint64_t sweep_off;
+	dhcp_pools_usable_fn usable; /* decides for failover pools */
+	void *usable_ctx;
 };
 
 static int cmp_u32(const void *a, const void *b)
@@ -109,13 +111,15 @@ static int collect_reserved(struct dhcp_pools *p, const struct dhcp_conf *conf)
 }
 
 struct dhcp_pools *dhcp_pools_new(const struct dhcp_conf *conf, struct dhcp_leasedb *db,
-				  int64_t now)
+				  int64_t now, dhcp_pools_usable_fn usable, void *usable_ctx)
 {
 	struct dhcp_pools *p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return NULL;
 	p->db = db;
+	p->usable = usable;
+	p->usable_ctx = usable_ctx;
 	if (collect(p, conf) < 0 || collect_reserved(p, conf) < 0) {
 		dhcp_pools_free(p);
 		return NULL;
@@ -178,9 +182,8 @@ const struct dhcp_pool *dhcp_pools_find(const struct dhcp_pools *p, uint32_t add
 	return r ? r->pool : NULL;
 }
 
-bool dhcp_pools_lease_free(const struct dhcp_pools *p, const struct dhcp_lease *l, int64_t now)
+static bool plain_free(const struct dhcp_lease *l, int64_t now)
 {
-	(void)p;
 	if (!l)
 		return true;
 	if (l->offer_until > now)
@@ -196,6 +199,16 @@ bool dhcp_pools_lease_free(const struct dhcp_pools *p, const struct dhcp_lease *
 	default:
 		return false;
 	}
+}
+
+bool dhcp_pools_addr_free(const struct dhcp_pools *p, uint32_t addr, const struct dhcp_lease *l,
+			  int64_t now)
+{
+	struct prange *r = range_of(p, addr);
+
+	if (r && r->pool->fo && p->usable)
+		return p->usable(p->usable_ctx, r->pool, l, now);
+	return plain_free(l, now);
 }
 
 static void bit_set(uint64_t *map, uint32_t i, bool on)
@@ -216,7 +229,7 @@ void dhcp_pools_update(struct dhcp_pools *p, uint32_t addr, int64_t now)
 		return;
 	if (!dhcp_pools_reserved(p, addr)) {
 		l = dhcp_leasedb_get(p->db, addr);
-		if (dhcp_pools_lease_free(p, l, now)) {
+		if (dhcp_pools_addr_free(p, addr, l, now)) {
 			fresh = !l || (!l->hlen && !l->uid_len);
 			reuse = !fresh;
 		}
@@ -251,7 +264,7 @@ static bool try_map(struct dhcp_pools *p, struct prange *r, uint64_t *map, uint3
 		uint32_t a = r->lo + bit;
 
 		if (!dhcp_pools_reserved(p, a) &&
-		    dhcp_pools_lease_free(p, dhcp_leasedb_get(p->db, a), now)) {
+		    dhcp_pools_addr_free(p, a, dhcp_leasedb_get(p->db, a), now)) {
 			*addr = a;
 			return true;
 		}

@@ -22,9 +22,18 @@ struct dhcp_pools;
 
 #define DHCP_POOLS_ADDRS_MAX (64u * 1024 * 1024) /* addresses over all ranges */
 
+/*
+ * Whether l (NULL: an address never leased) of a failover pool is ours to give to a new
+ * client at now. Failover decides this by the lease's binding state, the server's role and
+ * state (see dhcp_server's failover part); without a callback such pools follow the plain
+ * rule.
+ */
+typedef bool (*dhcp_pools_usable_fn)(void *ctx, const struct dhcp_pool *pool,
+				     const struct dhcp_lease *l, int64_t now);
+
 /* Indexes conf's ranges against db. NULL when out of memory or over the limit. */
 struct dhcp_pools *dhcp_pools_new(const struct dhcp_conf *conf, struct dhcp_leasedb *db,
-				  int64_t now);
+				  int64_t now, dhcp_pools_usable_fn usable, void *usable_ctx);
 void dhcp_pools_free(struct dhcp_pools *p);
 
 /* True when addr is some host's fixed-address. */
@@ -33,8 +42,10 @@ bool dhcp_pools_reserved(const struct dhcp_pools *p, uint32_t addr);
 const struct dhcp_pool *dhcp_pools_find(const struct dhcp_pools *p, uint32_t addr,
 					const struct dhcp_range **range);
 
-/* Whether l (which may be NULL for an address never leased) is free for anyone at now. */
-bool dhcp_pools_lease_free(const struct dhcp_pools *p, const struct dhcp_lease *l, int64_t now);
+/* Whether addr, whose lease is l (NULL for an address never leased), is free for anyone at
+ * now: an unbound or lapsed lease, or for a failover pool what the usable callback says. */
+bool dhcp_pools_addr_free(const struct dhcp_pools *p, uint32_t addr, const struct dhcp_lease *l,
+			  int64_t now);
 
 /* Recomputes addr's bits after its lease changed. */
 void dhcp_pools_update(struct dhcp_pools *p, uint32_t addr, int64_t now);

@@ -9,6 +9,7 @@
 #include "core_log.h"
 #include "dhcp_pools.h"
 #include "dhcp_server.h"
+#include "dhcp_server_int.h"
 
 #define OFFER_HOLD_S 60          /* an offered address is held this long for its client */
 #define ABANDON_TIME_S 86400     /* ISC's abandon-lease-time default */
@@ -30,38 +31,6 @@ enum {
 	OPT_AGENT = 82,
 };
 
-struct dhcp_server {
-	const struct dhcp_conf *conf;
-	struct dhcp_leasedb *db;
-	struct dhcp_pools *pools;
-	dhcp_persist_fn persist;
-	void *persist_ctx;
-	const struct dhcp_host **host_by_hw; /* open addressing, host_cap slots */
-	const struct dhcp_host **host_by_uid;
-	size_t host_cap;
-	struct dhcp_counters ctr;
-	struct dhcp_packet pkt;  /* scratch: decoded request */
-	struct dhcp_out out;     /* scratch: reply under construction */
-	struct core_ratelimit rl;
-	int64_t now;
-	size_t sweep_expired;
-};
-
-/* Everything known about the request being answered. */
-struct req {
-	const struct dhcp_packet *p;
-	const struct dhcp_rx *rx;
-	const uint8_t *uid;
-	size_t uid_len;
-	const struct dhcp_host *host;
-	const struct dhcp_subnet *subnet; /* of the relay or the receiving interface */
-	const struct dhcp_shared *shared;
-	const struct dhcp_pool *pool;     /* of the address being given, if dynamic */
-	const struct dhcp_subnet *addr_subnet; /* subnet of the address being given */
-	uint32_t server_id;
-	char mac[3 * 16];
-};
-
 static const char *ignore_names[DHCP_IGN_MAX] = {
 	[DHCP_IGN_NONE] = "none",
 	[DHCP_IGN_REPLY_OP] = "bootreply",
@@ -74,6 +43,8 @@ static const char *ignore_names[DHCP_IGN_MAX] = {
 	[DHCP_IGN_BAD_REQUEST] = "bad_request",
 	[DHCP_IGN_UNSUPPORTED] = "unsupported",
 	[DHCP_IGN_NO_MEMORY] = "no_memory",
+	[DHCP_IGN_FO_NOT_SERVING] = "failover_not_serving",
+	[DHCP_IGN_FO_PEER_CLIENT] = "failover_peer_client",
 };
 
 const char *dhcp_ignore_name(enum dhcp_ignore i)
@@ -81,7 +52,7 @@ const char *dhcp_ignore_name(enum dhcp_ignore i)
 	return (unsigned)i < DHCP_IGN_MAX ? ignore_names[i] : "unknown";
 }
 
-static char *ip_str(uint32_t a, char buf[16])
+char *srv_ip_str(uint32_t a, char buf[16])
 {
 	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
 	return buf;
@@ -186,6 +157,7 @@ void dhcp_server_free(struct dhcp_server *s)
 	if (!s)
 		return;
 	dhcp_pools_free(s->pools);
+	srv_fo_free(s);
 	free(s->host_by_hw);
 	free(s->host_by_uid);
 	free(s);
@@ -193,21 +165,28 @@ void dhcp_server_free(struct dhcp_server *s)
 
 int dhcp_server_set_conf(struct dhcp_server *s, const struct dhcp_conf *conf, int64_t now)
 {
-	struct dhcp_pools *pools = dhcp_pools_new(conf, s->db, now);
+	struct dhcp_pools *pools;
 	const struct dhcp_host **hw = s->host_by_hw, **uid = s->host_by_uid;
 	size_t cap = s->host_cap;
+	int rc;
 
+	/* Failover pools ask srv_fo_usable, which finds the relationship by the peer's
+	 * position: the same before and after (srv_fo_set_conf refuses anything else). */
+	pools = dhcp_pools_new(conf, s->db, now, srv_fo_usable, s);
 	if (!pools)
 		return -ENOMEM;
 	s->host_by_hw = s->host_by_uid = NULL;
-	if (hosts_index(s, conf) < 0) {
+	rc = hosts_index(s, conf);
+	if (rc == 0)
+		rc = srv_fo_set_conf(s, conf, pools);
+	if (rc < 0) {
 		free(s->host_by_hw);
 		free(s->host_by_uid);
 		s->host_by_hw = hw;
 		s->host_by_uid = uid;
 		s->host_cap = cap;
 		dhcp_pools_free(pools);
-		return -ENOMEM;
+		return rc;
 	}
 	free(hw);
 	free(uid);
@@ -404,10 +383,14 @@ static bool addr_ok(struct dhcp_server *s, struct req *q, uint32_t addr, bool bo
 	    !pool_permits(pool, q, bootp) || !range_serves(rg, bootp))
 		return false;
 	l = dhcp_leasedb_get(s->db, addr);
-	if (l && same_client(l, q) && l->binding != DHCP_BINDING_ABANDONED &&
-	    l->binding != DHCP_BINDING_BACKUP)
-		return true;
-	return dhcp_pools_lease_free(s->pools, l, s->now);
+	if (l && same_client(l, q)) {
+		/* Under failover a client keeps what is bound to it, and what we offered it
+		 * while it is still ours to give (the ownership rules, as for anyone). */
+		if (pool->fo ? l->binding == DHCP_BINDING_ACTIVE || srv_fo_owned(s, pool, l, s->now)
+			     : l->binding != DHCP_BINDING_ABANDONED && l->binding != DHCP_BINDING_BACKUP)
+			return true;
+	}
+	return dhcp_pools_addr_free(s->pools, addr, l, s->now);
 }
 
 /* The client's current or last lease on this network that it may have again, or 0. */
@@ -443,7 +426,8 @@ static int reclaim_abandoned(struct dhcp_server *s, struct req *q, bool bootp, u
 		for (size_t j = 0; j < sh->subnets[i]->pools_n; j++) {
 			const struct dhcp_pool *pool = sh->subnets[i]->pools[j];
 
-			if (!pool_permits(pool, q, bootp))
+			/* Under failover an abandoned lease comes back through the peer. */
+			if (pool->fo || !pool_permits(pool, q, bootp))
 				continue;
 			for (size_t k = 0; k < pool->ranges_n; k++) {
 				const struct dhcp_range *rg = &pool->ranges[k];
@@ -519,17 +503,35 @@ static uint32_t fixed_addr(const struct req *q)
 	return 0;
 }
 
-static void persist(struct dhcp_server *s, struct dhcp_lease *l)
+uint64_t srv_persist_rec(struct dhcp_server *s, struct dhcp_lease *l)
 {
 	struct dhcp_lease_rec r;
+	uint64_t n;
 
-	/* The server does not serve failover pools yet: what it changes is a plain lease (ISC,
-	 * too, writes a lease outside failover without tstp/tsfp or a failover next state). */
+	dhcp_leasedb_to_rec(l, &r);
+	n = s->persist(s->persist_ctx, &r);
+	dhcp_pools_update(s->pools, l->addr, s->now);
+	return n;
+}
+
+static struct srv_fo_rel *fo_rel(const struct dhcp_server *s, uint32_t addr)
+{
+	return srv_fo_rel_of(s, dhcp_pools_find(s->pools, addr, NULL));
+}
+
+/* A change made here: persisted, and under failover queued for the peer. */
+static void persist(struct dhcp_server *s, struct dhcp_lease *l)
+{
+	struct srv_fo_rel *r = fo_rel(s, l->addr);
+
+	if (r) {
+		srv_fo_changed(s, r, l);
+		return;
+	}
+	/* Outside failover ISC writes a lease without tstp/tsfp or a failover next state. */
 	l->reserved = false;
 	dhcp_leasedb_drop_fo(s->db, l);
-	dhcp_leasedb_to_rec(l, &r);
-	s->persist(s->persist_ctx, &r);
-	dhcp_pools_update(s->pools, l->addr, s->now);
+	srv_persist_rec(s, l);
 }
 
 /* Quarantines l: in use by someone we do not know (DECLINE, or it answered a ping). */
@@ -743,7 +745,7 @@ static int reply_finish(struct dhcp_server *s, struct req *q, uint8_t type, stru
 static const char *via_str(const struct req *q, char buf[16])
 {
 	if (q->p->giaddr)
-		return ip_str(q->p->giaddr, buf);
+		return srv_ip_str(q->p->giaddr, buf);
 	snprintf(buf, 16, "%s", q->rx->ifname[0] ? q->rx->ifname : "?");
 	return buf;
 }
@@ -764,7 +766,7 @@ static int nak(struct dhcp_server *s, struct req *q, uint32_t addr, const char *
 	if (!param_bool(s, q, DHCP_P_AUTHORITATIVE, false))
 		return ignore(s, q, DHCP_IGN_NOT_AUTH);
 	CLOG_RL(&s->rl, s->now * 1000, CORE_LOG_INFO, "DHCPNAK on %s to %s via %s: %s",
-		ip_str(addr, a), q->mac, via_str(q, via), why);
+		srv_ip_str(addr, a), q->mac, via_str(q, via), why);
 	reply_header(s, q, 0);
 	s->out.ciaddr = 0;
 	reply_options(s, q, DHCPNAK, 0);
@@ -806,9 +808,9 @@ static int offer_or_ack(struct dhcp_server *s, struct req *q, uint8_t type, uint
 	/* ISC's line for every grant, so that operators' log searches keep working; offers
 	 * only at debug level. */
 	if (type == DHCPACK)
-		CLOG_INFO("DHCPACK on %s to %s via %s", ip_str(addr, a), q->mac, via_str(q, via));
+		CLOG_INFO("DHCPACK on %s to %s via %s", srv_ip_str(addr, a), q->mac, via_str(q, via));
 	else
-		CLOG_DEBUG("%s on %s to %s via %s", dhcp_msg_name(type), ip_str(addr, a), q->mac,
+		CLOG_DEBUG("%s on %s to %s via %s", dhcp_msg_name(type), srv_ip_str(addr, a), q->mac,
 			   via_str(q, via));
 	reply_header(s, q, addr);
 	reply_options(s, q, type, lt);
@@ -842,13 +844,34 @@ void dhcp_server_probe_answered(struct dhcp_server *s, uint32_t addr, int64_t no
 	if (!l || l->binding == DHCP_BINDING_ACTIVE)
 		return;
 	CLOG_RL(&s->rl, now * 1000, CORE_LOG_WARN, "Abandoning IP address %s: pinged before offer",
-		ip_str(addr, a));
+		srv_ip_str(addr, a));
 	abandon(s, l);
+}
+
+/* The failover relationship of the client's network: the first failover pool's. */
+static struct srv_fo_rel *net_rel(const struct dhcp_server *s, const struct req *q)
+{
+	for (size_t i = 0; i < q->shared->subnets_n; i++)
+		for (size_t j = 0; j < q->shared->subnets[i]->pools_n; j++)
+			if (q->shared->subnets[i]->pools[j]->fo)
+				return srv_fo_rel_of(s, q->shared->subnets[i]->pools[j]);
+	return NULL;
+}
+
+/* The lease time to grant addr's client: the configured one, bounded by MCLT under
+ * failover (committed to the lease's tstp for an ACK, not for an OFFER). */
+static uint32_t grant_time(struct dhcp_server *s, struct req *q, struct dhcp_lease *l, bool ack)
+{
+	uint32_t want = lease_time(s, q);
+	struct srv_fo_rel *r = l ? fo_rel(s, l->addr) : NULL;
+
+	return r ? srv_fo_lease_time(s, r, l, want, ack) : want;
 }
 
 static int on_discover(struct dhcp_server *s, struct req *q, struct dhcp_tx *tx)
 {
 	uint32_t addr = fixed_addr(q);
+	struct srv_fo_rel *fo;
 	struct dhcp_lease *l;
 	bool ping;
 	char net[16];
@@ -859,10 +882,15 @@ static int on_discover(struct dhcp_server *s, struct req *q, struct dhcp_tx *tx)
 	}
 	if (!client_allowed(s, q))
 		return ignore(s, q, DHCP_IGN_UNKNOWN_CLIENT);
+	fo = net_rel(s, q);
+	if (fo && !srv_fo_serving(fo))
+		return ignore(s, q, DHCP_IGN_FO_NOT_SERVING);
+	if (fo && !srv_fo_discover_mine(fo, q->p, q->uid, q->uid_len))
+		return ignore(s, q, DHCP_IGN_FO_PEER_CLIENT);
 	if (choose_addr(s, q, false, &addr) < 0) {
 		CLOG_RL(&s->rl, s->now * 1000, CORE_LOG_WARN,
 			"DHCPDISCOVER from %s: network %s: no free leases", q->mac,
-			ip_str(q->subnet->net, net));
+			srv_ip_str(q->subnet->net, net));
 		return ignore(s, q, DHCP_IGN_POOL_EXHAUSTED);
 	}
 	ping = needs_ping(s, q, dhcp_leasedb_get(s->db, addr));
@@ -878,7 +906,7 @@ static int on_discover(struct dhcp_server *s, struct req *q, struct dhcp_tx *tx)
 		l->offer_until = s->now + OFFER_HOLD_S;
 	dhcp_pools_update(s->pools, addr, s->now);
 	locate(s, q, addr);
-	return offer_or_ack(s, q, DHCPOFFER, addr, lease_time(s, q), tx);
+	return offer_or_ack(s, q, DHCPOFFER, addr, grant_time(s, q, l, false), tx);
 }
 
 /* Grants addr to the client and persists it; the ACK waits for the journal. */
@@ -893,7 +921,7 @@ static int ack_lease(struct dhcp_server *s, struct req *q, uint32_t addr, bool b
 	if (!l)
 		return ignore(s, q, DHCP_IGN_NO_MEMORY);
 	locate(s, q, addr);
-	lt = bootp ? 0 : lease_time(s, q);
+	lt = bootp ? 0 : grant_time(s, q, l, true);
 	l->binding = DHCP_BINDING_ACTIVE;
 	l->bootp = bootp;
 	l->starts = l->cltt = s->now;
@@ -909,7 +937,8 @@ static int ack_lease(struct dhcp_server *s, struct req *q, uint32_t addr, bool b
 				       : dhcp_leasedb_by_hw(s->db, q->p->htype, q->p->hlen,
 							    q->p->chaddr, o))) {
 			if (o != l && same_client(o, q) && o->binding == DHCP_BINDING_ACTIVE) {
-				o->binding = DHCP_BINDING_FREE;
+				o->binding = fo_rel(s, o->addr) ? DHCP_BINDING_RELEASED
+								 : DHCP_BINDING_FREE;
 				o->ends = s->now;
 				persist(s, o);
 			}
@@ -955,6 +984,8 @@ static int on_request(struct dhcp_server *s, struct req *q, struct dhcp_tx *tx)
 	}
 	if (!dhcp_pools_find(s->pools, want, NULL) && !dhcp_leasedb_get(s->db, want))
 		return nak(s, q, want, "address not available", tx);
+	if (fo_rel(s, want) && !srv_fo_serving(fo_rel(s, want)))
+		return ignore(s, q, DHCP_IGN_FO_NOT_SERVING);
 	if (!client_allowed(s, q) || !addr_ok(s, q, want, false))
 		return nak(s, q, want, "address not available", tx);
 	return ack_lease(s, q, want, false, tx);
@@ -968,8 +999,10 @@ static int on_decline(struct dhcp_server *s, struct req *q)
 
 	if (!l || !same_client(l, q))
 		return ignore(s, q, DHCP_IGN_NOT_OURS);
+	if (fo_rel(s, addr) && !srv_fo_serving(fo_rel(s, addr)))
+		return ignore(s, q, DHCP_IGN_FO_NOT_SERVING);
 	CLOG_RL(&s->rl, s->now * 1000, CORE_LOG_WARN,
-		"DHCPDECLINE of %s from %s: abandoning lease", ip_str(addr, a), q->mac);
+		"DHCPDECLINE of %s from %s: abandoning lease", srv_ip_str(addr, a), q->mac);
 	abandon(s, l);
 	return 0;
 }
@@ -983,10 +1016,15 @@ static int on_release(struct dhcp_server *s, struct req *q)
 	if (!l || (sid && sid != q->server_id) || !same_client(l, q) ||
 	    l->binding != DHCP_BINDING_ACTIVE)
 		return ignore(s, q, DHCP_IGN_NOT_OURS);
-	CLOG_INFO("DHCPRELEASE of %s from %s", ip_str(l->addr, a), q->mac);
-	/* Without failover ISC frees a released lease at once, keeping its client. */
-	l->binding = DHCP_BINDING_FREE;
+	if (fo_rel(s, l->addr) && !srv_fo_serving(fo_rel(s, l->addr)))
+		return ignore(s, q, DHCP_IGN_FO_NOT_SERVING);
+	CLOG_INFO("DHCPRELEASE of %s from %s", srv_ip_str(l->addr, a), q->mac);
+	/* Without failover ISC frees a released lease at once, keeping its client; under
+	 * failover it is released, and free once the peer has acked that. */
+	l->binding = fo_rel(s, l->addr) ? DHCP_BINDING_RELEASED : DHCP_BINDING_FREE;
 	l->ends = s->now;
+	if (l->binding == DHCP_BINDING_RELEASED && dhcp_leasedb_need_fo(s->db, l))
+		l->fo->tstp = s->now;
 	persist(s, l);
 	return 0;
 }
@@ -1073,7 +1111,7 @@ int dhcp_server_handle(struct dhcp_server *s, const uint8_t *buf, size_t len,
 
 		s->ctr.drop[why < DHCP_DROP_MAX ? why : 0]++;
 		CLOG_RL(&s->rl, now * 1000, CORE_LOG_NOTICE, "dropped %zu-byte datagram from %s:%u: %s",
-			len, ip_str(rx->src_addr, src), rx->src_port, dhcp_drop_name(why));
+			len, srv_ip_str(rx->src_addr, src), rx->src_port, dhcp_drop_name(why));
 		return 0;
 	}
 	format_mac(p, q.mac);
@@ -1108,8 +1146,11 @@ static void sweep_one(void *ctx, uint32_t addr)
 {
 	struct dhcp_server *s = ctx;
 	struct dhcp_lease *l = dhcp_leasedb_get(s->db, addr);
+	struct srv_fo_rel *r = l ? fo_rel(s, addr) : NULL;
 
-	if (l && l->binding == DHCP_BINDING_ACTIVE &&
+	if (r) {
+		srv_fo_sweep(s, r, l);
+	} else if (l && l->binding == DHCP_BINDING_ACTIVE &&
 	    dhcp_server_lease_state(l, s->now) == DHCP_BINDING_EXPIRED) {
 		/* ISC moves an expired lease to free and writes it; the client stays recorded
 		 * so that it gets the same address back if it returns. */

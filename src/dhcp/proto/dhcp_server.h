@@ -9,6 +9,7 @@
 
 #include "core_err.h"
 #include "dhcp_conf.h"
+#include "dhcp_failover.h"
 #include "dhcp_lease.h"
 #include "dhcp_leasedb.h"
 #include "dhcp_packet.h"
@@ -33,6 +34,8 @@ enum dhcp_ignore {
 	DHCP_IGN_BAD_REQUEST,    /* missing fields the message type needs */
 	DHCP_IGN_UNSUPPORTED,    /* message type we do not serve */
 	DHCP_IGN_NO_MEMORY,
+	DHCP_IGN_FO_NOT_SERVING, /* failover: our state serves nobody (startup, recover...) */
+	DHCP_IGN_FO_PEER_CLIENT, /* failover: load balancing gives this client to the peer */
 	DHCP_IGN_MAX,
 };
 const char *dhcp_ignore_name(enum dhcp_ignore i);
@@ -87,7 +90,10 @@ struct dhcp_tx {
 	uint8_t buf[DHCP_PACKET_MAX];
 };
 
-typedef void (*dhcp_persist_fn)(void *ctx, const struct dhcp_lease_rec *r);
+/* Persists r; returns the number its journal gives it (records are numbered from 1 in
+ * order), or 0 when it could not be kept. Failover waits for that number to be durable
+ * before telling the peer (dhcp_server_fo_pump). */
+typedef uint64_t (*dhcp_persist_fn)(void *ctx, const struct dhcp_lease_rec *r);
 
 struct dhcp_server;
 
@@ -139,6 +145,54 @@ struct dhcp_pool_stats {
 /* Fills up to max entries; returns the number of pools. */
 size_t dhcp_server_pool_stats(const struct dhcp_server *s, int64_t now,
 			      struct dhcp_pool_stats *out, size_t max);
+
+/* ---- failover pools ----
+ *
+ * The binding layer of the failover protocol (docs/internals/dhcp-failover.md): for each
+ * failover peer of the configuration, a state machine (struct dhcp_fo, owned by the daemon's
+ * link) is attached; the server then allocates in that peer's pools only what is ours (the
+ * primary's FREE, the secondary's BACKUP leases; the peer's as well in partner-down once MCLT
+ * has passed), grants lease times under MCLT, queues every change for a BNDUPD, applies the
+ * peer's BNDUPDs (the BNDACK is the daemon's to send once they are durable: ops.ack),
+ * answers update requests, balances the pools (primary) and gates service by the state.
+ * Peers are numbered as conf->failover_peers. Everything here runs on the daemon's loop.
+ */
+struct dhcp_server_fo_ops {
+	/* Send a BNDACK for addr answering xid once every record persisted so far is durable. */
+	void (*ack)(void *ctx, size_t peer, uint32_t addr, uint32_t xid);
+};
+void dhcp_server_fo_set_ops(struct dhcp_server *s, const struct dhcp_server_fo_ops *ops,
+			    void *ctx);
+/* Attaches fo (borrowed, until detached with NULL) to peer. */
+void dhcp_server_fo_attach(struct dhcp_server *s, size_t peer, struct dhcp_fo *fo);
+/* A binding message (BNDUPD, BNDACK, POOLREQ, POOLRESP) from peer's established link. */
+void dhcp_server_fo_bindings(struct dhcp_server *s, size_t peer, const struct dhcp_fo_msg *m,
+			     int64_t now);
+/* The peer asked for updates (dhcp_fo_ops.updates_requested): queue them. */
+void dhcp_server_fo_updates_requested(struct dhcp_server *s, size_t peer, bool all);
+/*
+ * Sends what is queued within the peer's window and durable (records numbered up to durable
+ * are on stable storage; see dhcp_persist_fn), UPDDONE when a request is answered, and
+ * balances the pools when it is time. Call after each batch of work and at least once a
+ * second, never from inside a state machine callback.
+ */
+void dhcp_server_fo_pump(struct dhcp_server *s, int64_t now, uint64_t durable);
+
+struct dhcp_server_fo_counters {
+	uint64_t bndupd_sent, bndupd_received, bndack_received; /* (BNDACKs go from the daemon) */
+	uint64_t rejects_sent, rejects_received; /* BNDACKs with a reject reason */
+	uint64_t leases_balanced;                 /* given to the peer by pool balancing */
+	uint64_t poolreq_received;
+};
+struct dhcp_server_fo_stats {
+	const struct dhcp_failover_peer *cfg;
+	struct dhcp_fo *fo; /* NULL when none is attached */
+	size_t queued, in_flight;
+	struct dhcp_server_fo_counters ctr;
+};
+/* Number of peers; fills *st for peer < that. */
+size_t dhcp_server_fo_peers(const struct dhcp_server *s);
+void dhcp_server_fo_stats(const struct dhcp_server *s, size_t peer, struct dhcp_server_fo_stats *st);
 
 /* The state to show for l at time now: an active lease past its end shows as expired. */
 enum dhcp_binding dhcp_server_lease_state(const struct dhcp_lease *l, int64_t now);

@@ -42,13 +42,13 @@ struct fx {
 	struct dhcp_rx rx;
 };
 
-static void on_persist(void *ctx, const struct dhcp_lease_rec *r)
+static uint64_t on_persist(void *ctx, const struct dhcp_lease_rec *r)
 {
 	struct fx *f = ctx;
 
 	if (f->persisted_n < 16)
 		f->persisted[f->persisted_n] = *r;
-	f->persisted_n++;
+	return ++f->persisted_n;
 }
 
 static struct fx *fx_new(const char *conf)
