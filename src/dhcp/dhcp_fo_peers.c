@@ -52,10 +52,10 @@ static void on_persist(void *ctx, const struct dhcp_fo_saved *s)
 {
 	struct peer *pe = ctx;
 	struct dhcp_fo_state_rec r = {.my_state = s->my_state,
-				      .partner_state = s->partner_state,
-				      .my_stos = s->my_stos,
-				      .partner_stos = s->partner_stos,
-				      .mclt = s->mclt ? (int64_t)s->mclt : -1};
+	                              .partner_state = s->partner_state,
+	                              .my_stos = s->my_stos,
+	                              .partner_stos = s->partner_stos,
+	                              .mclt = s->mclt ? (int64_t)s->mclt : -1};
 	int rc;
 
 	snprintf(r.peer, sizeof(r.peer), "%s", pe->cfg->name);
@@ -65,7 +65,7 @@ static void on_persist(void *ctx, const struct dhcp_fo_saved *s)
 		 * which a restart resumes as ISC's would from a failed write. */
 		pe->owner->state_write_errors++;
 		CLOG_ERR("failover peer %s: cannot write state %s to the lease file: %s",
-			 pe->cfg->name, dhcp_fo_state_name(s->my_state), core_strerror(rc));
+		         pe->cfg->name, dhcp_fo_state_name(s->my_state), core_strerror(rc));
 	}
 }
 
@@ -96,14 +96,14 @@ static void on_ack(void *ctx, size_t peer, uint32_t addr, uint32_t xid)
 		 * and sends again after its next connection. */
 		p->acks_dropped++;
 		CLOG_RL(&p->rl, now_s() * 1000, CORE_LOG_WARN,
-			"failover peer %s: more unacked updates than max-unacked-updates %u; "
-			"ack dropped", p->peers[peer].cfg->name,
-			p->peers[peer].cfg->max_unacked_updates);
+		        "failover peer %s: more unacked updates than max-unacked-updates %u; "
+		        "ack dropped",
+		        p->peers[peer].cfg->name, p->peers[peer].cfg->max_unacked_updates);
 		return;
 	}
 	a = &p->acks[(p->acks_head + p->acks_n++) % p->acks_cap];
-	*a = (struct pending_ack){.record = dhcp_journal_added(p->journal), .peer = peer,
-				  .addr = addr, .xid = xid};
+	*a = (struct pending_ack){
+	    .record = dhcp_journal_added(p->journal), .peer = peer, .addr = addr, .xid = xid};
 }
 
 static const struct dhcp_server_fo_ops server_ops = {.ack = on_ack};
@@ -116,14 +116,16 @@ void dhcp_fo_peers_durable(struct dhcp_fo_peers *p, uint64_t durable)
 		return;
 	while (p->acks_n) {
 		struct pending_ack *a = &p->acks[p->acks_head];
-		struct dhcp_fo_msg m = {.type = DHCP_FO_BNDACK, .assigned_ip = a->addr,
-					.present = 1u << DHCP_FO_ASSIGNED_IP};
+		struct dhcp_fo_msg m = {.type = DHCP_FO_BNDACK,
+		                        .assigned_ip = a->addr,
+		                        .present = 1u << DHCP_FO_ASSIGNED_IP};
 
 		if (a->record > durable)
 			break;
 		/* With the link gone meanwhile the ack is lost with it; the peer sends the
 		 * update again (ISC requeues what was unacked). */
-		if (dhcp_fo_send(dhcp_fo_link_machine(p->peers[a->peer].link), &m, a->xid, now) == 0)
+		if (dhcp_fo_send(dhcp_fo_link_machine(p->peers[a->peer].link), &m, a->xid, now) ==
+		    0)
 			p->peers[a->peer].acks_sent++;
 		p->acks_head = (p->acks_head + 1) % p->acks_cap;
 		p->acks_n--;
@@ -143,7 +145,7 @@ static void on_check(uv_check_t *h)
 /* ---- start and stop ---- */
 
 static void saved_state(const struct dhcp_leasestore *store, const char *name,
-			struct dhcp_fo_saved *out)
+                        struct dhcp_fo_saved *out)
 {
 	const struct dhcp_fo_state_rec *recs;
 	size_t n = dhcp_leasestore_fo_states(store, &recs);
@@ -177,14 +179,14 @@ static void on_check_closed(uv_handle_t *h)
 }
 
 static int start_links(struct dhcp_fo_peers *p, uv_loop_t *loop,
-		       const struct dhcp_leasestore *store)
+                       const struct dhcp_leasestore *store)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		struct peer *pe = &p->peers[i];
 		struct dhcp_fo_link_cbs cbs = {.persist = on_persist,
-					       .updates_requested = on_updates_requested,
-					       .bindings = on_bindings,
-					       .ctx = pe};
+		                               .updates_requested = on_updates_requested,
+		                               .bindings = on_bindings,
+		                               .ctx = pe};
 		struct dhcp_fo_saved saved;
 		int rc;
 
@@ -192,20 +194,20 @@ static int start_links(struct dhcp_fo_peers *p, uv_loop_t *loop,
 		rc = dhcp_fo_link_start(loop, pe->cfg, &saved, VENDOR, &cbs, &pe->link);
 		if (rc < 0) {
 			CLOG_ERR("failover peer %s: cannot listen on port %u: %s", pe->cfg->name,
-				 pe->cfg->port, core_strerror(rc));
+			         pe->cfg->port, core_strerror(rc));
 			return rc;
 		}
 		dhcp_server_fo_attach(p->srv, i, dhcp_fo_link_machine(pe->link));
 		CLOG_INFO("failover peer %s: %s, starting from %s", pe->cfg->name,
-			  pe->cfg->role == DHCP_FO_PRIMARY ? "primary" : "secondary",
-			  saved.valid ? dhcp_fo_state_name(saved.my_state) : "no state (recover)");
+		          pe->cfg->role == DHCP_FO_PRIMARY ? "primary" : "secondary",
+		          saved.valid ? dhcp_fo_state_name(saved.my_state) : "no state (recover)");
 	}
 	return 0;
 }
 
 int dhcp_fo_peers_start(uv_loop_t *loop, const struct dhcp_conf *conf, struct dhcp_server *srv,
-			struct dhcp_journal *journal, const struct dhcp_leasestore *store,
-			struct dhcp_fo_peers **out)
+                        struct dhcp_journal *journal, const struct dhcp_leasestore *store,
+                        struct dhcp_fo_peers **out)
 {
 	struct dhcp_fo_peers *p;
 	int rc;
@@ -275,21 +277,25 @@ static bool same_decl(const struct dhcp_failover_peer *a, const struct dhcp_fail
 }
 
 int dhcp_fo_peers_check_reload(const struct dhcp_fo_peers *p, const struct dhcp_conf *conf,
-			       char *err, size_t errlen)
+                               char *err, size_t errlen)
 {
 	size_t n = p ? p->n : 0;
 
 	if (conf->failover_peers_n != n) {
-		snprintf(err, errlen, "the failover peers changed (%zu declared, %zu running): "
-			 "restart paceless-dhcpd to apply that", conf->failover_peers_n, n);
+		snprintf(err, errlen,
+		         "the failover peers changed (%zu declared, %zu running): "
+		         "restart paceless-dhcpd to apply that",
+		         conf->failover_peers_n, n);
 		return CORE_EUNSUPP;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct dhcp_failover_peer *c = conf->failover_peers[i];
 
 		if (!same_decl(p->peers[i].cfg, c)) {
-			snprintf(err, errlen, "%s:%u:%u: failover peer \"%s\" changed: restart "
-				 "paceless-dhcpd to apply that", c->file, c->line, c->col, c->name);
+			snprintf(err, errlen,
+			         "%s:%u:%u: failover peer \"%s\" changed: restart "
+			         "paceless-dhcpd to apply that",
+			         c->file, c->line, c->col, c->name);
 			return CORE_EUNSUPP;
 		}
 	}
@@ -322,11 +328,11 @@ static json_t *peer_json(struct dhcp_fo_peers *p, size_t i)
 	dhcp_server_fo_stats(p->srv, i, &st);
 	dhcp_fo_link_counters(p->peers[i].link, &lc);
 	json_object_set_new(o, "name", json_string(st.cfg->name));
-	json_object_set_new(o, "role", json_string(st.cfg->role == DHCP_FO_PRIMARY ? "primary"
-										  : "secondary"));
+	json_object_set_new(o, "role",
+	                    json_string(st.cfg->role == DHCP_FO_PRIMARY ? "primary" : "secondary"));
 	json_object_set_new(o, "my_state", json_string(dhcp_fo_state_name(dhcp_fo_my_state(fo))));
 	json_object_set_new(o, "partner_state",
-			    json_string(dhcp_fo_state_name(dhcp_fo_partner_state(fo))));
+	                    json_string(dhcp_fo_state_name(dhcp_fo_partner_state(fo))));
 	json_object_set_new(o, "my_stos", json_integer(dhcp_fo_my_stos(fo)));
 	json_object_set_new(o, "link", json_boolean(dhcp_fo_link(fo) != 0));
 	json_object_set_new(o, "mclt", json_integer(dhcp_fo_mclt(fo)));
@@ -339,7 +345,7 @@ static json_t *peer_json(struct dhcp_fo_peers *p, size_t i)
 	json_object_set_new(o, "bndack_received", json_integer((json_int_t)st.ctr.bndack_received));
 	json_object_set_new(o, "rejects_sent", json_integer((json_int_t)st.ctr.rejects_sent));
 	json_object_set_new(o, "rejects_received",
-			    json_integer((json_int_t)st.ctr.rejects_received));
+	                    json_integer((json_int_t)st.ctr.rejects_received));
 	json_object_set_new(o, "leases_balanced", json_integer((json_int_t)st.ctr.leases_balanced));
 	json_object_set_new(o, "connects", json_integer((json_int_t)lc.connects));
 	json_object_set_new(o, "accepted", json_integer((json_int_t)lc.accepted));
@@ -347,7 +353,7 @@ static json_t *peer_json(struct dhcp_fo_peers *p, size_t i)
 	json_object_set_new(o, "malformed", json_integer((json_int_t)lc.malformed));
 	json_object_set_new(o, "acks_dropped", json_integer((json_int_t)p->acks_dropped));
 	json_object_set_new(o, "state_write_errors",
-			    json_integer((json_int_t)p->state_write_errors));
+	                    json_integer((json_int_t)p->state_write_errors));
 	return o;
 }
 
@@ -380,28 +386,29 @@ static json_t *cmd_partner_down(void *ctx, json_t *args, char *err, size_t errle
 		}
 		fo = dhcp_fo_link_machine(p->peers[i].link);
 		if (dhcp_fo_set_partner_down(fo, now_s()) < 0) {
-			snprintf(err, errlen, "failover peer %s is %s: partner-down is for a peer "
-				 "that is out of touch", p->peers[i].cfg->name,
-				 dhcp_fo_state_name(dhcp_fo_my_state(fo)));
+			snprintf(err, errlen,
+			         "failover peer %s is %s: partner-down is for a peer "
+			         "that is out of touch",
+			         p->peers[i].cfg->name, dhcp_fo_state_name(dhcp_fo_my_state(fo)));
 			return NULL;
 		}
 		CLOG_NOTICE("failover peer %s: partner-down set by the operator",
-			    p->peers[i].cfg->name);
+		            p->peers[i].cfg->name);
 		return peer_json(p, i);
 	}
 	snprintf(err, errlen, name ? "no failover peer \"%s\"" : "no failover peer%s",
-		 name ? name : "");
+	         name ? name : "");
 	return NULL;
 }
 
 int dhcp_fo_peers_register(struct dhcp_fo_peers *p, struct core_ctl *ctl)
 {
 	if (core_ctl_register(ctl, "failover-state",
-			      "every failover peer: our state, the partner's, queues and counters",
-			      cmd_state, p) < 0 ||
+	                      "every failover peer: our state, the partner's, queues and counters",
+	                      cmd_state, p) < 0 ||
 	    core_ctl_register(ctl, "failover-partner-down",
-			      "the partner is down (as omshell's partner-down): [peer=NAME]",
-			      cmd_partner_down, p) < 0)
+	                      "the partner is down (as omshell's partner-down): [peer=NAME]",
+	                      cmd_partner_down, p) < 0)
 		return -ENOMEM;
 	return 0;
 }

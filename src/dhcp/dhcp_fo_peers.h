@@ -36,8 +36,8 @@ struct dhcp_fo_peers;
  * 0, or a negative errno with the reason logged (a listen address in use, ...).
  */
 int dhcp_fo_peers_start(uv_loop_t *loop, const struct dhcp_conf *conf, struct dhcp_server *srv,
-			struct dhcp_journal *journal, const struct dhcp_leasestore *store,
-			struct dhcp_fo_peers **out) CORE_WARN_UNUSED;
+                        struct dhcp_journal *journal, const struct dhcp_leasestore *store,
+                        struct dhcp_fo_peers **out) CORE_WARN_UNUSED;
 
 /* The journal's durable mark moved: send the BNDACKs waiting for it. p may be NULL. */
 void dhcp_fo_peers_durable(struct dhcp_fo_peers *p, uint64_t durable);
@@ -50,7 +50,7 @@ int dhcp_fo_peers_register(struct dhcp_fo_peers *p, struct core_ctl *ctl) CORE_W
  * 0, or CORE_EUNSUPP with err saying that a restart is needed. p may be NULL (no peers).
  */
 int dhcp_fo_peers_check_reload(const struct dhcp_fo_peers *p, const struct dhcp_conf *conf,
-			       char *err, size_t errlen) CORE_WARN_UNUSED;
+                               char *err, size_t errlen) CORE_WARN_UNUSED;
 
 /* Detaches the machines from the server and closes the links (the loop must run on to
  * finish closing them). p may be NULL. */

@@ -41,7 +41,8 @@ int dhcp_journal_add(struct dhcp_journal *j, const struct dhcp_lease_rec *r) COR
  * in flight may land after it, which changes nothing: each record stands alone. Returns 0 or
  * a negative errno (the record may then be lost; the caller logs it).
  */
-int dhcp_journal_write_fo(struct dhcp_journal *j, const struct dhcp_fo_state_rec *r) CORE_WARN_UNUSED;
+int dhcp_journal_write_fo(struct dhcp_journal *j,
+			  const struct dhcp_fo_state_rec *r) CORE_WARN_UNUSED;
 /* Loop thread: the number the last record added got (0 before the first). */
 uint64_t dhcp_journal_added(const struct dhcp_journal *j);
 /* Loop thread: hands buffered records to the sync thread; returns the number of the last

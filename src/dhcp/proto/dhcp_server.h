@@ -192,7 +192,8 @@ struct dhcp_server_fo_stats {
 };
 /* Number of peers; fills *st for peer < that. */
 size_t dhcp_server_fo_peers(const struct dhcp_server *s);
-void dhcp_server_fo_stats(const struct dhcp_server *s, size_t peer, struct dhcp_server_fo_stats *st);
+void dhcp_server_fo_stats(const struct dhcp_server *s, size_t peer,
+			  struct dhcp_server_fo_stats *st);
 
 /* The state to show for l at time now: an active lease past its end shows as expired. */
 enum dhcp_binding dhcp_server_lease_state(const struct dhcp_lease *l, int64_t now);

@@ -39,7 +39,7 @@ static bool same_peers(const struct dhcp_server *s, const struct dhcp_conf *conf
 }
 
 int srv_fo_set_conf(struct dhcp_server *s, const struct dhcp_conf *conf,
-		    const struct dhcp_pools *pools)
+                    const struct dhcp_pools *pools)
 {
 	size_t n = conf->failover_peers_n;
 	struct srv_fo_rel *rels;
@@ -103,8 +103,7 @@ struct srv_fo_rel *srv_fo_rel_of(const struct dhcp_server *s, const struct dhcp_
 	return &s->fo[pool->fo->index];
 }
 
-void dhcp_server_fo_set_ops(struct dhcp_server *s, const struct dhcp_server_fo_ops *ops,
-			    void *ctx)
+void dhcp_server_fo_set_ops(struct dhcp_server *s, const struct dhcp_server_fo_ops *ops, void *ctx)
 {
 	s->fo_ops = ops;
 	s->fo_ctx = ctx;
@@ -156,12 +155,12 @@ static bool waits_for_peer(uint8_t b)
 }
 
 /*
- * ISC's lease_mine_to_reallocate (srv_fo_owned): our own free state always; in partner-down also the
- * peer's free state once MCLT has passed since we took over (and since the peer last heard
- * of the lease), and leases waiting for the peer's word once their potential expiry passed.
+ * ISC's lease_mine_to_reallocate (srv_fo_owned): our own free state always; in partner-down also
+ * the peer's free state once MCLT has passed since we took over (and since the peer last heard of
+ * the lease), and leases waiting for the peer's word once their potential expiry passed.
  */
 bool srv_fo_owned(const struct dhcp_server *s, const struct dhcp_pool *pool,
-		  const struct dhcp_lease *l, int64_t now)
+                  const struct dhcp_lease *l, int64_t now)
 {
 	const struct srv_fo_rel *r = srv_fo_rel_of(s, pool);
 	uint8_t b = l ? l->binding : DHCP_BINDING_FREE;
@@ -182,8 +181,7 @@ bool srv_fo_owned(const struct dhcp_server *s, const struct dhcp_pool *pool,
 	return waits_for_peer(b) && lease_tsfp(l) < now;
 }
 
-bool srv_fo_usable(void *ctx, const struct dhcp_pool *pool, const struct dhcp_lease *l,
-		   int64_t now)
+bool srv_fo_usable(void *ctx, const struct dhcp_pool *pool, const struct dhcp_lease *l, int64_t now)
 {
 	return !(l && l->offer_until > now) && srv_fo_owned(ctx, pool, l, now);
 }
@@ -195,7 +193,7 @@ bool srv_fo_serving(const struct srv_fo_rel *r)
 
 /* RFC 3074 as ISC applies it: DISCOVERs only, in normal, with load balancing configured. */
 bool srv_fo_discover_mine(const struct srv_fo_rel *r, const struct dhcp_packet *p,
-			  const uint8_t *uid, size_t uid_len)
+                          const uint8_t *uid, size_t uid_len)
 {
 	uint8_t bucket;
 
@@ -207,11 +205,11 @@ bool srv_fo_discover_mine(const struct srv_fo_rel *r, const struct dhcp_packet *
 }
 
 uint32_t srv_fo_lease_time(struct dhcp_server *s, struct srv_fo_rel *r, struct dhcp_lease *l,
-			   uint32_t want, bool commit)
+                           uint32_t want, bool commit)
 {
 	int64_t tstp;
 	uint32_t lt = dhcp_fo_lease_time(want, dhcp_fo_mclt(r->fo),
-					 l && l->fo ? l->fo->tsfp : DHCP_TIME_NONE, s->now, &tstp);
+	                                 l && l->fo ? l->fo->tsfp : DHCP_TIME_NONE, s->now, &tstp);
 	struct dhcp_lease_fo *f;
 
 	if (!commit || !l)
@@ -247,7 +245,7 @@ void srv_fo_changed(struct dhcp_server *s, struct srv_fo_rel *r, struct dhcp_lea
 void srv_fo_sweep(struct dhcp_server *s, struct srv_fo_rel *r, struct dhcp_lease *l)
 {
 	bool secondary_normal = r->cfg->role == DHCP_FO_SECONDARY && r->fo &&
-				dhcp_fo_my_state(r->fo) == DHCP_FO_S_NORMAL;
+	                        dhcp_fo_my_state(r->fo) == DHCP_FO_S_NORMAL;
 	bool over = l->ends != DHCP_TIME_NEVER && l->ends != DHCP_TIME_NONE && l->ends <= s->now;
 
 	if (!r->fo || !over ||
@@ -267,32 +265,35 @@ void srv_fo_sweep(struct dhcp_server *s, struct srv_fo_rel *r, struct dhcp_lease
 /* ---- binding messages ---- */
 
 static void send_reject(struct dhcp_server *s, struct srv_fo_rel *r, uint32_t addr, uint32_t xid,
-			uint8_t reason, const char *why)
+                        uint8_t reason, const char *why)
 {
-	struct dhcp_fo_msg m = {.type = DHCP_FO_BNDACK, .assigned_ip = addr, .reject_reason = reason};
+	struct dhcp_fo_msg m = {
+	    .type = DHCP_FO_BNDACK, .assigned_ip = addr, .reject_reason = reason};
 	char a[16];
 
 	m.message = (struct dhcp_fo_bytes){(const uint8_t *)why, (uint16_t)strlen(why)};
 	m.present = 1u << DHCP_FO_ASSIGNED_IP | 1u << DHCP_FO_REJECT_REASON | 1u << DHCP_FO_MESSAGE;
-	CLOG_RL(&s->rl, s->now * 1000, CORE_LOG_NOTICE, "failover peer %s: bind update on %s "
-		"rejected: %s (reason %u)", r->cfg->name, srv_ip_str(addr, a), why, reason);
+	CLOG_RL(&s->rl, s->now * 1000, CORE_LOG_NOTICE,
+	        "failover peer %s: bind update on %s "
+	        "rejected: %s (reason %u)",
+	        r->cfg->name, srv_ip_str(addr, a), why, reason);
 	if (dhcp_fo_send(r->fo, &m, xid, s->now) == 0)
 		r->ctr.rejects_sent++;
 }
 
 /* The record the peer's update u makes of our cur (ISC's process_bind_update). */
 static void merge_update(const struct srv_fo_rel *r, const struct dhcp_lease_rec *cur,
-			 const struct dhcp_lease_rec *u, struct dhcp_lease_rec *out)
+                         const struct dhcp_lease_rec *u, struct dhcp_lease_rec *out)
 {
 	uint8_t b = u->binding;
 	bool same = cur->hlen == u->hlen && !memcmp(cur->hw, u->hw, u->hlen) &&
-		    cur->uid_len == u->uid_len && !memcmp(cur->uid, u->uid, u->uid_len);
+	            cur->uid_len == u->uid_len && !memcmp(cur->uid, u->uid, u->uid_len);
 
 	*out = *cur;
 	/* What waits for the peer's word is done with once the peer said it: free. */
 	if (waits_for_peer(b))
 		b = out->reserved && r->cfg->role == DHCP_FO_SECONDARY ? DHCP_BINDING_BACKUP
-								       : DHCP_BINDING_FREE;
+		                                                       : DHCP_BINDING_FREE;
 	out->binding = out->rewind_binding = b;
 	out->next_binding = DHCP_BINDING_NONE;
 	if (u->hlen || u->binding == DHCP_BINDING_ABANDONED) {
@@ -300,8 +301,8 @@ static void merge_update(const struct srv_fo_rel *r, const struct dhcp_lease_rec
 		out->hlen = u->hlen;
 		memcpy(out->hw, u->hw, u->hlen);
 	}
-	if (u->uid_len || (b != DHCP_BINDING_FREE && b != DHCP_BINDING_BACKUP &&
-			   b != DHCP_BINDING_RESET)) {
+	if (u->uid_len ||
+	    (b != DHCP_BINDING_FREE && b != DHCP_BINDING_BACKUP && b != DHCP_BINDING_RESET)) {
 		out->uid_len = u->uid_len;
 		memcpy(out->uid, u->uid, u->uid_len);
 	}
@@ -335,7 +336,7 @@ static void free_rec(uint32_t addr, struct dhcp_lease_rec *rec)
 }
 
 static void on_bndupd(struct dhcp_server *s, struct srv_fo_rel *r, size_t peer,
-		      const struct dhcp_fo_msg *m)
+                      const struct dhcp_fo_msg *m)
 {
 	struct dhcp_lease_rec u, cur, next;
 	struct dhcp_lease *l;
@@ -353,14 +354,15 @@ static void on_bndupd(struct dhcp_server *s, struct srv_fo_rel *r, size_t peer,
 		dhcp_leasedb_to_rec(l, &cur);
 	else
 		free_rec(u.addr, &cur);
-	rc = dhcp_fo_transition_check(dhcp_fo_my_state(r->fo), r->cfg->role, &cur, &u, s->now, &why);
+	rc =
+	    dhcp_fo_transition_check(dhcp_fo_my_state(r->fo), r->cfg->role, &cur, &u, s->now, &why);
 	if (rc) {
 		send_reject(s, r, u.addr, m->xid, (uint8_t)rc, why);
 		return;
 	}
 	if (dhcp_fo_updq_flying(r->q, u.addr) && !dhcp_fo_peer_wins(&cur, &u, r->cfg->role)) {
 		send_reject(s, r, u.addr, m->xid, DHCP_FO_R_LESS_CRIT_BIND_INFO,
-			    "our binding information is more critical");
+		            "our binding information is more critical");
 		return;
 	}
 	merge_update(r, &cur, &u, &next);
@@ -385,9 +387,9 @@ static void on_bndack(struct dhcp_server *s, struct srv_fo_rel *r, const struct 
 		/* Not retried (ISC neither): reason 16 means the peer's own copy follows. */
 		r->ctr.rejects_received++;
 		CLOG_RL(&s->rl, s->now * 1000, CORE_LOG_NOTICE,
-			"failover peer %s: our update of %s rejected: reason %u %.*s", r->cfg->name,
-			srv_ip_str(addr, ip), m->reject_reason, (int)m->message.len,
-			(const char *)m->message.p);
+		        "failover peer %s: our update of %s rejected: reason %u %.*s", r->cfg->name,
+		        srv_ip_str(addr, ip), m->reject_reason, (int)m->message.len,
+		        (const char *)m->message.p);
 		return;
 	}
 	if (a != DHCP_FO_ACK_DONE || !l || !l->fo)
@@ -396,7 +398,7 @@ static void on_bndack(struct dhcp_server *s, struct srv_fo_rel *r, const struct 
 	l->fo->tsfp = l->fo->atsfp = l->fo->tstp;
 	if (waits_for_peer(l->binding)) {
 		l->binding = l->reserved && r->cfg->role == DHCP_FO_SECONDARY ? DHCP_BINDING_BACKUP
-									       : DHCP_BINDING_FREE;
+		                                                              : DHCP_BINDING_FREE;
 		l->fo->rewind_binding = l->binding;
 	}
 	srv_persist_rec(s, l);
@@ -407,17 +409,17 @@ static size_t balance(struct dhcp_server *s, struct srv_fo_rel *r);
 static void on_poolreq(struct dhcp_server *s, struct srv_fo_rel *r, const struct dhcp_fo_msg *m)
 {
 	struct dhcp_fo_msg resp = {.type = DHCP_FO_POOLRESP,
-				   .present = 1u << DHCP_FO_ADDRESSES_TRANSFERRED};
+	                           .present = 1u << DHCP_FO_ADDRESSES_TRANSFERRED};
 
 	r->ctr.poolreq_received++;
 	resp.addresses_transferred = (uint32_t)balance(s, r);
 	if (dhcp_fo_send(r->fo, &resp, m->xid, s->now) == 0)
 		CLOG_INFO("failover peer %s: pool request answered: %u leases given", r->cfg->name,
-			  resp.addresses_transferred);
+		          resp.addresses_transferred);
 }
 
 void dhcp_server_fo_bindings(struct dhcp_server *s, size_t peer, const struct dhcp_fo_msg *m,
-			     int64_t now)
+                             int64_t now)
 {
 	struct srv_fo_rel *r;
 
@@ -446,7 +448,7 @@ void dhcp_server_fo_bindings(struct dhcp_server *s, size_t peer, const struct dh
 typedef void (*addr_fn)(struct dhcp_server *s, struct srv_fo_rel *r, uint32_t a, void *arg);
 
 static void for_each_in_pool(struct dhcp_server *s, struct srv_fo_rel *r,
-			     const struct dhcp_pool *pool, addr_fn fn, void *arg)
+                             const struct dhcp_pool *pool, addr_fn fn, void *arg)
 {
 	for (size_t k = 0; k < pool->ranges_n; k++)
 		for (uint64_t a = pool->ranges[k].lo; a <= pool->ranges[k].hi; a++)
@@ -455,9 +457,9 @@ static void for_each_in_pool(struct dhcp_server *s, struct srv_fo_rel *r,
 
 /* Calls pool_fn (when set) for every pool of r, else fn for every address of them. */
 static void for_each_pool(struct dhcp_server *s, struct srv_fo_rel *r,
-			  void (*pool_fn)(struct dhcp_server *s, struct srv_fo_rel *r,
-					  const struct dhcp_pool *pool, void *arg),
-			  addr_fn fn, void *arg)
+                          void (*pool_fn)(struct dhcp_server *s, struct srv_fo_rel *r,
+                                          const struct dhcp_pool *pool, void *arg),
+                          addr_fn fn, void *arg)
 {
 	const struct dhcp_conf *conf = s->conf;
 
@@ -560,7 +562,7 @@ static void give_one(struct dhcp_server *s, struct srv_fo_rel *r, uint32_t a, vo
 /* One pool's balance: half of the difference between our free leases and the peer's goes
  * to the peer, never used ones first. */
 static void balance_pool(struct dhcp_server *s, struct srv_fo_rel *r, const struct dhcp_pool *pool,
-			 void *arg)
+                         void *arg)
 {
 	size_t *given = arg;
 	struct tally t = {0};
@@ -590,7 +592,7 @@ static size_t balance(struct dhcp_server *s, struct srv_fo_rel *r)
 	for_each_pool(s, r, balance_pool, NULL, &given);
 	if (given)
 		CLOG_INFO("failover peer %s: pool balance gave the peer %zu free leases",
-			  r->cfg->name, given);
+		          r->cfg->name, given);
 	return given;
 }
 

@@ -31,13 +31,13 @@ struct dhcp_server {
 	const struct dhcp_host **host_by_uid;
 	size_t host_cap;
 	struct dhcp_counters ctr;
-	struct dhcp_packet pkt;  /* scratch: decoded request */
-	struct dhcp_out out;     /* scratch: reply under construction */
+	struct dhcp_packet pkt; /* scratch: decoded request */
+	struct dhcp_out out;    /* scratch: reply under construction */
 	struct core_ratelimit rl;
 	int64_t now;
 	uint64_t durable; /* journal records known durable, as of the last pump */
 	size_t sweep_expired;
-	struct srv_fo_rel *fo;   /* one per conf->failover_peers, in that order */
+	struct srv_fo_rel *fo; /* one per conf->failover_peers, in that order */
 	size_t fo_n;
 	const struct dhcp_server_fo_ops *fo_ops;
 	void *fo_ctx;
@@ -52,12 +52,11 @@ struct req {
 	const struct dhcp_host *host;
 	const struct dhcp_subnet *subnet; /* of the relay or the receiving interface */
 	const struct dhcp_shared *shared;
-	const struct dhcp_pool *pool;     /* of the address being given, if dynamic */
+	const struct dhcp_pool *pool;          /* of the address being given, if dynamic */
 	const struct dhcp_subnet *addr_subnet; /* subnet of the address being given */
 	uint32_t server_id;
 	char mac[3 * 16];
 };
-
 
 /* ---- the failover part (dhcp_server_fo.c) ---- */
 
@@ -65,24 +64,24 @@ struct req {
  * are the same ones in the same order; CORE_ESTATE (nothing changed) when they are not.
  * pools are conf's (the server switches to them next). */
 int srv_fo_set_conf(struct dhcp_server *s, const struct dhcp_conf *conf,
-		    const struct dhcp_pools *pools) CORE_WARN_UNUSED;
+                    const struct dhcp_pools *pools) CORE_WARN_UNUSED;
 void srv_fo_free(struct dhcp_server *s);
 /* The relationship serving pool, or NULL for a pool without failover. */
 struct srv_fo_rel *srv_fo_rel_of(const struct dhcp_server *s, const struct dhcp_pool *pool);
 /* Whether l (NULL: never leased) of failover pool is ours to give (offers aside). */
 bool srv_fo_owned(const struct dhcp_server *s, const struct dhcp_pool *pool,
-		  const struct dhcp_lease *l, int64_t now);
+                  const struct dhcp_lease *l, int64_t now);
 /* dhcp_pools_usable_fn for failover pools: owned and not offered to someone. */
 bool srv_fo_usable(void *ctx, const struct dhcp_pool *pool, const struct dhcp_lease *l,
-		   int64_t now);
+                   int64_t now);
 /* Whether r serves requests now (a machine attached, a serving state). */
 bool srv_fo_serving(const struct srv_fo_rel *r);
 /* Whether a DISCOVER from this client is ours under load balancing. */
 bool srv_fo_discover_mine(const struct srv_fo_rel *r, const struct dhcp_packet *p,
-			  const uint8_t *uid, size_t uid_len);
+                          const uint8_t *uid, size_t uid_len);
 /* The lease time to grant for l under MCLT; with commit, l's tstp (and tsfp) are set. */
 uint32_t srv_fo_lease_time(struct dhcp_server *s, struct srv_fo_rel *r, struct dhcp_lease *l,
-			   uint32_t want, bool commit);
+                           uint32_t want, bool commit);
 /* l (in r's pools) changed here: keep its failover fields and queue it for the peer. */
 void srv_fo_changed(struct dhcp_server *s, struct srv_fo_rel *r, struct dhcp_lease *l);
 /* The periodic sweep's rule for a lease of r's pools. */

@@ -11,6 +11,7 @@
 #include "dhcp_conf.h"
 #include "dhcp_packet.h"
 #include "dhcp_server.h"
+#include "dhcp_test_client.h"
 
 #define T0 1800000000 /* a fixed "now" */
 #define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
@@ -37,9 +38,7 @@ struct fx {
 	struct dhcp_server *srv;
 	struct dhcp_lease_rec persisted[16];
 	size_t persisted_n;
-	struct dhcp_tx tx;
-	struct dhcp_packet reply;
-	struct dhcp_rx rx;
+	struct tserver t; /* the server as a client sees it */
 };
 
 static uint64_t on_persist(void *ctx, const struct dhcp_lease_rec *r)
@@ -59,10 +58,10 @@ static struct fx *fx_new(const char *conf)
 	memset(&f, 0, sizeof(f));
 	assert_int_equal(dhcp_conf_parse(conf, strlen(conf), "test.conf", &f.conf, err, sizeof(err)), 0);
 	f.db = dhcp_leasedb_new();
-	f.srv = dhcp_server_new(f.conf, f.db, on_persist, &f);
+	f.t.srv = f.srv = dhcp_server_new(f.conf, f.db, on_persist, &f);
 	assert_non_null(f.srv);
-	f.rx.ifindex = 2;
-	f.rx.if_addr = IP(192, 0, 2, 1);
+	f.t.rx.ifindex = 2;
+	f.t.rx.if_addr = IP(192, 0, 2, 1);
 	return &f;
 }
 
@@ -92,152 +91,54 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A client request as real clients build it. */
-struct client {
-	uint8_t mac[6];
-	uint32_t xid;
-	const uint8_t *uid;
-	size_t uid_len;
-};
-
-static void client_init(struct client *c, uint8_t last)
-{
-	memset(c, 0, sizeof(*c));
-	memcpy(c->mac, (uint8_t[]){0x02, 0, 0, 0, 0, last}, 6);
-	c->xid = 0x1000 + last;
-}
-
-static void u32be(uint8_t *b, uint32_t v)
-{
-	b[0] = (uint8_t)(v >> 24);
-	b[1] = (uint8_t)(v >> 16);
-	b[2] = (uint8_t)(v >> 8);
-	b[3] = (uint8_t)v;
-}
-
-/* Builds a request; extra options are (code, len, bytes...) triples ended by 0. */
-static size_t request(const struct client *c, uint8_t type, uint32_t ciaddr, uint32_t giaddr,
-		      uint8_t *buf, size_t cap, ...)
-{
-	static struct dhcp_out o;
-	va_list ap;
-	int code;
-	int n;
-
-	dhcp_out_init(&o);
-	o.op = 1;
-	o.htype = 1;
-	o.hlen = 6;
-	o.xid = c->xid;
-	o.ciaddr = ciaddr;
-	o.giaddr = giaddr;
-	memcpy(o.chaddr, c->mac, 6);
-	assert_int_equal(dhcp_out_add(&o, 53, &type, 1), 0);
-	if (c->uid_len)
-		assert_int_equal(dhcp_out_add(&o, 61, c->uid, c->uid_len), 0);
-	va_start(ap, cap);
-	while ((code = va_arg(ap, int)) != 0) {
-		size_t len = va_arg(ap, size_t);
-		const uint8_t *data = va_arg(ap, const uint8_t *);
-
-		assert_int_equal(dhcp_out_add(&o, (uint8_t)code, data, len), 0);
-	}
-	va_end(ap);
-	n = dhcp_out_encode(&o, buf, cap, DHCP_PACKET_MAX, NULL);
-	assert_true(n > 0);
-	return (size_t)n;
-}
-
-/* Feeds one datagram; returns the reply's message type, or -1 for no reply. */
-static int feed(struct fx *f, const uint8_t *buf, size_t len, int64_t now)
-{
-	enum dhcp_drop why;
-
-	if (!dhcp_server_handle(f->srv, buf, len, &f->rx, now, &f->tx))
-		return -1;
-	assert_int_equal(dhcp_packet_decode(&f->reply, f->tx.buf, f->tx.len, &why), 0);
-	assert_int_equal(f->reply.op, 2);
-	return f->reply.msg_type;
-}
-
-static uint32_t opt_u32(const struct dhcp_packet *p, uint8_t code)
-{
-	size_t len;
-	const uint8_t *v = dhcp_packet_opt(p, code, &len);
-
-	assert_non_null(v);
-	assert_int_equal(len, 4);
-	return (uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 | (uint32_t)v[2] << 8 | v[3];
-}
-
-/* DISCOVER then REQUEST(selecting); returns the address ACKed (0 if none). */
-static uint32_t dora(struct fx *f, const struct client *c, int64_t now)
-{
-	uint8_t buf[DHCP_PACKET_MAX], sid[4], req[4];
-	size_t len = request(c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0);
-	uint32_t offered;
-
-	if (feed(f, buf, len, now) != DHCPOFFER)
-		return 0;
-	offered = f->reply.yiaddr;
-	u32be(sid, opt_u32(&f->reply, 54));
-	u32be(req, offered);
-	len = request(c, DHCPREQUEST, 0, 0, buf, sizeof(buf), 54, (size_t)4, sid, 50, (size_t)4,
-		      req, 0);
-	if (feed(f, buf, len, now) != DHCPACK)
-		return 0;
-	assert_int_equal(f->reply.yiaddr, offered);
-	return offered;
-}
-
-static int ack_relayed(struct fx *f, const struct client *c, uint32_t offered, int64_t now)
+static int ack_relayed(struct tserver *f, const struct tclient *c, uint32_t offered, int64_t now)
 {
 	uint8_t buf[DHCP_PACKET_MAX], sid[4], req[4];
 	size_t len;
 
-	u32be(sid, IP(192, 0, 2, 1));
-	u32be(req, offered);
-	len = request(c, DHCPREQUEST, 0, IP(198, 51, 100, 1), buf, sizeof(buf), 54, (size_t)4, sid,
+	tclient_u32be(sid, IP(192, 0, 2, 1));
+	tclient_u32be(req, offered);
+	len = tclient_request(c, DHCPREQUEST, 0, IP(198, 51, 100, 1), buf, sizeof(buf), 54, (size_t)4, sid,
 		      50, (size_t)4, req, 0);
-	return feed(f, buf, len, now);
+	return tserver_feed(f, buf, len, now);
 }
 
 static void test_discover_offers_from_range(void **state)
 {
 	struct fx *f = *state;
-	struct client c;
+	struct tclient c;
 	uint8_t buf[DHCP_PACKET_MAX];
 	size_t len;
 
-	client_init(&c, 1);
-	len = request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0);
-	assert_int_equal(feed(f, buf, len, T0), DHCPOFFER);
-	assert_true(f->reply.yiaddr >= IP(192, 0, 2, 10) && f->reply.yiaddr <= IP(192, 0, 2, 12));
-	assert_int_equal(opt_u32(&f->reply, 54), IP(192, 0, 2, 1));
-	assert_int_equal(opt_u32(&f->reply, 51), 600);
-	assert_int_equal(opt_u32(&f->reply, 1), 0xffffff00);
-	assert_int_equal(opt_u32(&f->reply, 3), IP(192, 0, 2, 1));
-	assert_int_equal(f->reply.xid, c.xid);
-	assert_memory_equal(f->reply.chaddr, c.mac, 6);
+	tclient_init(&c, 1);
+	len = tclient_request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0), DHCPOFFER);
+	assert_true(f->t.reply.yiaddr >= IP(192, 0, 2, 10) && f->t.reply.yiaddr <= IP(192, 0, 2, 12));
+	assert_int_equal(tclient_opt_u32(&f->t.reply, 54), IP(192, 0, 2, 1));
+	assert_int_equal(tclient_opt_u32(&f->t.reply, 51), 600);
+	assert_int_equal(tclient_opt_u32(&f->t.reply, 1), 0xffffff00);
+	assert_int_equal(tclient_opt_u32(&f->t.reply, 3), IP(192, 0, 2, 1));
+	assert_int_equal(f->t.reply.xid, c.xid);
+	assert_memory_equal(f->t.reply.chaddr, c.mac, 6);
 	/* An offer commits nothing: no fsync is needed before it goes out. */
-	assert_false(f->tx.needs_sync);
+	assert_false(f->t.tx.needs_sync);
 	assert_int_equal(f->persisted_n, 0);
 	/* The client has no address and did not ask for broadcast: framed to its MAC. */
-	assert_int_equal(f->tx.how, DHCP_TX_LINK);
-	assert_int_equal(f->tx.dst_addr, f->reply.yiaddr);
+	assert_int_equal(f->t.tx.how, DHCP_TX_LINK);
+	assert_int_equal(f->t.tx.dst_addr, f->t.reply.yiaddr);
 }
 
 static void test_request_acks_and_persists(void **state)
 {
 	struct fx *f = *state;
-	struct client c;
+	struct tclient c;
 	uint32_t a;
 	struct dhcp_lease *l;
 
-	client_init(&c, 2);
-	a = dora(f, &c, T0);
+	tclient_init(&c, 2);
+	a = tserver_dora(&f->t, &c, T0);
 	assert_int_not_equal(a, 0);
-	assert_true(f->tx.needs_sync);
+	assert_true(f->t.tx.needs_sync);
 	assert_int_equal(f->persisted_n, 1);
 	assert_int_equal(f->persisted[0].addr, a);
 	assert_int_equal(f->persisted[0].binding, DHCP_BINDING_ACTIVE);
@@ -251,20 +152,20 @@ static void test_request_acks_and_persists(void **state)
 static void test_returning_client_gets_same_address(void **state)
 {
 	struct fx *f = *state;
-	struct client c1, c2;
+	struct tclient c1, c2;
 	uint8_t buf[DHCP_PACKET_MAX];
 	size_t len;
 	uint32_t a1, again;
 
-	client_init(&c1, 3);
-	client_init(&c2, 4);
-	a1 = dora(f, &c1, T0);
-	len = request(&c1, DHCPRELEASE, a1, 0, buf, sizeof(buf), 0);
-	assert_int_equal(feed(f, buf, len, T0 + 1), -1);
+	tclient_init(&c1, 3);
+	tclient_init(&c2, 4);
+	a1 = tserver_dora(&f->t, &c1, T0);
+	len = tclient_request(&c1, DHCPRELEASE, a1, 0, buf, sizeof(buf), 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0 + 1), -1);
 	assert_int_equal(dhcp_leasedb_get(f->db, a1)->binding, DHCP_BINDING_FREE);
 	/* Another client takes a fresh address, not the one c1 may come back for. */
-	assert_int_not_equal(dora(f, &c2, T0 + 2), a1);
-	again = dora(f, &c1, T0 + 3);
+	assert_int_not_equal(tserver_dora(&f->t, &c2, T0 + 2), a1);
+	again = tserver_dora(&f->t, &c1, T0 + 3);
 	assert_int_equal(again, a1);
 }
 
@@ -275,18 +176,18 @@ static void test_reservation_never_given_to_others(void **state)
 			      "  range 192.0.2.10 192.0.2.11;\n"
 			      "}\n"
 			      "host r { hardware ethernet 02:00:00:00:00:77; fixed-address 192.0.2.10; }\n");
-	struct client c, r;
+	struct tclient c, r;
 	uint8_t buf[DHCP_PACKET_MAX];
 	size_t len;
 
-	client_init(&c, 5);
-	assert_int_equal(dora(f, &c, T0), IP(192, 0, 2, 11));
-	client_init(&c, 6);
-	len = request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0);
-	assert_int_equal(feed(f, buf, len, T0), -1);
+	tclient_init(&c, 5);
+	assert_int_equal(tserver_dora(&f->t, &c, T0), IP(192, 0, 2, 11));
+	tclient_init(&c, 6);
+	len = tclient_request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0), -1);
 	assert_int_equal(dhcp_server_counters(f->srv)->ignore[DHCP_IGN_POOL_EXHAUSTED], 1);
-	client_init(&r, 0x77);
-	assert_int_equal(dora(f, &r, T0), IP(192, 0, 2, 10));
+	tclient_init(&r, 0x77);
+	assert_int_equal(tserver_dora(&f->t, &r, T0), IP(192, 0, 2, 10));
 	/* A fixed address is not a dynamic lease: nothing goes to the lease file. */
 	assert_int_equal(f->persisted_n, 1);
 }
@@ -294,16 +195,16 @@ static void test_reservation_never_given_to_others(void **state)
 static void test_host_options_override_subnet(void **state)
 {
 	struct fx *f = *state;
-	struct client c;
+	struct tclient c;
 	uint8_t buf[DHCP_PACKET_MAX];
 	size_t len, n;
 	const uint8_t *v;
 
-	client_init(&c, 0x99);
-	len = request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0);
-	assert_int_equal(feed(f, buf, len, T0), DHCPOFFER);
-	assert_int_equal(f->reply.yiaddr, IP(192, 0, 2, 99));
-	v = dhcp_packet_opt(&f->reply, 15, &n);
+	tclient_init(&c, 0x99);
+	len = tclient_request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0), DHCPOFFER);
+	assert_int_equal(f->t.reply.yiaddr, IP(192, 0, 2, 99));
+	v = dhcp_packet_opt(&f->t.reply, 15, &n);
 	assert_non_null(v);
 	assert_int_equal(n, strlen("printers.test"));
 	assert_memory_equal(v, "printers.test", n);
@@ -312,131 +213,132 @@ static void test_host_options_override_subnet(void **state)
 static void test_init_reboot_wrong_network_naks(void **state)
 {
 	struct fx *f = *state;
-	struct client c;
+	struct tclient c;
 	uint8_t buf[DHCP_PACKET_MAX], want[4];
 	size_t len;
 
-	client_init(&c, 7);
-	u32be(want, IP(203, 0, 113, 50));
-	len = request(&c, DHCPREQUEST, 0, 0, buf, sizeof(buf), 50, (size_t)4, want, 0);
-	assert_int_equal(feed(f, buf, len, T0), DHCPNAK);
-	assert_int_equal(f->reply.yiaddr, 0);
-	assert_int_equal(f->tx.how, DHCP_TX_BROADCAST);
+	tclient_init(&c, 7);
+	tclient_u32be(want, IP(203, 0, 113, 50));
+	len = tclient_request(&c, DHCPREQUEST, 0, 0, buf, sizeof(buf), 50, (size_t)4, want, 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0), DHCPNAK);
+	assert_int_equal(f->t.reply.yiaddr, 0);
+	assert_int_equal(f->t.tx.how, DHCP_TX_BROADCAST);
 }
 
 static void test_init_reboot_not_authoritative_is_silent(void **state)
 {
 	struct fx *f = fx_reset(state, "not authoritative;\n"
 			      "subnet 192.0.2.0 netmask 255.255.255.0 { range 192.0.2.10 192.0.2.20; }\n");
-	struct client c;
+	struct tclient c;
 	uint8_t buf[DHCP_PACKET_MAX], want[4];
 	size_t len;
 
-	client_init(&c, 8);
-	u32be(want, IP(203, 0, 113, 50));
-	len = request(&c, DHCPREQUEST, 0, 0, buf, sizeof(buf), 50, (size_t)4, want, 0);
-	assert_int_equal(feed(f, buf, len, T0), -1);
+	tclient_init(&c, 8);
+	tclient_u32be(want, IP(203, 0, 113, 50));
+	len = tclient_request(&c, DHCPREQUEST, 0, 0, buf, sizeof(buf), 50, (size_t)4, want, 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0), -1);
 	assert_int_equal(dhcp_server_counters(f->srv)->ignore[DHCP_IGN_NOT_AUTH], 1);
 }
 
 static void test_init_reboot_own_lease_acked(void **state)
 {
 	struct fx *f = *state;
-	struct client c;
+	struct tclient c;
 	uint8_t buf[DHCP_PACKET_MAX], want[4];
 	size_t len;
 	uint32_t a;
 
-	client_init(&c, 9);
-	a = dora(f, &c, T0);
-	u32be(want, a);
-	len = request(&c, DHCPREQUEST, 0, 0, buf, sizeof(buf), 50, (size_t)4, want, 0);
-	assert_int_equal(feed(f, buf, len, T0 + 100), DHCPACK);
-	assert_int_equal(f->reply.yiaddr, a);
+	tclient_init(&c, 9);
+	a = tserver_dora(&f->t, &c, T0);
+	tclient_u32be(want, a);
+	len = tclient_request(&c, DHCPREQUEST, 0, 0, buf, sizeof(buf), 50, (size_t)4, want, 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0 + 100), DHCPACK);
+	assert_int_equal(f->t.reply.yiaddr, a);
 	/* Someone else asking for it is refused. */
-	client_init(&c, 10);
-	len = request(&c, DHCPREQUEST, 0, 0, buf, sizeof(buf), 50, (size_t)4, want, 0);
-	assert_int_equal(feed(f, buf, len, T0 + 100), DHCPNAK);
+	tclient_init(&c, 10);
+	len = tclient_request(&c, DHCPREQUEST, 0, 0, buf, sizeof(buf), 50, (size_t)4, want, 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0 + 100), DHCPNAK);
 }
 
 static void test_renew_extends_and_unicasts(void **state)
 {
 	struct fx *f = *state;
-	struct client c;
+	struct tclient c;
 	uint8_t buf[DHCP_PACKET_MAX];
 	size_t len;
 	uint32_t a;
 
-	client_init(&c, 11);
-	a = dora(f, &c, T0);
-	len = request(&c, DHCPREQUEST, a, 0, buf, sizeof(buf), 0);
-	assert_int_equal(feed(f, buf, len, T0 + 300), DHCPACK);
-	assert_int_equal(f->tx.how, DHCP_TX_UNICAST);
-	assert_int_equal(f->tx.dst_addr, a);
-	assert_int_equal(f->tx.dst_port, 68);
+	tclient_init(&c, 11);
+	a = tserver_dora(&f->t, &c, T0);
+	len = tclient_request(&c, DHCPREQUEST, a, 0, buf, sizeof(buf), 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0 + 300), DHCPACK);
+	assert_int_equal(f->t.tx.how, DHCP_TX_UNICAST);
+	assert_int_equal(f->t.tx.dst_addr, a);
+	assert_int_equal(f->t.tx.dst_port, 68);
 	assert_int_equal(dhcp_leasedb_get(f->db, a)->ends, T0 + 300 + 600);
 }
 
 static void test_lease_time_clamped(void **state)
 {
 	struct fx *f = *state;
-	struct client c;
+	struct tclient c;
 	uint8_t buf[DHCP_PACKET_MAX], lt[4];
 	size_t len;
 
-	client_init(&c, 12);
-	u32be(lt, 999999);
-	len = request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 51, (size_t)4, lt, 0);
-	assert_int_equal(feed(f, buf, len, T0), DHCPOFFER);
-	assert_int_equal(opt_u32(&f->reply, 51), 7200);
-	u32be(lt, 5);
-	len = request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 51, (size_t)4, lt, 0);
-	assert_int_equal(feed(f, buf, len, T0), DHCPOFFER);
-	assert_int_equal(opt_u32(&f->reply, 51), 60);
+	tclient_init(&c, 12);
+	tclient_u32be(lt, 999999);
+	len = tclient_request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 51, (size_t)4, lt, 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0), DHCPOFFER);
+	assert_int_equal(tclient_opt_u32(&f->t.reply, 51), 7200);
+	tclient_u32be(lt, 5);
+	len = tclient_request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 51, (size_t)4, lt, 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0), DHCPOFFER);
+	assert_int_equal(tclient_opt_u32(&f->t.reply, 51), 60);
 }
 
 static void test_decline_quarantines(void **state)
 {
 	struct fx *f = *state;
-	struct client c;
+	struct tclient c;
 	uint8_t buf[DHCP_PACKET_MAX], req[4];
 	size_t len;
 	uint32_t a;
 
-	client_init(&c, 13);
-	a = dora(f, &c, T0);
-	u32be(req, a);
-	len = request(&c, DHCPDECLINE, 0, 0, buf, sizeof(buf), 50, (size_t)4, req, 0);
-	assert_int_equal(feed(f, buf, len, T0), -1);
+	tclient_init(&c, 13);
+	a = tserver_dora(&f->t, &c, T0);
+	tclient_u32be(req, a);
+	len = tclient_request(&c, DHCPDECLINE, 0, 0, buf, sizeof(buf), 50, (size_t)4, req, 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0), -1);
 	assert_int_equal(dhcp_leasedb_get(f->db, a)->binding, DHCP_BINDING_ABANDONED);
 	assert_int_equal(f->persisted[f->persisted_n - 1].binding, DHCP_BINDING_ABANDONED);
 	/* Neither the decliner nor anyone else is offered it while others are free. */
 	for (uint8_t i = 20; i < 22; i++) {
-		client_init(&c, i);
-		assert_int_not_equal(dora(f, &c, T0), a);
+		tclient_init(&c, i);
+		assert_int_not_equal(tserver_dora(&f->t, &c, T0), a);
 	}
 }
 
 static void test_relay_selects_subnet_and_echoes_option82(void **state)
 {
 	struct fx *f = *state;
-	struct client c;
+	struct tclient c;
 	uint8_t buf[DHCP_PACKET_MAX];
 	const uint8_t agent[] = {1, 4, 'p', 'o', 'r', 't', 2, 3, 'r', 'i', 'd'};
 	size_t len, n;
 	const uint8_t *v;
 
-	client_init(&c, 14);
-	len = request(&c, DHCPDISCOVER, 0, IP(198, 51, 100, 1), buf, sizeof(buf), 82,
+	tclient_init(&c, 14);
+	len = tclient_request(&c, DHCPDISCOVER, 0, IP(198, 51, 100, 1), buf, sizeof(buf), 82,
 		      sizeof(agent), agent, 0);
-	assert_int_equal(feed(f, buf, len, T0), DHCPOFFER);
-	assert_true(f->reply.yiaddr >= IP(198, 51, 100, 10) && f->reply.yiaddr <= IP(198, 51, 100, 20));
-	assert_int_equal(f->reply.giaddr, IP(198, 51, 100, 1));
-	assert_int_equal(f->tx.how, DHCP_TX_UNICAST);
-	assert_int_equal(f->tx.dst_addr, IP(198, 51, 100, 1));
-	assert_int_equal(f->tx.dst_port, 67);
-	assert_int_equal(opt_u32(&f->reply, 3), IP(198, 51, 100, 1));
-	v = dhcp_packet_opt(&f->reply, 82, &n);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0), DHCPOFFER);
+	assert_true(f->t.reply.yiaddr >= IP(198, 51, 100, 10) &&
+		    f->t.reply.yiaddr <= IP(198, 51, 100, 20));
+	assert_int_equal(f->t.reply.giaddr, IP(198, 51, 100, 1));
+	assert_int_equal(f->t.tx.how, DHCP_TX_UNICAST);
+	assert_int_equal(f->t.tx.dst_addr, IP(198, 51, 100, 1));
+	assert_int_equal(f->t.tx.dst_port, 67);
+	assert_int_equal(tclient_opt_u32(&f->t.reply, 3), IP(198, 51, 100, 1));
+	v = dhcp_packet_opt(&f->t.reply, 82, &n);
 	assert_non_null(v);
 	assert_int_equal(n, sizeof(agent));
 	assert_memory_equal(v, agent, n);
@@ -445,19 +347,19 @@ static void test_relay_selects_subnet_and_echoes_option82(void **state)
 static void test_client_id_takes_precedence(void **state)
 {
 	struct fx *f = *state;
-	struct client a, b;
+	struct tclient a, b;
 	const uint8_t id1[] = {0, 'o', 'n', 'e'}, id2[] = {0, 't', 'w', 'o'};
 	uint32_t x, y;
 
 	/* Same hardware address, different client identifiers: two clients. */
-	client_init(&a, 15);
-	client_init(&b, 15);
+	tclient_init(&a, 15);
+	tclient_init(&b, 15);
 	a.uid = id1;
 	a.uid_len = sizeof(id1);
 	b.uid = id2;
 	b.uid_len = sizeof(id2);
-	x = dora(f, &a, T0);
-	y = dora(f, &b, T0);
+	x = tserver_dora(&f->t, &a, T0);
+	y = tserver_dora(&f->t, &b, T0);
 	assert_int_not_equal(x, 0);
 	assert_int_not_equal(y, 0);
 	assert_int_not_equal(x, y);
@@ -467,24 +369,24 @@ static void test_client_id_takes_precedence(void **state)
 static void test_prl_order_honoured(void **state)
 {
 	struct fx *f = *state;
-	struct client c;
+	struct tclient c;
 	uint8_t buf[DHCP_PACKET_MAX];
 	const uint8_t prl[] = {15, 6, 3, 1};
 	size_t len, pos;
 	uint8_t seen[8];
 	size_t seen_n = 0;
 
-	client_init(&c, 16);
-	len = request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 55, sizeof(prl), prl, 0);
-	assert_int_equal(feed(f, buf, len, T0), DHCPOFFER);
+	tclient_init(&c, 16);
+	len = tclient_request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 55, sizeof(prl), prl, 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0), DHCPOFFER);
 	/* Walk the raw options: 53, 54, 51, 1 first (ISC's fixed ones), then 15, 6, 3. */
-	for (pos = 240; pos < f->tx.len && f->tx.buf[pos] != 255 && seen_n < 8;) {
-		if (f->tx.buf[pos] == 0) {
+	for (pos = 240; pos < f->t.tx.len && f->t.tx.buf[pos] != 255 && seen_n < 8;) {
+		if (f->t.tx.buf[pos] == 0) {
 			pos++;
 			continue;
 		}
-		seen[seen_n++] = f->tx.buf[pos];
-		pos += 2 + f->tx.buf[pos + 1];
+		seen[seen_n++] = f->t.tx.buf[pos];
+		pos += 2 + f->t.tx.buf[pos + 1];
 	}
 	assert_int_equal(seen_n, 7);
 	assert_memory_equal(seen, ((uint8_t[]){53, 54, 51, 1, 15, 6, 3}), 7);
@@ -495,19 +397,19 @@ static void test_garbage_dropped_and_counted(void **state)
 	struct fx *f = *state;
 	uint8_t junk[100] = {1, 1, 6};
 
-	assert_int_equal(dhcp_server_handle(f->srv, junk, sizeof(junk), &f->rx, T0, &f->tx), 0);
+	assert_int_equal(dhcp_server_handle(f->srv, junk, sizeof(junk), &f->t.rx, T0, &f->t.tx), 0);
 	assert_int_equal(dhcp_server_counters(f->srv)->drop[DHCP_DROP_TRUNCATED], 1);
 }
 
 static void test_expiry_frees_and_persists(void **state)
 {
 	struct fx *f = *state;
-	struct client c;
+	struct tclient c;
 	uint32_t a;
 	size_t before;
 
-	client_init(&c, 17);
-	a = dora(f, &c, T0);
+	tclient_init(&c, 17);
+	a = tserver_dora(&f->t, &c, T0);
 	before = f->persisted_n;
 	dhcp_server_tick(f->srv, T0 + 599, 1000);
 	assert_int_equal(f->persisted_n, before);
@@ -521,138 +423,138 @@ static void test_expiry_frees_and_persists(void **state)
 static void test_offer_holds_address(void **state)
 {
 	struct fx *f = fx_reset(state, "subnet 192.0.2.0 netmask 255.255.255.0 { range 192.0.2.10 192.0.2.10; }\n");
-	struct client a, b;
+	struct tclient a, b;
 	uint8_t buf[DHCP_PACKET_MAX];
 	size_t len;
 
-	client_init(&a, 18);
-	client_init(&b, 19);
-	len = request(&a, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0);
-	assert_int_equal(feed(f, buf, len, T0), DHCPOFFER);
-	len = request(&b, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0);
-	assert_int_equal(feed(f, buf, len, T0 + 1), -1);
+	tclient_init(&a, 18);
+	tclient_init(&b, 19);
+	len = tclient_request(&a, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0), DHCPOFFER);
+	len = tclient_request(&b, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0 + 1), -1);
 	/* Once the offer lapses the address is free for the next client. */
-	assert_int_equal(feed(f, buf, len, T0 + 120), DHCPOFFER);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0 + 120), DHCPOFFER);
 }
 
 static void test_inform_answers_without_lease(void **state)
 {
 	struct fx *f = *state;
-	struct client c;
+	struct tclient c;
 	uint8_t buf[DHCP_PACKET_MAX];
 	size_t len;
 
-	client_init(&c, 20);
-	len = request(&c, DHCPINFORM, IP(192, 0, 2, 200), 0, buf, sizeof(buf), 0);
-	assert_int_equal(feed(f, buf, len, T0), DHCPACK);
-	assert_int_equal(f->reply.yiaddr, 0);
-	assert_null(dhcp_packet_opt(&f->reply, 51, NULL));
-	assert_int_equal(f->tx.dst_addr, IP(192, 0, 2, 200));
+	tclient_init(&c, 20);
+	len = tclient_request(&c, DHCPINFORM, IP(192, 0, 2, 200), 0, buf, sizeof(buf), 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0), DHCPACK);
+	assert_int_equal(f->t.reply.yiaddr, 0);
+	assert_null(dhcp_packet_opt(&f->t.reply, 51, NULL));
+	assert_int_equal(f->t.tx.dst_addr, IP(192, 0, 2, 200));
 	assert_int_equal(f->persisted_n, 0);
 }
 
 static void test_reload_keeps_leases(void **state)
 {
 	struct fx *f = *state;
-	struct client c;
+	struct tclient c;
 	struct dhcp_conf *c2;
 	char err[256];
 	const char *text = "subnet 192.0.2.0 netmask 255.255.255.0 { range 192.0.2.100 192.0.2.101; }\n";
 	uint32_t a;
 
-	client_init(&c, 21);
-	a = dora(f, &c, T0);
+	tclient_init(&c, 21);
+	a = tserver_dora(&f->t, &c, T0);
 	assert_int_equal(dhcp_conf_parse(text, strlen(text), "new.conf", &c2, err, sizeof(err)), 0);
 	assert_int_equal(dhcp_server_set_conf(f->srv, c2, T0), 0);
 	dhcp_conf_free(f->conf);
 	f->conf = c2;
 	assert_non_null(dhcp_leasedb_get(f->db, a));
-	client_init(&c, 22);
-	assert_int_equal(dora(f, &c, T0), IP(192, 0, 2, 100));
+	tclient_init(&c, 22);
+	assert_int_equal(tserver_dora(&f->t, &c, T0), IP(192, 0, 2, 100));
 }
 
 
 static void test_ping_before_first_offer(void **state)
 {
 	struct fx *f = *state;
-	struct client c;
+	struct tclient c;
 	uint8_t buf[DHCP_PACKET_MAX];
 	size_t len;
 
-	client_init(&c, 23);
-	len = request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0);
-	assert_int_equal(feed(f, buf, len, T0), DHCPOFFER);
+	tclient_init(&c, 23);
+	len = tclient_request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0), DHCPOFFER);
 	/* ISC's default: ping-check on, one second. */
-	assert_int_equal(f->tx.probe_addr, f->reply.yiaddr);
-	assert_int_equal(f->tx.probe_timeout_ms, 1000);
+	assert_int_equal(f->t.tx.probe_addr, f->t.reply.yiaddr);
+	assert_int_equal(f->t.tx.probe_timeout_ms, 1000);
 	/* The same client coming back within ping-cltt-secs is not pinged again. */
-	assert_int_not_equal(dora(f, &c, T0), 0);
-	len = request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0);
-	assert_int_equal(feed(f, buf, len, T0 + 10), DHCPOFFER);
-	assert_int_equal(f->tx.probe_addr, 0);
+	assert_int_not_equal(tserver_dora(&f->t, &c, T0), 0);
+	len = tclient_request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0 + 10), DHCPOFFER);
+	assert_int_equal(f->t.tx.probe_addr, 0);
 }
 
 static void test_ping_check_false_sends_at_once(void **state)
 {
 	struct fx *f = fx_reset(state, "ping-check false;\n"
 				       "subnet 192.0.2.0 netmask 255.255.255.0 { range 192.0.2.10 192.0.2.20; }\n");
-	struct client c;
+	struct tclient c;
 	uint8_t buf[DHCP_PACKET_MAX];
 	size_t len;
 
-	client_init(&c, 24);
-	len = request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0);
-	assert_int_equal(feed(f, buf, len, T0), DHCPOFFER);
-	assert_int_equal(f->tx.probe_addr, 0);
+	tclient_init(&c, 24);
+	len = tclient_request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0), DHCPOFFER);
+	assert_int_equal(f->t.tx.probe_addr, 0);
 }
 
 static void test_answered_ping_abandons_and_is_reclaimed_last(void **state)
 {
 	struct fx *f = fx_reset(state, "subnet 192.0.2.0 netmask 255.255.255.0 {\n"
 				       "  range 192.0.2.10 192.0.2.11; }\n");
-	struct client c;
+	struct tclient c;
 	uint8_t buf[DHCP_PACKET_MAX];
 	size_t len;
 	uint32_t squatted;
 
-	client_init(&c, 25);
-	len = request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0);
-	assert_int_equal(feed(f, buf, len, T0), DHCPOFFER);
-	squatted = f->tx.probe_addr;
+	tclient_init(&c, 25);
+	len = tclient_request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0), DHCPOFFER);
+	squatted = f->t.tx.probe_addr;
 	dhcp_server_probe_answered(f->srv, squatted, T0 + 1);
 	assert_int_equal(dhcp_leasedb_get(f->db, squatted)->binding, DHCP_BINDING_ABANDONED);
 	assert_int_equal(f->persisted[f->persisted_n - 1].binding, DHCP_BINDING_ABANDONED);
 	/* The client retries and is offered the other address. */
-	assert_int_not_equal(dora(f, &c, T0 + 2), squatted);
+	assert_int_not_equal(tserver_dora(&f->t, &c, T0 + 2), squatted);
 	/* With nothing else left, the abandoned address is tried again (and pinged). */
-	client_init(&c, 26);
-	len = request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0);
-	assert_int_equal(feed(f, buf, len, T0 + 3), DHCPOFFER);
-	assert_int_equal(f->reply.yiaddr, squatted);
-	assert_int_equal(f->tx.probe_addr, squatted);
+	tclient_init(&c, 26);
+	len = tclient_request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0 + 3), DHCPOFFER);
+	assert_int_equal(f->t.reply.yiaddr, squatted);
+	assert_int_equal(f->t.tx.probe_addr, squatted);
 	assert_int_equal(dhcp_server_counters(f->srv)->leases_reclaimed, 1);
 }
 
 static void test_renew_from_behind_a_router(void **state)
 {
 	struct fx *f = *state;
-	struct client c;
+	struct tclient c;
 	uint8_t buf[DHCP_PACKET_MAX];
 	size_t len;
 	uint32_t a;
 
 	/* The lease came through a relay... */
-	client_init(&c, 27);
-	len = request(&c, DHCPDISCOVER, 0, IP(198, 51, 100, 1), buf, sizeof(buf), 0);
-	assert_int_equal(feed(f, buf, len, T0), DHCPOFFER);
-	a = f->reply.yiaddr;
-	assert_int_equal(ack_relayed(f, &c, a, T0), DHCPACK);
+	tclient_init(&c, 27);
+	len = tclient_request(&c, DHCPDISCOVER, 0, IP(198, 51, 100, 1), buf, sizeof(buf), 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0), DHCPOFFER);
+	a = f->t.reply.yiaddr;
+	assert_int_equal(ack_relayed(&f->t, &c, a, T0), DHCPACK);
 	/* ...but the renewal is unicast straight to the server, arriving on its own LAN. */
-	len = request(&c, DHCPREQUEST, a, 0, buf, sizeof(buf), 0);
-	assert_int_equal(feed(f, buf, len, T0 + 300), DHCPACK);
-	assert_int_equal(f->reply.yiaddr, a);
-	assert_int_equal(f->tx.how, DHCP_TX_UNICAST);
-	assert_int_equal(f->tx.dst_addr, a);
+	len = tclient_request(&c, DHCPREQUEST, a, 0, buf, sizeof(buf), 0);
+	assert_int_equal(tserver_feed(&f->t, buf, len, T0 + 300), DHCPACK);
+	assert_int_equal(f->t.reply.yiaddr, a);
+	assert_int_equal(f->t.tx.how, DHCP_TX_UNICAST);
+	assert_int_equal(f->t.tx.dst_addr, a);
 	assert_int_equal(dhcp_leasedb_get(f->db, a)->ends, T0 + 300 + 600);
 }
 
