@@ -5,8 +5,11 @@
 Step by step: an ISC-syntax dhcpd.conf is checked; paceless-dhcpd serves a LAN and, through a
 real ISC relay, a second segment; dhclient, udhcpc and dhcpcd get leases; the control socket
 shows leases and pools; ISC's own dhcpd accepts our lease file; the server is killed with
-SIGKILL and restarted with every lease intact. Everything lives in network namespaces with
-TEST-NET addresses, and is removed at the end.
+SIGKILL and restarted with every lease intact. Then a failover pair, paceless-dhcpd primary
+and ISC dhcpd secondary with ISC's failover configuration: both reach normal, clients are
+split between them, the secondary is killed and the primary serves everyone, takes over the
+partner's leases after partner-down, and both return to normal when ISC comes back.
+Everything lives in network namespaces with TEST-NET addresses, and is removed at the end.
 """
 
 import os
@@ -45,6 +48,42 @@ host printer {
   fixed-address 192.0.2.99;
 }
 '''
+
+FO_CONF = '''# ISC's failover configuration, for both servers of the pair (%(role)s here).
+authoritative;
+ddns-update-style none;
+ping-check false;
+default-lease-time 600;
+max-lease-time 7200;
+
+failover peer "demo-pair" {
+  %(role)s;
+  address %(me)s;
+  port 647;
+  peer address %(peer)s;
+  peer port 647;
+  max-response-delay 10;
+  max-unacked-updates 10;
+  load balance max seconds 3;
+  %(primary_only)s
+}
+
+subnet 192.0.2.0 netmask 255.255.255.0 {
+  option routers 192.0.2.1;
+  pool {
+    failover peer "demo-pair";
+    range 192.0.2.100 192.0.2.119;
+  }
+}
+'''
+
+
+def fo_conf(role):
+    primary = role == 'primary'
+    return FO_CONF % {'role': role, 'me': '192.0.2.1' if primary else '192.0.2.2',
+                      'peer': '192.0.2.2' if primary else '192.0.2.1',
+                      'primary_only': 'mclt 20;\n  split 128;' if primary else ''}
+
 
 STEP = [0]
 
@@ -144,7 +183,81 @@ def main():
               (len(before), len(after), len(before - after)))
 
         step('Clean up: processes stopped, namespaces removed')
+    failover_demo(os.path.join(work, 'failover'))
     print('  done; files kept in %s' % work)
+
+
+def fo_states(server):
+    p = server.ctl('failover-state')['peers'][0]
+    return p['my_state'], p['partner_state']
+
+
+def new_client(lab, name, work, timeout=30):
+    c = du.Dhclient(lab.host(name, addrs=()), work)
+    c.start()
+    reason, ip = c.wait_event(c.BOUND, timeout)
+    return c, ip
+
+
+def agree(ours, isc, timeout=15):
+    """Waits until both servers' lease files hold the same active leases, and says so."""
+    t0 = time.monotonic()
+    while True:
+        mine = {l['address'] for l in ours.ctl('lease-list', state='active')}
+        theirs = {a for a, l in isc.leases().items() if l.state == 'active'}
+        if mine == theirs or time.monotonic() - t0 > timeout:
+            break
+        time.sleep(0.2)
+    print('  active leases: paceless %d, ISC %d; %s' % (
+        len(mine), len(theirs), 'the same ones' if mine == theirs else 'THEY DIFFER'))
+
+
+def failover_demo(work):
+    os.makedirs(work)
+    with Lab() as lab:
+        step('A failover pair: paceless-dhcpd primary 192.0.2.1, ISC dhcpd 4.4 secondary '
+             '192.0.2.2')
+        ours = du.Server('paceless', lab.host('primary', addrs=('192.0.2.1/24',)), work,
+                         name='primary')
+        isc = du.Server('isc', lab.host('secondary', addrs=('192.0.2.2/24',)), work,
+                        name='secondary')
+        show('cat primary.conf  # ISC\'s failover statements, unchanged', fo_conf('primary'))
+        ours.start(fo_conf('primary'))
+        isc.start(fo_conf('secondary'))
+        t0 = time.monotonic()
+        lab.hosts['primary'].wait_for(lambda: fo_states(ours) == ('normal', 'normal'), 60,
+                                      'the pair in normal')
+        print('  both normal after %.1f s (new servers recover from each other first)' %
+              (time.monotonic() - t0))
+        ctl(ours, 'failover-state')
+
+        step('Clients are split between the servers by the RFC 3074 hash')
+        for i in range(6):
+            c, ip = new_client(lab, 'c%d' % i, work)
+            line = [l for l in open(isc.log_path) if 'DHCPACK on %s ' % ip in l]
+            print('  %s got %s from %s' % (c.mac, ip, 'ISC (secondary)' if line
+                                             else 'paceless (primary)'))
+        agree(ours, isc)
+
+        step('SIGKILL the ISC secondary: the primary serves every client alone')
+        isc.kill()
+        lab.hosts['primary'].wait_for(
+            lambda: fo_states(ours)[0] == 'communications-interrupted', 15, 'interrupted')
+        print('  primary: %s / partner %s' % fo_states(ours))
+        c, ip = new_client(lab, 'c-alone', work)
+        print('  a new client %s got %s (one of the primary\'s own free leases)' % (c.mac, ip))
+
+        step('The operator declares the partner down; after MCLT its leases are usable too')
+        ctl(ours, 'failover-partner-down')
+
+        step('ISC comes back: it recovers from the primary and both return to normal')
+        isc.start()
+        t0 = time.monotonic()
+        lab.hosts['primary'].wait_for(lambda: fo_states(ours) == ('normal', 'normal'), 90,
+                                      'the pair in normal again')
+        print('  normal again after %.1f s' % (time.monotonic() - t0))
+        agree(ours, isc)
+        step('Clean up the pair')
 
 
 if __name__ == '__main__':
