@@ -323,7 +323,7 @@ static void usage(void)
 	fprintf(stderr, "usage: group_bench --system paceless|galera --index I [--nodes 3]\n"
 			"       [--port-base P] [--cache-mb 128] [--workdir DIR]\n"
 			"       [--galera-lib PATH] [--galera-opts S] [--keys 0|1]\n"
-			"       [--appliers N] [--workers N]\n"
+			"       [--appliers N] [--workers N] [--tls-dir DIR]\n"
 			"Commands on stdin: run ID RATE WINDOW SIZE T0_NS DUR_MS WARM_MS | quit\n");
 }
 
@@ -341,6 +341,7 @@ static int parse_args(struct gb *b, int argc, char **argv)
 		{"keys", required_argument, NULL, 'k'},
 		{"appliers", required_argument, NULL, 'a'},
 		{"workers", required_argument, NULL, 'w'},
+		{"tls-dir", required_argument, NULL, 't'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -376,6 +377,7 @@ static int parse_args(struct gb *b, int argc, char **argv)
 		case 'k': b->keys = atoi(optarg); break;
 		case 'a': b->appliers = atoi(optarg); break;
 		case 'w': b->workers = atoi(optarg); break;
+		case 't': b->tls_dir = optarg; break;
 		default: return -EINVAL;
 		}
 	}

@@ -67,6 +67,7 @@ struct gb {
 	int keys;                 /* wsrep: certification keys per write-set (0 or 1) */
 	int appliers;             /* wsrep: recv threads */
 	int workers;              /* wsrep: client threads (the window of a blocking system) */
+	const char *tls_dir;      /* TLS with DIR/ca.pem, DIR/n<index>.pem and .key; NULL: none */
 	const struct gb_sys *sys;
 	void *sys_ctx;
 

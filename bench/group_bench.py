@@ -49,6 +49,8 @@ class Node:
                "--galera-lib", args.galera_lib]
         if args.galera_opts:
             cmd += ["--galera-opts", args.galera_opts]
+        if args.tls_dir:
+            cmd += ["--tls-dir", args.tls_dir]
         self.log_path = os.path.join(workdir, "node%d.log" % index)
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -386,6 +388,23 @@ def report(args, results):
              "NOT met: needs < 1000 us at >= 100,000/s"))
 
 
+def make_certs(args):
+    """A CA and a certificate per node (EC P-256, one day) in a fresh dir under --workdir."""
+    d = tempfile.mkdtemp(prefix="gbench-tls-", dir=args.workdir)
+
+    def openssl(*a):
+        subprocess.run(["openssl"] + list(a), check=True, capture_output=True, timeout=30)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    openssl("req", "-x509", *ec, "-keyout", d + "/ca.key", "-out", d + "/ca.pem", "-days", "1",
+            "-subj", "/CN=gbench-ca")
+    for i in range(args.nodes):
+        n = "%s/n%d" % (d, i)
+        openssl("req", *ec, "-keyout", n + ".key", "-out", n + ".csr", "-subj", "/CN=n%d" % i)
+        openssl("x509", "-req", "-in", n + ".csr", "-CA", d + "/ca.pem", "-CAkey", d + "/ca.key",
+                "-CAcreateserial", "-out", n + ".pem", "-days", "1")
+    return d
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -424,6 +443,9 @@ def main():
                     help="Galera data dirs and node logs (tmpfs: no disk in the picture)")
     ap.add_argument("--keep", action="store_true", help="keep node logs and data dirs")
     ap.add_argument("--json", help="write all results here")
+    ap.add_argument("--tls", action="store_true",
+                    help="TLS between the nodes, both systems (a throwaway CA and node "
+                    "certificates made with the openssl command in --workdir)")
     ap.add_argument("--quick", action="store_true",
                     help="1 run, 1 s probes and runs: checks the scripts, not for claims")
     args = ap.parse_args()
@@ -437,8 +459,10 @@ def main():
         sys.exit("no %s: ninja -C build-gbench bench/group_bench" % args.bin)
     if "galera" in systems and not os.path.exists(args.galera_lib):
         sys.exit("no %s: apt-get install galera-4, or --systems paceless" % args.galera_lib)
-    log("== machine: %d CPUs, %s, load: %s" %
-        (os.cpu_count(), os.uname().release, open("/proc/loadavg").read().split()[:3]))
+    log("== machine: %d CPUs, %s, load: %s%s" %
+        (os.cpu_count(), os.uname().release, open("/proc/loadavg").read().split()[:3],
+         ", TLS between nodes" if args.tls else ""))
+    args.tls_dir = make_certs(args) if args.tls else None
     global PORT
     PORT = args.port_base
     results = []
@@ -446,6 +470,8 @@ def main():
         for system in systems:
             results.append(bench_one(args, system, size))
     report(args, results)
+    if args.tls_dir and not args.keep:
+        shutil.rmtree(args.tls_dir, ignore_errors=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"args": {k: v for k, v in vars(args).items()}, "results": results}, f,

@@ -85,7 +85,7 @@ static int grp_wait_full(struct gb *b)
 
 static int grp_start(struct gb *b)
 {
-	char listen[32], peer[32], name[16];
+	char listen[32], peer[32], name[16], cert[4096], key[4096], ca[4096];
 	const char *peers[1] = {peer};
 	struct grp_node_config c = {
 		.cluster = "gbench",
@@ -105,6 +105,12 @@ static int grp_start(struct gb *b)
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", b->port_base + 10 * b->index);
 	snprintf(peer, sizeof(peer), "127.0.0.1:%d", b->port_base);
 	snprintf(name, sizeof(name), "n%d", b->index);
+	if (b->tls_dir) {
+		snprintf(cert, sizeof(cert), "%s/n%d.pem", b->tls_dir, b->index);
+		snprintf(key, sizeof(key), "%s/n%d.key", b->tls_dir, b->index);
+		snprintf(ca, sizeof(ca), "%s/ca.pem", b->tls_dir);
+		c.tls = (struct grp_tls_files){.cert = cert, .key = key, .ca = ca};
+	}
 	grp_params_default(&c.params);
 	c.params.cache_bytes = b->cache_bytes;
 	rc = grp_node_start(&c, &grp.node);

@@ -405,7 +405,7 @@ static int load(struct gb *b)
 static int wsrep_start(struct gb *b)
 {
 	static const struct gbw_gtid undefined = {.seqno = -1};
-	char opts[1024], addr[64], name[16], url[64];
+	char opts[4096], tls[2048], addr[64], name[16], url[64];
 	int port = b->port_base + 10 * b->index, rc;
 	struct gbw_init_args a = {
 		.app_ctx = b,
@@ -433,10 +433,16 @@ static int wsrep_start(struct gb *b)
 		return -errno;
 	snprintf(name, sizeof(name), "n%d", b->index);
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
+	tls[0] = '\0';
+	if (b->tls_dir) /* the same files as the paceless nodes', with Galera's option names */
+		snprintf(tls, sizeof(tls),
+			 "; socket.ssl_cert=%s/n%d.pem; socket.ssl_key=%s/n%d.key; "
+			 "socket.ssl_ca=%s/ca.pem", b->tls_dir, b->index, b->tls_dir, b->index,
+			 b->tls_dir);
 	snprintf(opts, sizeof(opts),
 		 "gcache.size=%lluM; gcache.dir=%s; gmcast.listen_addr=tcp://127.0.0.1:%d; "
-		 "ist.recv_addr=127.0.0.1:%d%s%s",
-		 (unsigned long long)(b->cache_bytes >> 20), gw.dir, port, port + 1,
+		 "ist.recv_addr=127.0.0.1:%d%s%s%s",
+		 (unsigned long long)(b->cache_bytes >> 20), gw.dir, port, port + 1, tls,
 		 b->galera_opts[0] ? "; " : "", b->galera_opts);
 	snprintf(url, sizeof(url), b->index ? "gcomm://127.0.0.1:%d" : "gcomm://", b->port_base);
 	rc = load(b);

@@ -3,9 +3,9 @@
 # Installs the Debian 12 packages that building, testing, the demo and the benchmarks need.
 # usage: tests/deps.sh [build|test|demo|bench]...   (root; idempotent)
 set -eu
-build="meson ninja-build gcc clang pkg-config libuv1-dev libjansson-dev"
+build="meson ninja-build gcc clang pkg-config libuv1-dev libjansson-dev libssl-dev"
 test="libcmocka-dev libclang-rt-14-dev python3-pytest iproute2 isc-dhcp-server isc-dhcp-client
-      isc-dhcp-relay udhcpc dhcpcd-base procps"
+      isc-dhcp-relay udhcpc dhcpcd-base procps openssl"
 demo="iproute2 isc-dhcp-client udhcpc dhcpcd-base isc-dhcp-relay python3"
 bench="kea-dhcp4-server kea-admin isc-dhcp-server python3 iproute2"
 want=""

@@ -241,6 +241,72 @@ static int parse_duration_opt(const char *k, const char *v, uint32_t *ms, char *
 	return 0;
 }
 
+static int set_ssl_str(char **dst, const char *v, const char *k, char *err, size_t err_len)
+{
+	if (!*v)
+		return fail(err, err_len, CORE_EPARSE, "option %s: empty value", k);
+	free(*dst); /* the last one given wins, as for every other option */
+	*dst = strdup(v);
+	return *dst ? 0 : fail(err, err_len, -ENOMEM, "out of memory");
+}
+
+/* A Galera boolean: yes/no, true/false, on/off, 1/0. -1 when it is none of them. */
+static int galera_bool(const char *v)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false",
+										     "off", "0"};
+
+	for (size_t i = 0; i < 4; i++) {
+		if (!strcasecmp(v, yes[i]))
+			return 1;
+		if (!strcasecmp(v, no[i]))
+			return 0;
+	}
+	return -1;
+}
+
+/* socket.*: Galera's TLS options. */
+static int parse_ssl_option(struct arb_opts *o, const char *k, const char *v, char *err,
+			    size_t err_len)
+{
+	if (!strcmp(k, "socket.ssl")) {
+		o->ssl = galera_bool(v);
+		if (o->ssl < 0)
+			return fail(err, err_len, CORE_EPARSE, "option socket.ssl: '%s' is not "
+				    "yes or no", v);
+		return 0;
+	}
+	if (!strcmp(k, "socket.ssl_cert"))
+		return set_ssl_str(&o->ssl_cert, v, k, err, err_len);
+	if (!strcmp(k, "socket.ssl_key"))
+		return set_ssl_str(&o->ssl_key, v, k, err, err_len);
+	if (!strcmp(k, "socket.ssl_ca"))
+		return set_ssl_str(&o->ssl_ca, v, k, err, err_len);
+	if (!strcmp(k, "socket.ssl_cipher"))
+		return set_ssl_str(&o->ssl_cipher, v, k, err, err_len);
+	if (!strcmp(k, "socket.ssl_compression")) {
+		if (galera_bool(v) == 0)
+			return 0; /* we never compress */
+		return fail(err, err_len, CORE_EUNSUPP, "option socket.ssl_compression: TLS "
+			    "compression is not supported (it leaks plaintext); remove the option "
+			    "or set it to no");
+	}
+	if (!strcmp(k, "socket.ssl_password_file"))
+		return fail(err, err_len, CORE_EUNSUPP, "option socket.ssl_password_file: "
+			    "encrypted keys are not supported; give an unencrypted key "
+			    "(openssl pkey -in KEY -out PLAIN) readable by this user only");
+	if (!strcmp(k, "socket.ssl_reload"))
+		return fail(err, err_len, CORE_EUNSUPP, "option socket.ssl_reload: certificates "
+			    "are read at start; restart the arbitrator to load new ones");
+	if (!strcmp(k, "socket.dynamic"))
+		return fail(err, err_len, CORE_EUNSUPP, "option socket.dynamic: TLS and plain "
+			    "links do not mix; every member uses TLS or none does");
+	return fail(err, err_len, CORE_EUNSUPP, "option '%s' is not supported by "
+		    "paceless-arbitrator (of socket.*: socket.ssl, socket.ssl_cert, "
+		    "socket.ssl_key, socket.ssl_ca, socket.ssl_cipher, socket.ssl_compression=no)",
+		    k);
+}
+
 static int parse_one_option(struct arb_opts *o, char *kv, char *err, size_t err_len)
 {
 	char *eq = strchr(kv, '='), *k, *v;
@@ -251,15 +317,15 @@ static int parse_one_option(struct arb_opts *o, char *kv, char *err, size_t err_
 	k = trim(kv);
 	v = trim(eq + 1);
 	if (!strcmp(k, "gmcast.listen_addr")) {
-		if (!strncmp(v, "ssl://", 6))
-			return fail(err, err_len, CORE_EUNSUPP,
-				    "option gmcast.listen_addr: TLS (ssl://) is not supported yet; "
-				    "use tcp://");
-		if (strncmp(v, "tcp://", 6))
+		o->listen_ssl = !strncmp(v, "ssl://", 6);
+		if (strncmp(v, "tcp://", 6) && !o->listen_ssl)
 			return fail(err, err_len, CORE_EPARSE,
-				    "option gmcast.listen_addr: expected tcp://host:port, got '%s'", v);
+				    "option gmcast.listen_addr: expected tcp://host:port or "
+				    "ssl://host:port, got '%s'", v);
 		return host_port(v + 6, o->listen, true, err, err_len);
 	}
+	if (!strncmp(k, "socket.", 7))
+		return parse_ssl_option(o, k, v, err, err_len);
 	if (!strcmp(k, "pc.weight")) {
 		char *end;
 		unsigned long w;
@@ -281,7 +347,36 @@ static int parse_one_option(struct arb_opts *o, char *kv, char *err, size_t err_
 	return fail(err, err_len, CORE_EUNSUPP,
 		    "option '%s' is not supported by paceless-arbitrator (supported: "
 		    "gmcast.listen_addr, pc.weight, evs.keepalive_period, evs.suspect_timeout, "
-		    "evs.inactive_timeout)", k);
+		    "evs.inactive_timeout, socket.ssl, socket.ssl_cert, socket.ssl_key, "
+		    "socket.ssl_ca, socket.ssl_cipher, socket.ssl_compression=no)", k);
+}
+
+/* TLS: what the group library needs, checked once every option is read. */
+static int ssl_finish(struct arb_opts *o, char *err, size_t err_len)
+{
+	bool wanted = o->ssl == 1 || o->listen_ssl || o->ssl_ca || o->ssl_cipher;
+
+	if (!o->ssl_cert != !o->ssl_key)
+		return fail(err, err_len, CORE_EPARSE,
+			    "option socket.%s needs socket.%s too (a certificate and its key)",
+			    o->ssl_cert ? "ssl_cert" : "ssl_key",
+			    o->ssl_cert ? "ssl_key" : "ssl_cert");
+	if (o->ssl == 0) {
+		if (o->listen_ssl)
+			return fail(err, err_len, CORE_EPARSE,
+				    "gmcast.listen_addr=ssl:// contradicts socket.ssl=no");
+		free(o->ssl_cert);
+		free(o->ssl_key);
+		free(o->ssl_ca);
+		free(o->ssl_cipher);
+		o->ssl_cert = o->ssl_key = o->ssl_ca = o->ssl_cipher = NULL;
+		return 0;
+	}
+	if (wanted && !o->ssl_cert)
+		return fail(err, err_len, CORE_EPARSE,
+			    "TLS (socket.ssl, ssl://, socket.ssl_ca or socket.ssl_cipher) needs "
+			    "socket.ssl_cert and socket.ssl_key");
+	return 0;
 }
 
 static int parse_options(struct arb_opts *o, char *err, size_t err_len)
@@ -298,7 +393,7 @@ static int parse_options(struct arb_opts *o, char *err, size_t err_len)
 			rc = parse_one_option(o, tok, err, err_len);
 	}
 	free(buf);
-	return rc;
+	return rc ? rc : ssl_finish(o, err, err_len);
 }
 
 /* ---- the config file (-c) ---- */
@@ -458,6 +553,7 @@ int arb_opts_parse(struct arb_opts *o, int argc, char **argv, char *err, size_t 
 
 	memset(o, 0, sizeof(*o));
 	o->weight = 1;
+	o->ssl = -1;
 	snprintf(o->listen, sizeof(o->listen), "%s", ARB_LISTEN_DEFAULT);
 	rc = parse_argv(o, argc, argv, err, err_len);
 	if (rc || o->help || o->version)
@@ -490,5 +586,9 @@ void arb_opts_free(struct arb_opts *o)
 	free(o->name);
 	free(o->log);
 	free(o->cfg);
+	free(o->ssl_cert);
+	free(o->ssl_key);
+	free(o->ssl_ca);
+	free(o->ssl_cipher);
 	memset(o, 0, sizeof(*o));
 }

@@ -41,6 +41,14 @@ struct arb_opts {
 	uint32_t keepalive_ms;  /* evs.keepalive_period -> grp_params.heartbeat_ms */
 	uint32_t suspect_ms;    /* evs.suspect_timeout -> grp_params.election_ms */
 	uint32_t inactive_ms;   /* evs.inactive_timeout -> grp_params.suspect_ms */
+	/*
+	 * TLS (grp_node_config.tls), from socket.ssl_cert, socket.ssl_key, socket.ssl_ca and
+	 * socket.ssl_cipher; owned. All NULL when TLS is off: no certificate given, or
+	 * socket.ssl=no (as in Galera, an explicit "no" wins over the files).
+	 */
+	char *ssl_cert, *ssl_key, *ssl_ca, *ssl_cipher;
+	int ssl;                /* socket.ssl: 1 yes, 0 no, -1 not given */
+	bool listen_ssl;        /* gmcast.listen_addr=ssl://... */
 };
 
 /*

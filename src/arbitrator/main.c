@@ -29,9 +29,13 @@ static void usage(FILE *out)
 		"  -a, --address gcomm://HOST[:PORT][,HOST[:PORT]...]  nodes of the group\n"
 		"  -g, --group NAME      group (cluster) name\n"
 		"  -o, --options \"K=V; K=V\"  gmcast.listen_addr=tcp://HOST:PORT (default\n"
-		"                        tcp://0.0.0.0:4567), pc.weight=N (default 1),\n"
+		"                        tcp://0.0.0.0:4567; ssl:// for TLS), pc.weight=N\n"
+		"                        (default 1),\n"
 		"                        evs.keepalive_period, evs.suspect_timeout,\n"
-		"                        evs.inactive_timeout (ISO 8601 durations: PT1S, PT0.5S)\n"
+		"                        evs.inactive_timeout (ISO 8601 durations: PT1S, PT0.5S),\n"
+		"                        TLS: socket.ssl_cert=PEM, socket.ssl_key=PEM,\n"
+		"                        socket.ssl_ca=PEM (default: the certificate),\n"
+		"                        socket.ssl_cipher=LIST, socket.ssl=yes|no\n"
 		"  -n, --name NAME       this member's name (default %s)\n"
 		"  -l, --log FILE        append log lines to FILE\n"
 		"  -d, --daemon          run in the background (logs to syslog without -l)\n"
@@ -219,6 +223,8 @@ static int run(const struct arb_opts *o, const struct grp_params *params)
 		.n_peers = o->n_peers,
 		.weight = o->weight,
 		.arbitrator = true,
+		.tls = {.cert = o->ssl_cert, .key = o->ssl_key, .ca = o->ssl_ca,
+			.ciphers = o->ssl_cipher},
 		.params = *params,
 		.deliver = on_deliver,
 		.view = on_view,
@@ -245,9 +251,9 @@ static int run(const struct arb_opts *o, const struct grp_params *params)
 		return rc;
 	}
 	CLOG_NOTICE("arbitrator %s joins group %s through %s, listening on %s, weight %u "
-		    "(keepalive %u ms, suspect %u ms, inactive %u ms)",
+		    "(keepalive %u ms, suspect %u ms, inactive %u ms), %s",
 		    o->name, o->group, o->address, o->listen, o->weight, params->heartbeat_ms,
-		    params->election_ms, params->suspect_ms);
+		    params->election_ms, params->suspect_ms, o->ssl_cert ? "TLS" : "no TLS");
 	for (;;) {
 		sig = sigtimedwait(&sigs, NULL, &ts);
 		state = state_log(n, state);

@@ -88,7 +88,9 @@ static int hello_decode(const struct grp_link_env *env, const uint8_t *buf, size
 	size_t body;
 
 	if (memcmp(buf, HELLO_MAGIC, len < 4 ? len : 4)) {
-		*why = "bad magic";
+		/* 0x16: a TLS handshake record, the first byte a TLS peer sends. */
+		*why = buf[0] == 0x16 ? "bad magic: the peer speaks TLS and this node has no TLS"
+				      : "bad magic";
 		return CORE_EMALFORMED;
 	}
 	if (len < HELLO_HDR_LEN)
@@ -137,6 +139,7 @@ static void on_closed(uv_handle_t *h)
 
 	/* Runs from the loop, outside any grp_proto call: the owner may call into it. */
 	l->env->ops->closed(l->env->ctx, l, l->is_self);
+	grp_tls_free(l->tls);
 	free(l->rbuf);
 	free(l->pend);
 	free(l);
@@ -158,9 +161,23 @@ static void refuse(struct grp_link *l, uint64_t *counter, const char *why)
 	grp_link_close(l);
 }
 
+/* A TLS session that failed: before the peer's HELLO it is a refusal (a stranger, a plain
+ * peer, or the peer refusing our certificate), after it a broken stream. */
+static void tls_refuse(struct grp_link *l)
+{
+	char why[GRP_TLS_ERR_MAX + 32];
+
+	snprintf(why, sizeof(why), "TLS: %s", grp_tls_error(l->tls));
+	refuse(l, l->established ? &l->env->cnt->frames_bad : &l->env->cnt->tls_refused, why);
+}
+
 void grp_link_check(struct grp_link *l, uint64_t now)
 {
-	if (!l->established && !l->closing && now - l->created_ms > GRP_LINK_HELLO_TIMEOUT_MS)
+	if (l->established || l->closing || now - l->created_ms <= GRP_LINK_HELLO_TIMEOUT_MS)
+		return;
+	if (l->tls && !l->tls_up)
+		refuse(l, &l->env->cnt->tls_refused, "no TLS handshake in time");
+	else
 		refuse(l, &l->env->cnt->hello_refused, "no HELLO in time");
 }
 
@@ -198,6 +215,45 @@ static void link_write(struct grp_link *l, struct wreq *wr)
 		return;
 	}
 	l->outq += wr->len;
+}
+
+/* What the TLS session has for the socket (records, handshake messages, alerts). */
+static void tls_output(struct grp_link *l)
+{
+	size_t n = grp_tls_pending(l->tls);
+	struct wreq *wr;
+
+	if (!n || l->closing)
+		return;
+	wr = malloc(sizeof(*wr) + n);
+	if (!wr) {
+		grp_link_close(l);
+		return;
+	}
+	wr->len = grp_tls_take(l->tls, wr->data, n);
+	link_write(l, wr);
+}
+
+/* Writes len bytes of the stream: as they are, or encrypted by the link's TLS session. */
+static void link_output(struct grp_link *l, const uint8_t *data, size_t len)
+{
+	struct wreq *wr;
+
+	if (l->tls) {
+		if (grp_tls_write(l->tls, data, len) < 0)
+			tls_refuse(l);
+		else
+			tls_output(l);
+		return;
+	}
+	wr = malloc(sizeof(*wr) + len);
+	if (!wr) {
+		l->env->cnt->send_dropped++;
+		return;
+	}
+	memcpy(wr->data, data, len);
+	wr->len = len;
+	link_write(l, wr);
 }
 
 /*
@@ -241,37 +297,22 @@ void grp_link_send(struct grp_link *l, const struct grp_msg *m)
 
 void grp_link_flush(struct grp_link *l)
 {
-	struct wreq *wr;
-
 	if (!l->pend_len || l->closing)
 		return;
-	wr = malloc(sizeof(*wr) + l->pend_len);
-	if (!wr) {
-		l->env->cnt->send_dropped++;
-		l->pend_len = 0;
-		return;
-	}
-	memcpy(wr->data, l->pend, l->pend_len);
-	wr->len = l->pend_len;
+	link_output(l, l->pend, l->pend_len);
 	l->pend_len = 0;
 	if (l->pend_cap > PEND_FLUSH) { /* a burst's buffer is not kept */
 		free(l->pend);
 		l->pend = NULL;
 		l->pend_cap = 0;
 	}
-	link_write(l, wr);
 }
 
 static void send_hello(struct grp_link *l)
 {
-	struct wreq *wr = malloc(sizeof(*wr) + HELLO_HDR_LEN + GRP_LINK_HELLO_BODY_MAX);
+	uint8_t buf[HELLO_HDR_LEN + GRP_LINK_HELLO_BODY_MAX];
 
-	if (!wr) {
-		grp_link_close(l);
-		return;
-	}
-	wr->len = hello_encode(l->env, wr->data, HELLO_HDR_LEN + GRP_LINK_HELLO_BODY_MAX);
-	link_write(l, wr);
+	link_output(l, buf, hello_encode(l->env, buf, sizeof(buf)));
 }
 
 /* ---- reading ---- */
@@ -366,11 +407,53 @@ static void link_input(struct grp_link *l)
 	}
 }
 
+/*
+ * Bytes read on a TLS link: they advance the handshake, and once it verified the peer the
+ * HELLO goes out and the plaintext goes through link_input() as on a plain link. rbuf always
+ * has room after link_input() (it keeps less than the frame it waits for, and grows to that).
+ */
+static void tls_input(struct grp_link *l, const uint8_t *data, size_t len)
+{
+	int rc = grp_tls_feed(l->tls, data, len);
+
+	tls_output(l); /* handshake messages, alerts */
+	if (rc < 0)
+		tls_refuse(l);
+	if (rc <= 0 || l->closing)
+		return;
+	if (!l->tls_up) {
+		l->tls_up = true;
+		CLOG_DEBUG("group: %s: TLS up (%s)", l->what, grp_tls_version(l->tls));
+		send_hello(l);
+	}
+	while (!l->closing) {
+		int64_t n;
+
+		if (l->rlen == l->rcap) {
+			grp_link_close(l);
+			return;
+		}
+		n = grp_tls_read(l->tls, l->rbuf + l->rlen, l->rcap - l->rlen);
+		if (n < 0)
+			tls_refuse(l);
+		if (n <= 0)
+			break;
+		l->rlen += (size_t)n;
+		link_input(l);
+	}
+	tls_output(l); /* a TLS 1.3 KeyUpdate's answer */
+}
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct grp_link *l = h->data;
 
 	(void)suggested;
+	if (l->tls) {
+		/* Consumed by on_read before the next read: one buffer serves every link. */
+		*buf = uv_buf_init((char *)l->env->tls_rbuf, (unsigned)GRP_LINK_TLS_RBUF);
+		return;
+	}
 	/* Empty when full: libuv then reports UV_ENOBUFS and the link closes. */
 	*buf = uv_buf_init((char *)l->rbuf + l->rlen, (unsigned)(l->rcap - l->rlen));
 }
@@ -379,23 +462,40 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	struct grp_link *l = s->data;
 
-	(void)buf;
 	if (nread < 0) {
 		if (nread != UV_EOF)
 			CLOG_DEBUG("group: %s: read: %s", l->what, uv_strerror((int)nread));
 		grp_link_close(l);
 		return;
 	}
-	if (l->closing)
+	if (l->closing || !nread)
 		return;
+	if (l->tls) {
+		tls_input(l, (const uint8_t *)buf->base, (size_t)nread);
+		return;
+	}
 	l->rlen += (size_t)nread;
 	link_input(l);
 }
 
-static void link_start(struct grp_link *l)
+/* The connection is up: the HELLO goes out, or with TLS the handshake starts (the client's
+ * first flight; a server waits for it). */
+static void link_start(struct grp_link *l, bool server)
 {
 	uv_tcp_nodelay(&l->tcp, 1);
-	send_hello(l);
+	if (!l->env->tls) {
+		send_hello(l);
+	} else {
+		l->tls = grp_tls_new(l->env->tls, server);
+		if (!l->tls) {
+			grp_link_close(l);
+			return;
+		}
+		if (!server && grp_tls_start(l->tls) < 0)
+			tls_refuse(l);
+		else
+			tls_output(l);
+	}
 	if (!l->closing && uv_read_start((uv_stream_t *)&l->tcp, on_alloc, on_read))
 		grp_link_close(l);
 }
@@ -433,7 +533,7 @@ static void on_connect(uv_connect_t *req, int status)
 		return;
 	}
 	if (!l->closing)
-		link_start(l);
+		link_start(l, false);
 }
 
 void grp_link_connect(struct grp_link *l, const struct sockaddr *sa)
@@ -455,5 +555,5 @@ void grp_link_accept(struct grp_link *l, uv_stream_t *srv)
 	if (uv_tcp_getpeername(&l->tcp, (struct sockaddr *)&ss, &len) == 0)
 		uv_ip_name((struct sockaddr *)&ss, host, sizeof(host));
 	snprintf(l->what, sizeof(l->what), "inbound from %s", host);
-	link_start(l);
+	link_start(l, true);
 }

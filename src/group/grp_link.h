@@ -11,6 +11,7 @@
 #include "core_err.h"
 #include "core_log.h"
 #include "grp_node.h"
+#include "grp_tls.h"
 #include "grp_types.h"
 #include "grp_wire.h"
 
@@ -25,6 +26,12 @@
  * version, another cluster, a malformed record, our own uuid, or no HELLO within
  * GRP_LINK_HELLO_TIMEOUT_MS closes the connection. After the HELLO the stream carries grp_wire
  * frames only; a malformed one closes the connection (the stream cannot be resynchronised).
+ *
+ * With TLS (env->tls), the TLS handshake comes first and the HELLO and frames travel inside
+ * it; a link sends its HELLO only once the handshake verified the peer's certificate, and reads
+ * nothing before. A failed handshake (or a failure before the peer's HELLO) closes the
+ * connection and counts in tls_refused. The whole exchange must end within
+ * GRP_LINK_HELLO_TIMEOUT_MS too.
  *
  * Everything here runs on the owning node's loop thread. Callbacks are never called from
  * inside grp_link_send() or grp_link_close(), so the owner may call those from anywhere,
@@ -62,7 +69,10 @@ struct grp_link_env {
 	struct grp_wire_scratch *scratch;
 	struct grp_node_counters *cnt;
 	struct core_ratelimit *rl;
+	struct grp_tls_ctx *tls;   /* NULL: plain TCP */
+	uint8_t *tls_rbuf;         /* with tls: where the socket's bytes land, GRP_LINK_TLS_RBUF */
 };
+#define GRP_LINK_TLS_RBUF ((size_t)64 << 10)
 
 struct grp_link {
 	const struct grp_link_env *env;
@@ -70,9 +80,11 @@ struct grp_link {
 	uv_connect_t conn;
 	void *owner;               /* the owner's, untouched here (the node: the dialed address) */
 	bool established;          /* HELLO received */
+	bool tls_up;               /* the TLS handshake verified the peer (with env->tls) */
 	bool closing;
 	bool is_self;
 	struct grp_member peer;    /* from the HELLO, once established */
+	struct grp_tls *tls;       /* with env->tls, once connected */
 	uint64_t created_ms;
 	size_t outq;               /* bytes handed to uv_write and not yet completed */
 	uint8_t *pend;             /* frames not yet written (grp_link_flush) */

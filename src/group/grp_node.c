@@ -50,6 +50,7 @@ struct grp_node {
 	uv_check_t flush; /* after each loop iteration's events: write what they produced */
 	uv_async_t async;
 	struct grp_proto *p;
+	struct grp_tls_ctx *tls;   /* NULL: plain TCP links */
 	struct grp_msg *msg;       /* decode target, ~30 KiB: kept off the stack */
 	struct grp_wire_scratch *scratch;
 	struct grp_link_env env;
@@ -525,6 +526,9 @@ static int config_check(const struct grp_node_config *cfg)
 		return -EINVAL;
 	if (cfg->arbitrator && cfg->bootstrap)
 		return -EINVAL; /* a group must start from a node that has the service's state */
+	if (!cfg->tls.cert != !cfg->tls.key ||
+	    (!cfg->tls.cert && (cfg->tls.ca || cfg->tls.ciphers)))
+		return -EINVAL; /* half a TLS set-up would be a plain node that looks secured */
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		struct sockaddr_storage ss;
 
@@ -559,6 +563,8 @@ static void node_free(struct grp_node *n)
 		n->q_head = s->next;
 		free(s);
 	}
+	grp_tls_ctx_free(n->tls);
+	free(n->env.tls_rbuf);
 	free(n->msg);
 	free(n->scratch);
 	free(n);
@@ -610,6 +616,15 @@ static int node_init(struct grp_node *n, const struct grp_node_config *cfg)
 	n->self.weight = cfg->weight;
 	n->self.flags = cfg->arbitrator ? GRP_MEMBER_ARBITRATOR : 0;
 	params.weight = cfg->weight;
+	if (cfg->tls.cert) {
+		rc = grp_tls_ctx_new(&cfg->tls, &n->tls);
+		if (rc)
+			return rc;
+		n->env.tls = n->tls;
+		n->env.tls_rbuf = malloc(GRP_LINK_TLS_RBUF);
+		if (!n->env.tls_rbuf)
+			return -ENOMEM;
+	}
 	rc = node_listen(n, cfg->listen);
 	for (size_t i = 0; !rc && i < cfg->n_peers; i++)
 		rc = target_add(n, cfg->peers[i], NULL);
@@ -657,6 +672,7 @@ int grp_node_start(const struct grp_node_config *cfg, struct grp_node **out)
 	n->cfg = *cfg;
 	n->cfg.cluster = n->cfg.name = n->cfg.listen = NULL;
 	n->cfg.peers = NULL;
+	n->cfg.tls = (struct grp_tls_files){0};
 	snprintf(n->cluster, sizeof(n->cluster), "%s", cfg->cluster);
 	n->held_tail = &n->held;
 	n->q_tail = &n->q_head;
@@ -680,9 +696,9 @@ int grp_node_start(const struct grp_node_config *cfg, struct grp_node **out)
 		node_free(n);
 		return rc;
 	}
-	CLOG_INFO("group: %s: started at %s, cluster %s%s%s", n->self.name, n->self.addr,
+	CLOG_INFO("group: %s: started at %s, cluster %s%s%s%s", n->self.name, n->self.addr,
 		  n->cluster, cfg->bootstrap ? ", bootstrap" : "",
-		  cfg->arbitrator ? ", arbitrator" : "");
+		  cfg->arbitrator ? ", arbitrator" : "", n->tls ? ", TLS" : "");
 	*out = n;
 	return 0;
 }

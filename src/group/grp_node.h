@@ -9,6 +9,7 @@
 
 #include "core_err.h"
 #include "grp_proto.h"
+#include "grp_tls.h"
 #include "grp_types.h"
 
 /*
@@ -23,6 +24,10 @@
  * after it, the stream carries grp_wire frames. A HELLO for another cluster, or anything that
  * does not parse, closes the connection (counted, logged rate-limited). Addresses are numeric
  * "a.b.c.d:port" or "[v6]:port"; no name resolution.
+ *
+ * With cfg.tls.cert set, every connection (both directions) is TLS 1.2+ with mutual certificate
+ * checks (grp_tls.h) before its HELLO: a peer without a certificate the CA signed, or without
+ * TLS, is refused (tls_refused). Nodes of one cluster must all use TLS or all not.
  *
  * Nothing is durable: every grp_node_start() is a new incarnation with a fresh random uuid.
  */
@@ -44,6 +49,12 @@ struct grp_node_config {
 	 * See GRP_MEMBER_ARBITRATOR. It cannot bootstrap (-EINVAL): a group starts from state.
 	 */
 	bool arbitrator;
+	/*
+	 * TLS on every link when tls.cert is set (then tls.key is needed too; tls.ca NULL: the
+	 * certificate is its own CA, Galera's single self-signed cluster certificate). The files
+	 * are read and checked by grp_node_start only.
+	 */
+	struct grp_tls_files tls;
 	struct grp_params params;       /* from grp_params_default(); seed 0: a random one */
 	/*
 	 * Callbacks, run on the loop thread with the arguments of the same names in struct
@@ -65,7 +76,8 @@ struct grp_node_config {
  * may free them on return. self.addr (what other nodes are told to connect to) is the listen
  * address with the bound port; a wildcard host (0.0.0.0 or ::) is advertised as loopback.
  * Any thread. Returns 0 with *out set, or a negative errno (-EINVAL for a bad config or
- * address, -EADDRINUSE, -ENOMEM, ...); on error *out is untouched and nothing is left running.
+ * address, -EADDRINUSE, -ENOMEM, grp_tls_ctx_new's for the TLS files, logged with the file
+ * and OpenSSL's reason, ...); on error *out is untouched and nothing is left running.
  */
 int grp_node_start(const struct grp_node_config *cfg, struct grp_node **out) CORE_WARN_UNUSED;
 
@@ -119,6 +131,8 @@ struct grp_node_counters {
 	uint64_t links_refused;   /* inbound connections over GRP_NODE_LINKS_MAX */
 	uint64_t learn_dropped;   /* learned addresses not kept: table full or unparsable */
 	uint64_t submit_dropped;  /* submissions the protocol refused for good (CORE_ETOOBIG) */
+	uint64_t tls_refused;     /* TLS handshakes that failed (no, bad or foreign certificate,
+				     a plain peer) or broke before the peer's HELLO */
 };
 #define GRP_NODE_OUTQ_MAX ((size_t)64 << 20) /* bytes queued on one connection */
 #define GRP_NODE_LINKS_MAX 256               /* connections, both directions */

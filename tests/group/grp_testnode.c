@@ -23,6 +23,8 @@
  *   <ms> D <seq> <origin name> <payload>                a delivered message
  *   <ms> X <donor name>                                 a state transfer was asked for
  *   <ms> L <1|0> <term>                                 this node became / stopped being leader
+ *   <ms> C links_up=N hello_refused=N tls_refused=N frames_bad=N   transport counters, when
+ *                                                       one of these changed
  *   <ms> E <text>                                       start-up or exit events
  *
  * A payload is "<node name>:<counter>", counters from 1. With --state FILE, the last delivered
@@ -129,7 +131,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: grp_testnode --cluster C --name N --listen H:P --out FILE [--peers H:P,...]\n"
 		"  [--weight W] [--bootstrap] [--seq S] [--state FILE] [--rate MSG_PER_S]\n"
-		"  [--count N] [--heartbeat-ms MS] [--election-ms MS] [--suspect-ms MS]\n");
+		"  [--count N] [--heartbeat-ms MS] [--election-ms MS] [--suspect-ms MS]\n"
+		"  [--tls-cert PEM --tls-key PEM [--tls-ca PEM]]\n");
 }
 
 struct args {
@@ -151,7 +154,9 @@ static int parse(struct args *a, int argc, char **argv, struct tn *t)
 		{"rate", required_argument, NULL, 'r'},    {"count", required_argument, NULL, 'c'},
 		{"out", required_argument, NULL, 'o'},     {"heartbeat-ms", required_argument, NULL, 'H'},
 		{"election-ms", required_argument, NULL, 'E'},
-		{"suspect-ms", required_argument, NULL, 'U'}, {NULL, 0, NULL, 0},
+		{"suspect-ms", required_argument, NULL, 'U'},
+		{"tls-cert", required_argument, NULL, 'T'}, {"tls-key", required_argument, NULL, 'K'},
+		{"tls-ca", required_argument, NULL, 'A'}, {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -171,6 +176,9 @@ static int parse(struct args *a, int argc, char **argv, struct tn *t)
 		case 'H': a->cfg.params.heartbeat_ms = (uint32_t)atoi(optarg); break;
 		case 'E': a->cfg.params.election_ms = (uint32_t)atoi(optarg); break;
 		case 'U': a->cfg.params.suspect_ms = (uint32_t)atoi(optarg); break;
+		case 'T': a->cfg.tls.cert = optarg; break;
+		case 'K': a->cfg.tls.key = optarg; break;
+		case 'A': a->cfg.tls.ca = optarg; break;
 		default: return -EINVAL;
 		}
 	}
@@ -216,12 +224,27 @@ static void leave(struct tn *t, struct grp_node *n)
 	emit(t, "E leave timed out");
 }
 
+/* A C line when a counter a test checks moved since the last one. */
+static void counters_emit(struct tn *t, struct grp_node *n, struct grp_node_counters *last)
+{
+	struct grp_node_counters c;
+
+	(void)grp_node_counters(n, &c);
+	if (c.links_up == last->links_up && c.hello_refused == last->hello_refused &&
+	    c.tls_refused == last->tls_refused && c.frames_bad == last->frames_bad)
+		return;
+	*last = c;
+	emit(t, "C links_up=%" PRIu64 " hello_refused=%" PRIu64 " tls_refused=%" PRIu64
+		" frames_bad=%" PRIu64, c.links_up, c.hello_refused, c.tls_refused, c.frames_bad);
+}
+
 /* Submits count messages at rate per second (0: as fast as the queue takes them). */
 static void run(struct tn *t, struct args *a, struct grp_node *n, const sigset_t *sigs)
 {
 	uint64_t sent = 0, start = 0;
 	struct timespec idle = {.tv_sec = 0, .tv_nsec = 5 * 1000000L};
 	bool leader = false;
+	struct grp_node_counters last = {0};
 
 	for (;;) {
 		struct grp_status st;
@@ -232,6 +255,7 @@ static void run(struct tn *t, struct args *a, struct grp_node *n, const sigset_t
 			leave(t, n);
 			return;
 		}
+		counters_emit(t, n, &last);
 		(void)grp_node_status(n, &st);
 		if (st.is_leader != leader) {
 			leader = st.is_leader;

@@ -11,6 +11,11 @@ test fails). "Loopback" tests put every process in one namespace that has only l
     node.leader()       # True when its last L line says it leads
     node.kill()         # SIGKILL, by PID
 
+    node.counters()     # {'links_up': N, 'tls_refused': N, ...} from its last C line
+
+With tls=pki.files('n1') a node runs TLS (Pki: a throwaway CA and node certificates made with
+the openssl command in the test's artifacts dir).
+
 check_order(lists) asserts that delivery lists agree: within each list seqs are consecutive
 with no duplicates, a seq means the same payload everywhere, and no payload has two seqs.
 """
@@ -54,7 +59,7 @@ class TestNode:
     __test__ = False  # not a pytest class
 
     def __init__(self, host, artifacts, name, listen, peers=(), bootstrap=False, rate=0,
-                 count=0, weight=1, state=None, tag='', cluster='paceless-test'):
+                 count=0, weight=1, state=None, tag='', cluster='paceless-test', tls=None):
         self.host = host
         self.name = name
         self.listen = listen
@@ -69,6 +74,10 @@ class TestNode:
             argv.append('--bootstrap')
         if state:
             argv += ['--state', state]
+        if tls:
+            argv += ['--tls-cert', tls[0], '--tls-key', tls[1]]
+            if tls[2]:
+                argv += ['--tls-ca', tls[2]]
         with open(self.err, 'w') as errf:
             self.proc = host.spawn(argv, stdout=errf, stderr=subprocess.STDOUT)
 
@@ -98,6 +107,10 @@ class TestNode:
 
     def events(self, kind):
         return [(int(ln[0]), ln[2]) for ln in self.lines() if len(ln) == 3 and ln[1] == kind]
+
+    def counters(self):
+        cs = self.events('C')
+        return {k: int(v) for k, v in (kv.split('=') for kv in cs[-1][1].split())} if cs else {}
 
     def leader(self):
         ls = self.events('L')
@@ -152,19 +165,52 @@ class Arbitrator:
         return self.host.stop(self.proc, timeout=10)
 
 
-def start_group(host, artifacts, n, rate=0, count=0, base_port=24100, **kw):
+def start_group(host, artifacts, n, rate=0, count=0, base_port=24100, pki=None, **kw):
     """n test nodes on 127.0.0.1 of host: n1 bootstraps, the others join through it; returns
-    them once every one is in a primary view of all n."""
+    them once every one is in a primary view of all n. With pki (a Pki), each runs TLS with
+    its own certificate from it."""
     names = ['n%d' % (i + 1) for i in range(n)]
     addrs = ['127.0.0.1:%d' % (base_port + i) for i in range(n)]
-    nodes = [TestNode(host, artifacts, names[0], addrs[0], bootstrap=True, rate=rate,
-                      count=count, **kw)]
-    for i in range(1, n):
-        nodes.append(TestNode(host, artifacts, names[i], addrs[i], peers=addrs[:1], rate=rate,
-                              count=count, **kw))
+    nodes = []
+    for i in range(n):
+        tls = pki.files(names[i]) if pki else None
+        nodes.append(TestNode(host, artifacts, names[i], addrs[i], peers=addrs[:1] if i else (),
+                              bootstrap=not i, rate=rate, count=count, tls=tls, **kw))
     wait_for(lambda: all(nd.in_primary_view(names) for nd in nodes), 30,
              'a primary view of %d nodes' % n)
     return nodes
+
+
+class Pki:
+    """A throwaway certificate authority in dir, made with the openssl command (EC P-256).
+
+        pki = Pki(artifacts, 'ca')
+        pki.files('n1')                  # (cert, key, ca) paths for n1, signed by this CA
+        pki.files('old', days=-1)        # an expired one
+    """
+
+    def __init__(self, dir, name):
+        self.dir = dir
+        self.name = name
+        self.ca = os.path.join(dir, '%s.pem' % name)
+        self.ca_key = os.path.join(dir, '%s.key' % name)
+        self._openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
+                      '-nodes', '-keyout', self.ca_key, '-out', self.ca, '-days', '2',
+                      '-subj', '/CN=%s' % name)
+
+    @staticmethod
+    def _openssl(*args):
+        subprocess.run(['openssl'] + list(args), check=True, capture_output=True, timeout=30)
+
+    def files(self, node, days=2):
+        base = os.path.join(self.dir, '%s-%s' % (self.name, node))
+        cert, key, csr = base + '.pem', base + '.key', base + '.csr'
+        if not os.path.exists(cert):
+            self._openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256',
+                          '-nodes', '-keyout', key, '-out', csr, '-subj', '/CN=%s' % node)
+            self._openssl('x509', '-req', '-in', csr, '-CA', self.ca, '-CAkey', self.ca_key,
+                          '-CAcreateserial', '-out', cert, '-days', str(days))
+        return cert, key, self.ca
 
 
 def check_order(lists, first_seq=None):

@@ -114,7 +114,30 @@ static void test_refusals(void **state)
 		{{"-a", "gcomm://192.0.2.1", "-g", "c", "-o", "evs.suspect_timeout=5"}, CORE_EPARSE,
 		 "evs.suspect_timeout"},
 		{{"-a", "gcomm://192.0.2.1", "-g", "c", "-o", "gmcast.listen_addr=ssl://0.0.0.0:1"},
-		 CORE_EUNSUPP, "ssl://"},
+		 CORE_EPARSE, "needs socket.ssl_cert and socket.ssl_key"},
+		{{"-a", "gcomm://192.0.2.1", "-g", "c", "-o", "socket.ssl=yes"}, CORE_EPARSE,
+		 "needs socket.ssl_cert"},
+		{{"-a", "gcomm://192.0.2.1", "-g", "c", "-o", "socket.ssl_ca=/ca.pem"}, CORE_EPARSE,
+		 "needs socket.ssl_cert"},
+		{{"-a", "gcomm://192.0.2.1", "-g", "c", "-o", "socket.ssl_key=/k.pem"}, CORE_EPARSE,
+		 "socket.ssl_key needs socket.ssl_cert"},
+		{{"-a", "gcomm://192.0.2.1", "-g", "c", "-o", "socket.ssl=perhaps"}, CORE_EPARSE,
+		 "socket.ssl"},
+		{{"-a", "gcomm://192.0.2.1", "-g", "c", "-o", "socket.ssl_cert="}, CORE_EPARSE,
+		 "empty"},
+		{{"-a", "gcomm://192.0.2.1", "-g", "c", "-o",
+		  "socket.ssl=no; socket.ssl_cert=/c; socket.ssl_key=/k; gmcast.listen_addr=ssl://"
+		  "0.0.0.0:1"}, CORE_EPARSE, "contradicts"},
+		{{"-a", "gcomm://192.0.2.1", "-g", "c", "-o", "socket.ssl_compression=yes"},
+		 CORE_EUNSUPP, "socket.ssl_compression"},
+		{{"-a", "gcomm://192.0.2.1", "-g", "c", "-o", "socket.ssl_password_file=/p"},
+		 CORE_EUNSUPP, "unencrypted key"},
+		{{"-a", "gcomm://192.0.2.1", "-g", "c", "-o", "socket.ssl_reload=1"}, CORE_EUNSUPP,
+		 "restart"},
+		{{"-a", "gcomm://192.0.2.1", "-g", "c", "-o", "socket.dynamic=yes"}, CORE_EUNSUPP,
+		 "socket.dynamic"},
+		{{"-a", "gcomm://192.0.2.1", "-g", "c", "-o", "socket.checksum=2"}, CORE_EUNSUPP,
+		 "'socket.checksum'"},
 		{{"-a", "gcomm://192.0.2.1", "-g", "c", "-o", "gmcast.listen_addr=tcp://host:1"},
 		 CORE_EPARSE, "numeric"},
 		{{"-a", "gcomm://192.0.2.1", "-g", "c", "-o", "pc.weight"}, CORE_EPARSE, "key=value"},
@@ -129,6 +152,38 @@ static void test_refusals(void **state)
 		if (!strstr(err, cases[i].names))
 			fail_msg("case %zu: '%s' does not name '%s'", i, err, cases[i].names);
 	}
+}
+
+/* garbd's TLS options map to grp_node_config.tls; socket.ssl=no wins over the files. */
+static void test_tls_options(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("-a", "gcomm://192.0.2.1", "-g", "c", "-o",
+			       "gmcast.listen_addr=ssl://192.0.2.9:4567; socket.ssl_cert=/c.pem; "
+			       "socket.ssl_key = /k.pem; socket.ssl_ca=/ca.pem; "
+			       "socket.ssl_cipher=ECDHE+AESGCM; socket.ssl_compression=NO",
+			       NULL),
+			 0);
+	assert_string_equal(o.listen, "192.0.2.9:4567");
+	assert_string_equal(o.ssl_cert, "/c.pem");
+	assert_string_equal(o.ssl_key, "/k.pem");
+	assert_string_equal(o.ssl_ca, "/ca.pem");
+	assert_string_equal(o.ssl_cipher, "ECDHE+AESGCM");
+	/* Certificate and key alone turn TLS on (Galera: they imply socket.ssl); tcp:// too. */
+	assert_int_equal(parse("-a", "gcomm://192.0.2.1", "-g", "c", "-o",
+			       "gmcast.listen_addr=tcp://0.0.0.0:4567; socket.ssl_cert=/c.pem; "
+			       "socket.ssl_key=/k.pem; socket.ssl_cert=/c2.pem", NULL),
+			 0);
+	assert_string_equal(o.ssl_cert, "/c2.pem");
+	assert_null(o.ssl_ca);
+	assert_int_equal(parse("-a", "gcomm://192.0.2.1", "-g", "c", "-o",
+			       "socket.ssl_cert=/c.pem; socket.ssl_key=/k.pem; socket.ssl=off",
+			       NULL),
+			 0);
+	assert_null(o.ssl_cert);
+	assert_null(o.ssl_key);
+	assert_int_equal(parse("-a", "gcomm://192.0.2.1", "-g", "c", NULL), 0);
+	assert_null(o.ssl_cert);
 }
 
 static void write_file(const char *path, const char *text)
@@ -183,6 +238,7 @@ int main(void)
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_garbd_command_line),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_tls_options),
 		cmocka_unit_test(test_config_file),
 	};
 
