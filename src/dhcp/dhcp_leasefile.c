@@ -922,8 +922,16 @@ static int parse_lease_stmt(struct lf *l, const struct lf_tok *t, struct dhcp_le
 	case KW_TSTP:
 	case KW_TSFP:
 	case KW_ATSFP:
-	case KW_CLTT:
-		return parse_date(l, times[kw - KW_STARTS]);
+	case KW_CLTT: {
+		int64_t *t = times[kw - KW_STARTS];
+
+		if (parse_date(l, t))
+			return l->err;
+		/* ISC's 0 is "not set" (it never writes one): the same as absent here. */
+		if (*t == 0)
+			*t = DHCP_TIME_NONE;
+		return 0;
+	}
 	case KW_BINDING:
 	case KW_NEXT:
 	case KW_REWIND:
@@ -1417,9 +1425,10 @@ static bool binding_valid(uint8_t b)
 	return b > DHCP_BINDING_NONE && b < DHCP_BINDING_MAX;
 }
 
+/* As ISC: a time that is absent, or 0 (a lease never used), is not written. */
 #define PUT_TIME(o, label, t)                                                                      \
 	do {                                                                                       \
-		if ((t) != DHCP_TIME_NONE)                                                         \
+		if ((t) != DHCP_TIME_NONE && (t) != 0)                                             \
 			o = local ? put_time_local(PUT_LIT(o, label), (t))                         \
 				  : put_time(PUT_LIT(o, label), (t));                              \
 	} while (0)

@@ -13,6 +13,7 @@ struct link {
 	uint32_t xid;       /* next xid of a message we start */
 	bool connect_sent;  /* primary: CONNECT sent, CONNECTACK awaited */
 	bool closing;       /* ops.close called; dhcp_fo_link_down will follow */
+	bool heard_state;   /* the peer's STATE arrived on it */
 };
 
 struct dhcp_fo {
@@ -269,6 +270,7 @@ static void peer_state(struct dhcp_fo *fo, struct link *l, const struct dhcp_fo_
 	bool was_starting = fo->partner_startup;
 	uint8_t base = starting ? fo->saved : fo->state, next;
 
+	l->heard_state = true;
 	fo->partner_startup = dhcp_fo_has(m, DHCP_FO_SERVER_FLAGS) &&
 			      (m->server_flags & DHCP_FO_SF_STARTUP);
 	/*
@@ -614,7 +616,7 @@ void dhcp_fo_tick(struct dhcp_fo *fo, int64_t now)
 		if (l->id && l->id != fo->link && now >= l->opened + DHCP_FO_STARTUP_S)
 			close_link(fo, l, "no CONNECT/CONNECTACK in time");
 	}
-	if (est && now - est->last_rx > (int64_t)fo->cfg->max_response_delay) {
+	if (est && now - est->last_rx >= (int64_t)fo->cfg->max_response_delay) {
 		close_link(fo, est, "nothing from the peer within max-response-delay");
 		est = NULL;
 	}
@@ -706,6 +708,18 @@ uint32_t dhcp_fo_peer_max_unacked(const struct dhcp_fo *fo)
 int dhcp_fo_link(const struct dhcp_fo *fo)
 {
 	return fo->link;
+}
+
+bool dhcp_fo_link_ready(const struct dhcp_fo *fo)
+{
+	for (int i = 0; fo->link > 0 && i < DHCP_FO_LINKS_MAX; i++) {
+		const struct link *l = &fo->links[i];
+
+		if (l->id == fo->link)
+			return !l->closing && l->heard_state && !fo->partner_startup &&
+			       fo->state != DHCP_FO_S_STARTUP;
+	}
+	return false;
 }
 
 enum dhcp_fo_service dhcp_fo_service(const struct dhcp_fo *fo)

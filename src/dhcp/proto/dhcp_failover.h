@@ -104,6 +104,10 @@ const uint8_t *dhcp_fo_hba(const struct dhcp_fo *fo);
 uint32_t dhcp_fo_peer_max_unacked(const struct dhcp_fo *fo);
 /* The link that completed the handshake, or 0. */
 int dhcp_fo_link(const struct dhcp_fo *fo);
+/* Binding updates may flow: the link is established, the peer's STATE arrived on it (so each
+ * side knows where the other stands, as ISC sends its queue only after the peer's state), and
+ * neither side is starting up. */
+bool dhcp_fo_link_ready(const struct dhcp_fo *fo);
 enum dhcp_fo_service dhcp_fo_service(const struct dhcp_fo *fo);
 
 #endif

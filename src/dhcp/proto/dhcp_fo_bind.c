@@ -4,7 +4,6 @@
 
 #include "dhcp_fo_bind.h"
 
-#define EXPIRY_SLACK_S 65 /* ISC lets an EXPIRED update arrive this early */
 
 uint32_t dhcp_fo_lease_time(uint32_t want, uint32_t mclt, int64_t tsfp, int64_t now,
 			    int64_t *tstp)
@@ -128,6 +127,15 @@ static bool own_free(enum dhcp_fo_role role, uint8_t b)
 	return b == (role == DHCP_FO_PRIMARY ? DHCP_BINDING_FREE : DHCP_BINDING_BACKUP);
 }
 
+/*
+ * ISC's normal_ and conflict_binding_state_transition_check, with one difference: ISC lets the
+ * peer expire our active lease up to 65 s before our end ("clock skew plus a fudge", a known
+ * problem with short leases in its own comment), and lets a primary in normal free it once
+ * the potential expiry passed. We never let the peer expire or free a lease that is active
+ * here until our own end has passed: a client renewed by us while the peer could not hear of
+ * it (a partition, a restart) keeps its address. The peer is refused (reason 2) and then
+ * hears our version of the lease.
+ */
 int dhcp_fo_transition_check(uint8_t my_state, enum dhcp_fo_role role,
 			     const struct dhcp_lease_rec *cur, const struct dhcp_lease_rec *u,
 			     int64_t now, const char **why)
@@ -135,29 +143,31 @@ int dhcp_fo_transition_check(uint8_t my_state, enum dhcp_fo_role role,
 	uint8_t c = cur->binding, n = u->binding;
 	bool freeing = n == DHCP_BINDING_FREE || n == DHCP_BINDING_BACKUP;
 	bool potential_past = u->tsfp == DHCP_TIME_NONE || u->tsfp <= now;
-	bool expiry_due = u->ends == DHCP_TIME_NONE || u->ends - EXPIRY_SLACK_S <= now;
+	bool ours_over = cur->ends != DHCP_TIME_NEVER &&
+			 (cur->ends == DHCP_TIME_NONE || cur->ends <= now);
 
 	if (u->reserved && !cur->reserved && own_free(role, c))
 		return reject(why, "reserved flag on one of our free leases",
 			      DHCP_FO_R_IP_NOT_RESERVED);
 	if (u->bootp && !cur->bootp && own_free(role, c))
 		return reject(why, "BOOTP flag on one of our free leases", DHCP_FO_R_MISC);
-	if (my_state == DHCP_FO_S_NORMAL && c == DHCP_BINDING_ACTIVE) {
-		if (role == DHCP_FO_PRIMARY && n != DHCP_BINDING_RELEASED &&
-		    n != DHCP_BINDING_ABANDONED && n != DHCP_BINDING_ACTIVE)
+	if (n == c)
+		return 0;
+	if (c == DHCP_BINDING_ACTIVE) {
+		/* In normal the secondary may not move an active lease but to released or
+		 * abandoned (the primary alone expires leases). */
+		if (my_state == DHCP_FO_S_NORMAL && role == DHCP_FO_PRIMARY &&
+		    n != DHCP_BINDING_RELEASED && n != DHCP_BINDING_ABANDONED)
 			return reject(why, "invalid state transition", DHCP_FO_R_FATAL_CONFLICT);
-		if (role == DHCP_FO_SECONDARY && ((freeing && !potential_past) ||
-						  (n == DHCP_BINDING_EXPIRED && !expiry_due)))
+		if (n == DHCP_BINDING_EXPIRED && !ours_over)
+			return reject(why, "invalid state transition: active here until its end",
+				      DHCP_FO_R_FATAL_CONFLICT);
+		if (freeing && (my_state != DHCP_FO_S_NORMAL || !potential_past || !ours_over))
 			return reject(why, "invalid state transition", DHCP_FO_R_FATAL_CONFLICT);
 		return 0;
 	}
-	if (my_state == DHCP_FO_S_NORMAL && (c == DHCP_BINDING_EXPIRED || c == DHCP_BINDING_RESET)) {
-		if (freeing && !potential_past)
-			return reject(why, "invalid state transition", DHCP_FO_R_FATAL_CONFLICT);
-		return 0;
-	}
-	if (c == DHCP_BINDING_ACTIVE &&
-	    ((freeing && !potential_past) || (n == DHCP_BINDING_EXPIRED && !expiry_due)))
+	if (my_state == DHCP_FO_S_NORMAL && (c == DHCP_BINDING_EXPIRED || c == DHCP_BINDING_RESET) &&
+	    freeing && !potential_past)
 		return reject(why, "invalid state transition", DHCP_FO_R_FATAL_CONFLICT);
 	return 0;
 }

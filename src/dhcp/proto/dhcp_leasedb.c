@@ -406,8 +406,11 @@ void dhcp_leasedb_to_rec(const struct dhcp_lease *l, struct dhcp_lease_rec *r)
 		r->tstp = l->fo->tstp;
 		r->tsfp = l->fo->tsfp;
 		r->atsfp = l->fo->atsfp;
+		/* Under failover an active lease expires (and is freed through the peer). */
 		if (l->fo->next_binding)
 			r->next_binding = l->fo->next_binding;
+		else if (l->binding == DHCP_BINDING_ACTIVE)
+			r->next_binding = DHCP_BINDING_EXPIRED;
 		if (l->fo->rewind_binding)
 			r->rewind_binding = l->fo->rewind_binding;
 	}

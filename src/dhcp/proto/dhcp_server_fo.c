@@ -358,6 +358,10 @@ static void on_bndupd(struct dhcp_server *s, struct srv_fo_rel *r, size_t peer,
 	    dhcp_fo_transition_check(dhcp_fo_my_state(r->fo), r->cfg->role, &cur, &u, s->now, &why);
 	if (rc) {
 		send_reject(s, r, u.addr, m->xid, (uint8_t)rc, why);
+		/* The peer drops its update: it must hear ours, or the two keep disagreeing
+		 * about a lease a client holds. */
+		if (l && l->binding == DHCP_BINDING_ACTIVE && dhcp_fo_updq_push(r->q, u.addr, 0) < 0)
+			ASSERT(!"failover update queue full");
 		return;
 	}
 	if (dhcp_fo_updq_flying(r->q, u.addr) && !dhcp_fo_peer_wins(&cur, &u, r->cfg->role)) {
@@ -607,7 +611,7 @@ static void pump_one(struct dhcp_server *s, struct srv_fo_rel *r)
 		r->seen_state = mine;
 		return;
 	}
-	if (mine == DHCP_FO_S_STARTUP)
+	if (!dhcp_fo_link_ready(r->fo))
 		return;
 	if (normal && (r->seen_state != DHCP_FO_S_NORMAL || s->now >= r->balance_at)) {
 		(void)balance(s, r);

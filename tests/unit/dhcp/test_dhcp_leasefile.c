@@ -231,7 +231,7 @@ static void test_failover_state_record(void **state)
 static void test_format_field_order(void **state)
 {
 	static const char want[] = "lease 198.51.100.7 {\n"
-				   "  starts 4 1970/01/01 00:00:00;\n"
+				   "  starts 4 1970/01/01 00:00:01;\n"
 				   "  ends never;\n"
 				   "  tstp 5 1970/01/02 00:00:00;\n"
 				   "  tsfp 6 1970/01/03 00:00:00;\n"
@@ -253,7 +253,7 @@ static void test_format_field_order(void **state)
 	(void)state;
 	dhcp_lease_rec_init(&r);
 	r.addr = 0xc6336407;
-	r.starts = 0;
+	r.starts = 1;
 	r.ends = DHCP_TIME_NEVER;
 	r.tstp = 86400;
 	r.tsfp = 2 * 86400;
@@ -373,13 +373,14 @@ static void test_times(void **state)
 	} ok[] = {
 	    {"never", DHCP_TIME_NEVER},
 	    {"epoch 1795618800", T_20261125_1500},
-	    {"epoch 1795618800; # Wed Nov 25 15:00:00 2026\n ends epoch 0", 0},
+	    {"epoch 1795618800; # Wed Nov 25 15:00:00 2026\n ends epoch 0", DHCP_TIME_NONE},
 	    {"0 2024/02/29 12:00:00", 1709208000},
 	    {"2 2000/02/29 00:00:00", 951782400},
 	    {"4 2026/11/26 00:00:00 -3600", 1795647600},
 	    {"9 9999/12/31 23:59:59", 253402300799LL},
 	    {"5 2038/01/19 03:14:08", 2147483648LL}, /* past 32-bit time_t */
-	    {"4 1970/1/1 0:0:0", 0},
+	    {"4 1970/1/1 0:0:0", DHCP_TIME_NONE}, /* ISC's 0: not set */
+	    {"4 1970/1/1 0:0:1", 1},
 	    {"3 2026 / 11 / 25 15 : 00 : 00", T_20261125_1500},
 	};
 	static const char *const bad[] = {
@@ -417,12 +418,15 @@ static void test_time_roundtrip(void **state)
 
 	(void)state;
 	dhcp_lease_rec_init(&r);
-	for (int64_t t = 0; t < 253402300799LL; t += 86400 * 37 + 3607) {
+	for (int64_t t = 1; t < 253402300799LL; t += 86400 * 37 + 3607) {
 		r.starts = t;
 		dhcp_leasefile_format(&r, out, sizeof(out));
 		assert_int_equal(parse(out, &s, NULL, NULL, 0), 0);
 		assert_int_equal(s.recs[0].starts, t);
 	}
+	r.starts = 0; /* as ISC: a time of 0 (never used) is left out */
+	dhcp_leasefile_format(&r, out, sizeof(out));
+	assert_null(strstr(out, "starts"));
 	r.starts = 1709208000; /* 2024-02-29 was a Thursday */
 	dhcp_leasefile_format(&r, out, sizeof(out));
 	assert_non_null(strstr(out, "starts 4 2024/02/29 12:00:00;"));
