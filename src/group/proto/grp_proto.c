@@ -1140,7 +1140,14 @@ static void reconfigure(struct grp_proto *p)
 
 static bool may_elect(const struct grp_proto *p)
 {
-	return p->has_base && !p->xfer_pending && !p->novote && is_member(p->cfg, &p->self.uuid) &&
+	/*
+	 * Not before a CONFIG entry since a state transfer (origins_stale): the configuration it
+	 * holds is the one it had delivered before, and members the group has removed since
+	 * (still running, or leaving) could elect it under it while the group has a leader of
+	 * the same term. The simulator found that order violation.
+	 */
+	return p->has_base && !p->xfer_pending && !p->novote && !p->origins_stale &&
+	       is_member(p->cfg, &p->self.uuid) &&
 	       (in_members(p->cfg->m, p->cfg->n, &p->self.uuid) || p->cfg->n_old);
 }
 
@@ -1160,6 +1167,7 @@ static void start_election(struct grp_proto *p, bool pre)
 		memset(&p->leader, 0, sizeof(p->leader));
 	}
 	election_reset(p);
+	dur_update(p); /* now: below, p->term is the proposed term for a moment */
 	for (size_t i = 0; i < PEERS_MAX; i++)
 		p->peers[i].granted = false;
 	for (uint32_t i = 0; i < p->cfg->n + p->cfg->n_old; i++) {
@@ -1231,6 +1239,7 @@ static void on_vote(struct grp_proto *p, const struct grp_msg *m)
 		}
 		reply_term = p->term;
 	}
+	dur_update(p); /* the vote first; then p->term is the answer's for a moment */
 	p->out->u.vote_ack.pre = pre;
 	p->out->u.vote_ack.granted = grant;
 	{
