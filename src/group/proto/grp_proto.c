@@ -130,6 +130,7 @@ struct grp_proto {
 	uint64_t xfer_ms;
 	bool rebase_ok; /* arbitrator: the leader said (XFER) it is behind its cache */
 	bool origins_stale; /* state transfer done, no CONFIG applied since: may not lead */
+	bool cfg_stale;     /* state transfer done, no CONFIG applied since: no election */
 	uint64_t abandoned; /* own submissions given up at a state transfer */
 	uint64_t dropped;
 	struct core_ratelimit rl; /* for lines a peer's messages trigger */
@@ -787,7 +788,7 @@ static void apply_config(struct grp_proto *p, const struct grp_entry *e)
 {
 	p->cfg_done = *e->cfg;
 	p->cfg_done_index = e->index;
-	p->origins_stale = false;
+	p->origins_stale = p->cfg_stale = false;
 	p->novote = false; /* it holds everything up to here, received since it restarted */
 	p->dur_dirty = true;
 	for (uint32_t i = 0; i < e->cfg->n + e->cfg->n_old; i++) {
@@ -1141,12 +1142,13 @@ static void reconfigure(struct grp_proto *p)
 static bool may_elect(const struct grp_proto *p)
 {
 	/*
-	 * Not before a CONFIG entry since a state transfer (origins_stale): the configuration it
+	 * Not before a CONFIG entry since a state transfer (cfg_stale): the configuration it
 	 * holds is the one it had delivered before, and members the group has removed since
 	 * (still running, or leaving) could elect it under it while the group has a leader of
-	 * the same term. The simulator found that order violation.
+	 * the same term. The simulator found that order violation. (An arbitrator that moved
+	 * its base is not held back: it is often the one that must lead, see Arbitrators.)
 	 */
-	return p->has_base && !p->xfer_pending && !p->novote && !p->origins_stale &&
+	return p->has_base && !p->xfer_pending && !p->novote && !p->cfg_stale &&
 	       is_member(p->cfg, &p->self.uuid) &&
 	       (in_members(p->cfg->m, p->cfg->n, &p->self.uuid) || p->cfg->n_old);
 }
@@ -2205,7 +2207,7 @@ int grp_proto_xfer_done(struct grp_proto *p, uint64_t index, uint64_t term, uint
 	p->dur_dirty = true;
 	p->commit = p->applied = index;
 	p->xfer_pending = false;
-	p->origins_stale = true;
+	p->origins_stale = p->cfg_stale = true;
 	/*
 	 * Our own submissions not delivered yet may be inside the transferred state or not: we
 	 * cannot tell, so they are given up (as Galera fails a joiner's transactions); the
@@ -2253,7 +2255,7 @@ static void bootstrap_one(struct grp_proto *p)
 	grp_log_truncate(&p->log, p->commit + 1);
 	cfg_refresh(p);
 	p->xfer_pending = false;
-	p->origins_stale = false; /* the operator makes this node's history the group's */
+	p->origins_stale = p->cfg_stale = false; /* the operator makes this history the group's */
 	p->left = p->leaving = false;
 	p->term++;
 	p->voted_for = p->self.uuid;
