@@ -679,7 +679,7 @@ static int node_init(struct grp_node *n, const struct grp_node_config *cfg)
 	if (!rc && n->state_file) {
 		d = malloc(sizeof(*d));
 		rc = d ? node_state(n, cfg, d) : -ENOMEM;
-		if (rc == 0) {
+		if (rc <= 0) { /* a new node, or an error: nothing to restore */
 			free(d);
 			d = NULL;
 		}
