@@ -17,26 +17,27 @@ from group_util import TestNode, check_order, wait_for
 
 lo = group_util.lo  # the fixture
 
-RATE = 300
+RATE = 300  # per node: enough that the three are at different seqs when killed
+RATE_QUIET = 100  # for the test whose point is not the load
 COUNT = 100000  # more than the test lasts: the load runs until the kill
 ADDRS = ['127.0.0.1:%d' % p for p in (24301, 24302, 24303)]
 NAMES = ['n1', 'n2', 'n3']
 
 
 def start(lo, artifacts, i, tag='', bootstrap=False, count=COUNT, counter_from=0, peers=None,
-          state_file=True):
+          state_file=True, rate=RATE):
     name = NAMES[i]
     return TestNode(lo, artifacts, name, ADDRS[i], peers=ADDRS if peers is None else peers,
-                    bootstrap=bootstrap, rate=RATE, count=count, tag=tag,
+                    bootstrap=bootstrap, rate=rate, count=count, tag=tag,
                     state=os.path.join(artifacts, name + '.state'),
                     state_file=os.path.join(artifacts, name + '.gvw') if state_file else None,
                     xfer_dir=artifacts, counter_from=counter_from)
 
 
-def start_three(lo, artifacts, deliveries):
+def start_three(lo, artifacts, deliveries, rate=RATE):
     """Three nodes under load; returns them and their uuids once each delivered this many."""
-    nodes = [start(lo, artifacts, 0, bootstrap=True, peers=[])]
-    nodes += [start(lo, artifacts, i, peers=ADDRS[:1]) for i in (1, 2)]
+    nodes = [start(lo, artifacts, 0, bootstrap=True, peers=[], rate=rate)]
+    nodes += [start(lo, artifacts, i, peers=ADDRS[:1], rate=rate) for i in (1, 2)]
     wait_for(lambda: all(nd.in_primary_view(NAMES) for nd in nodes), 30, 'a view of three')
     wait_for(lambda: min(len(nd.deliveries()) for nd in nodes) >= deliveries, 30,
              'every node to deliver under load')
@@ -131,7 +132,7 @@ def test_all_killed_come_back_primary_without_bootstrap(lo, artifacts):
 
 @pytest.mark.deadline(120)
 def test_graceful_stop_forgets_and_operator_bootstraps(lo, artifacts):
-    nodes, uuids = start_three(lo, artifacts, 100)
+    nodes, uuids = start_three(lo, artifacts, 100, rate=RATE_QUIET)
     n3_file = os.path.join(artifacts, 'n3.gvw')
     assert os.path.exists(n3_file)
     assert nodes[2].stop() == 0  # graceful: leave, then stop
@@ -144,7 +145,7 @@ def test_graceful_stop_forgets_and_operator_bootstraps(lo, artifacts):
     # safe_to_bootstrap); alone, it waits for the other ...
     a = 0 if last_seq(nodes[0]) >= last_seq(nodes[1]) else 1
     b = 1 - a
-    first = start(lo, artifacts, a, tag='-2', counter_from=COUNT + 1)
+    first = start(lo, artifacts, a, tag='-2', counter_from=COUNT + 1, rate=RATE_QUIET)
     wait_for(lambda: first.uuid(), 10, 'the first node to start')
     assert first.uuid() == uuids[a]
     time.sleep(2)  # watch for what must not happen
@@ -155,8 +156,8 @@ def test_graceful_stop_forgets_and_operator_bootstraps(lo, artifacts):
     wait_for(lambda: len(first.deliveries()) >= 20, 10, 'deliveries after the bootstrap')
     check_continues(nodes[a], first)
     # The other comes back from its file and joins; n3 (no file any more) is a new node.
-    second = start(lo, artifacts, b, tag='-2', counter_from=COUNT + 1)
-    n3 = start(lo, artifacts, 2, tag='-2', counter_from=COUNT + 1)
+    second = start(lo, artifacts, b, tag='-2', counter_from=COUNT + 1, rate=RATE_QUIET)
+    n3 = start(lo, artifacts, 2, tag='-2', counter_from=COUNT + 1, rate=RATE_QUIET)
     after = (first, second, n3)
     wait_for(lambda: all(nd.in_primary_view(NAMES) for nd in after), 30,
              'a view of three again')
