@@ -12,6 +12,7 @@
 #include "core_log.h"
 #include "grp_link.h"
 #include "grp_node.h"
+#include "grp_state.h"
 
 #define TICK_MS 10
 #define BACKOFF_MIN_MS 100
@@ -39,6 +40,7 @@ struct grp_node {
 	/* Set by grp_node_start, read-only afterwards. */
 	struct grp_node_config cfg; /* string pointers cleared; the copies are below */
 	char cluster[GRP_LINK_CLUSTER_MAX + 1];
+	char *state_file; /* a copy of cfg->state_file, or NULL */
 	struct grp_member self;
 	int port;
 
@@ -70,6 +72,9 @@ struct grp_node {
 	size_t q_n, q_bytes;       /* counts held too: the bound covers both */
 	bool stopping;
 	bool leave;
+	bool force_bootstrap;
+	bool xfer_done;
+	struct grp_position xfer_pos;
 	struct grp_status st_snap;
 	struct grp_node_counters cnt_snap;
 };
@@ -379,12 +384,30 @@ static void op_xfer_needed(void *ctx, const struct grp_member *donor)
 		n->cfg.xfer_needed(n->cfg.ctx, donor);
 }
 
+/* Blocks the loop for a write and two fsyncs: votes and configuration changes only. */
+static void op_persist(void *ctx, const struct grp_durable *d)
+{
+	struct grp_node *n = ctx;
+	int rc;
+
+	if (!n->state_file)
+		return; /* nothing is durable */
+	rc = d ? grp_state_save(n->state_file, n->cluster, d) : grp_state_remove(n->state_file);
+	if (rc) {
+		n->cnt.state_errors++;
+		CLOG_RL(&n->rl, (int64_t)now_ms(n), CORE_LOG_ERR,
+			"group: %s: state file %s: cannot %s it: %s", n->self.name, n->state_file,
+			d ? "write" : "remove", core_strerror(rc));
+	}
+}
+
 static const struct grp_ops node_ops = {
 	.send = op_send,
 	.learn = op_learn,
 	.deliver = op_deliver,
 	.view = op_view,
 	.xfer_needed = op_xfer_needed,
+	.persist = op_persist,
 };
 
 /* ---- the loop thread's own events ---- */
@@ -472,11 +495,17 @@ static void shutdown_loop(struct grp_node *n)
 static void on_async(uv_async_t *a)
 {
 	struct grp_node *n = a->data;
-	bool stop, leave;
+	bool stop, leave, boot, xfer;
+	struct grp_position pos;
 
 	uv_mutex_lock(&n->mu);
 	stop = n->stopping;
 	leave = n->leave && !n->left;
+	boot = n->force_bootstrap;
+	n->force_bootstrap = false;
+	xfer = n->xfer_done;
+	pos = n->xfer_pos;
+	n->xfer_done = false;
 	if (n->q_head) {
 		*n->held_tail = n->q_head;
 		n->held_tail = n->q_tail;
@@ -492,6 +521,11 @@ static void on_async(uv_async_t *a)
 		n->left = true;
 		grp_proto_leave(n->p, now_ms(n));
 	}
+	if (boot)
+		grp_proto_force_bootstrap(n->p, now_ms(n));
+	if (xfer && grp_proto_xfer_done(n->p, pos.index, pos.term, pos.seq, now_ms(n)))
+		CLOG_WARN("group: %s: state transfer to seq %llu refused; a donor is named again",
+			  n->self.name, (unsigned long long)pos.seq);
 	submit_held(n);
 	publish(n);
 }
@@ -524,11 +558,13 @@ static int config_check(const struct grp_node_config *cfg)
 	    !cfg->name || strlen(cfg->name) >= GRP_NAME_MAX || !cfg->listen || !cfg->deliver ||
 	    cfg->weight > GRP_WEIGHT_MAX || (cfg->n_peers && !cfg->peers))
 		return -EINVAL;
-	if (cfg->arbitrator && cfg->bootstrap)
+	if (cfg->arbitrator && (cfg->bootstrap || cfg->state_file))
 		return -EINVAL; /* a group must start from a node that has the service's state */
 	if (!cfg->tls.cert != !cfg->tls.key ||
 	    (!cfg->tls.cert && (cfg->tls.ca || cfg->tls.ciphers)))
 		return -EINVAL; /* half a TLS set-up would be a plain node that looks secured */
+	if (cfg->state_file && !cfg->state_file[0])
+		return -EINVAL;
 	for (size_t i = 0; i < cfg->n_peers; i++) {
 		struct sockaddr_storage ss;
 
@@ -567,6 +603,7 @@ static void node_free(struct grp_node *n)
 	free(n->env.tls_rbuf);
 	free(n->msg);
 	free(n->scratch);
+	free(n->state_file);
 	free(n);
 }
 
@@ -602,12 +639,58 @@ static int node_listen(struct grp_node *n, const char *listen)
 	return format_self_addr(&ss, n->self.addr);
 }
 
+/*
+ * The state file, if any: 1 with *d when this process restores from it (its uuid; one more
+ * process counted and written before anything else happens), 0 for a new node, or an error.
+ */
+static int node_state(struct grp_node *n, const struct grp_node_config *cfg,
+		      struct grp_durable *d)
+{
+	int rc;
+
+	if (!n->state_file || cfg->bootstrap)
+		return 0; /* a new node: the protocol replaces the file */
+	rc = grp_state_load(n->state_file, n->cluster, d);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc)
+		return rc;
+	d->gen++;
+	rc = grp_state_save(n->state_file, n->cluster, d);
+	if (rc)
+		return rc;
+	n->self.uuid = d->uuid;
+	return 1;
+}
+
+static int node_proto(struct grp_node *n, const struct grp_node_config *cfg,
+		      const struct grp_params *params, const struct grp_durable *d)
+{
+	const struct grp_ops *ops = &node_ops;
+	struct grp_position pos = {.index = cfg->index, .term = cfg->term, .seq = cfg->seq};
+
+	if (d)
+		return grp_proto_restore(&n->self, params, ops, n, d, &pos, now_ms(n), &n->p);
+	return grp_proto_create(&n->self, params, ops, n, cfg->bootstrap,
+				cfg->arbitrator ? 0 : cfg->seq, now_ms(n), &n->p);
+}
+
 static int node_init(struct grp_node *n, const struct grp_node_config *cfg)
 {
 	struct grp_params params = cfg->params;
+	struct grp_durable *d = NULL;
 	int rc;
 
 	rc = fill_random(n->self.uuid.b, sizeof(n->self.uuid.b));
+	if (!rc && n->state_file) {
+		d = malloc(sizeof(*d));
+		rc = d ? node_state(n, cfg, d) : -ENOMEM;
+		if (rc <= 0) { /* a new node, or an error: nothing to restore */
+			free(d);
+			d = NULL;
+		}
+		rc = rc < 0 ? rc : 0;
+	}
 	if (!rc && !params.seed)
 		rc = fill_random(&params.seed, sizeof(params.seed));
 	if (rc)
@@ -618,23 +701,22 @@ static int node_init(struct grp_node *n, const struct grp_node_config *cfg)
 	params.weight = cfg->weight;
 	if (cfg->tls.cert) {
 		rc = grp_tls_ctx_new(&cfg->tls, &n->tls);
-		if (rc)
-			return rc;
-		n->env.tls = n->tls;
-		n->env.tls_rbuf = malloc(GRP_LINK_TLS_RBUF);
-		if (!n->env.tls_rbuf)
-			return -ENOMEM;
+		if (!rc) {
+			n->env.tls = n->tls;
+			n->env.tls_rbuf = malloc(GRP_LINK_TLS_RBUF);
+			if (!n->env.tls_rbuf)
+				rc = -ENOMEM;
+		}
 	}
-	rc = node_listen(n, cfg->listen);
+	if (!rc)
+		rc = node_listen(n, cfg->listen);
 	for (size_t i = 0; !rc && i < cfg->n_peers; i++)
 		rc = target_add(n, cfg->peers[i], NULL);
+	if (!rc)
+		rc = node_proto(n, cfg, &params, d);
+	free(d);
 	if (rc)
 		return rc == CORE_EFULL ? -EINVAL : rc;
-	rc = grp_proto_create(&n->self, &params, &node_ops, n, cfg->bootstrap,
-			      cfg->arbitrator ? 0 : cfg->seq,
-			      now_ms(n), &n->p);
-	if (rc)
-		return rc;
 	uv_timer_init(&n->loop, &n->tick);
 	n->tick.data = n;
 	uv_timer_start(&n->tick, on_tick, TICK_MS, TICK_MS);
@@ -673,7 +755,13 @@ int grp_node_start(const struct grp_node_config *cfg, struct grp_node **out)
 	n->cfg.cluster = n->cfg.name = n->cfg.listen = NULL;
 	n->cfg.peers = NULL;
 	n->cfg.tls = (struct grp_tls_files){0};
+	n->cfg.state_file = NULL;
 	snprintf(n->cluster, sizeof(n->cluster), "%s", cfg->cluster);
+	if (cfg->state_file && !(n->state_file = strdup(cfg->state_file))) {
+		uv_mutex_destroy(&n->mu);
+		node_free(n);
+		return -ENOMEM;
+	}
 	n->held_tail = &n->held;
 	n->q_tail = &n->q_head;
 	n->rl = (struct core_ratelimit)CORE_RATELIMIT_INIT(1000, 10);
@@ -748,18 +836,40 @@ int64_t grp_node_submit(struct grp_node *n, const void *data, uint32_t len)
 	return rc;
 }
 
-void grp_node_leave(struct grp_node *n)
+/* Hands a request to the loop thread (flag, and the transfer's position if any). */
+static void post(struct grp_node *n, bool *flag, const struct grp_position *pos)
 {
 	uv_mutex_lock(&n->mu);
 	if (!n->stopping) {
-		n->leave = true;
+		*flag = true;
+		if (pos)
+			n->xfer_pos = *pos;
 		uv_async_send(&n->async);
 	}
 	uv_mutex_unlock(&n->mu);
 }
 
+void grp_node_leave(struct grp_node *n)
+{
+	post(n, &n->leave, NULL);
+}
+
+void grp_node_xfer_done(struct grp_node *n, uint64_t index, uint64_t term, uint64_t seq)
+{
+	struct grp_position pos = {.index = index, .term = term, .seq = seq};
+
+	post(n, &n->xfer_done, &pos);
+}
+
+void grp_node_force_bootstrap(struct grp_node *n)
+{
+	post(n, &n->force_bootstrap, NULL);
+}
+
 void grp_node_stop(struct grp_node *n)
 {
+	int rc;
+
 	uv_mutex_lock(&n->mu);
 	ASSERT(!n->stopping);
 	n->stopping = true;
@@ -768,6 +878,10 @@ void grp_node_stop(struct grp_node *n)
 	uv_thread_join(&n->thread);
 	ASSERT(uv_loop_close(&n->loop) == 0);
 	uv_mutex_destroy(&n->mu);
+	/* A graceful stop: the next start is a new node (Galera removes gvwstate.dat too). */
+	if (n->state_file && (rc = grp_state_remove(n->state_file)))
+		CLOG_WARN("group: %s: state file %s: cannot remove it: %s", n->self.name,
+			  n->state_file, core_strerror(rc));
 	CLOG_INFO("group: %s: stopped", n->self.name);
 	node_free(n);
 }

@@ -29,7 +29,13 @@
  * checks (grp_tls.h) before its HELLO: a peer without a certificate the CA signed, or without
  * TLS, is refused (tls_refused). Nodes of one cluster must all use TLS or all not.
  *
- * Nothing is durable: every grp_node_start() is a new incarnation with a fresh random uuid.
+ * Without a state file nothing is durable: every grp_node_start() is a new incarnation with a
+ * fresh random uuid. With one (state_file, Galera's gvwstate.dat and pc.recovery), the node
+ * keeps there its uuid, its last vote and the members of its last views (grp_state.h); a
+ * process started after a crash reads it, keeps the uuid, and once every one of those members
+ * is back from its own state file, the one whose service is furthest ahead forms the group
+ * again by itself (see grp_proto_restore). Until then it is not primary and delivers nothing;
+ * grp_node_force_bootstrap() is the operator's way out. A graceful stop removes the file.
  */
 
 struct grp_node;
@@ -41,8 +47,24 @@ struct grp_node_config {
 	const char *const *peers;       /* "host:port" of other nodes; one reachable is enough */
 	size_t n_peers;
 	uint32_t weight;                /* 0..GRP_WEIGHT_MAX; overrides params.weight */
-	bool bootstrap;                 /* form a new group of one (see grp_proto_create) */
+	bool bootstrap;                 /* form a new group of one (see grp_proto_create); with a
+					 * state file too, it is replaced: a new node */
 	uint64_t seq;                   /* the service's position (see grp_proto_create) */
+	/*
+	 * With seq: the index and term of the last entry the service applied (its grp_entry's
+	 * index and term; 0 when none). Read only when the node restores from state_file: the
+	 * group formed again starts from the furthest service's index.
+	 */
+	uint64_t index;
+	uint64_t term;
+	/*
+	 * The state file's path, or NULL (nothing durable). Written atomically (write, fsync,
+	 * rename, fsync the directory) on the loop thread whenever this node votes or a
+	 * configuration it holds changes; removed when it is in none, and by grp_node_stop().
+	 * A file that does not parse, or is another cluster's, makes grp_node_start() fail
+	 * (logged with the line): remove it to start as a new node. Not with arbitrator.
+	 */
+	const char *state_file;
 	/*
 	 * No service state behind this node (paceless-arbitrator): it votes with its weight and
 	 * holds the log, but is never named a donor and never gets xfer_needed; seq is ignored.
@@ -106,8 +128,25 @@ int64_t grp_node_submit(struct grp_node *n, const void *data, uint32_t len) CORE
 void grp_node_leave(struct grp_node *n);
 
 /*
+ * The state transfer asked for by the xfer_needed callback is done: the service now holds
+ * everything up to (index, term, seq) of the group's log (the donor's position: the index,
+ * term and seq of the last entry it applied). Any thread; returns at once; the loop thread
+ * calls grp_proto_xfer_done() (a position it refuses is logged, and a donor is named again).
+ */
+void grp_node_xfer_done(struct grp_node *n, uint64_t index, uint64_t term, uint64_t seq);
+
+/*
+ * Operator: makes this node a primary group of one, whatever the last view (Galera's
+ * pc.bootstrap=YES; grp_proto_force_bootstrap). For a group that lost its majority for good,
+ * or restored nodes that cannot all come back: run it on the node whose service is furthest
+ * ahead, then the others join it. Any thread; returns at once (the view callback follows).
+ */
+void grp_node_force_bootstrap(struct grp_node *n);
+
+/*
  * Closes every connection and handle, joins the loop thread and frees the node; n is invalid
- * afterwards. Queued submissions are dropped. Call once, from any thread but the loop thread
+ * afterwards. Queued submissions are dropped. A graceful stop: the state file is removed
+ * (a restart is a new node that joins, as after Galera's clean shutdown). Call once, from any thread but the loop thread
  * (that is: never from a callback).
  */
 void grp_node_stop(struct grp_node *n);
@@ -133,6 +172,7 @@ struct grp_node_counters {
 	uint64_t submit_dropped;  /* submissions the protocol refused for good (CORE_ETOOBIG) */
 	uint64_t tls_refused;     /* TLS handshakes that failed (no, bad or foreign certificate,
 				     a plain peer) or broke before the peer's HELLO */
+	uint64_t state_errors;    /* state file writes or removals that failed (logged) */
 };
 #define GRP_NODE_OUTQ_MAX ((size_t)64 << 20) /* bytes queued on one connection */
 #define GRP_NODE_LINKS_MAX 256               /* connections, both directions */

@@ -9,7 +9,7 @@
 #define MEMBER_FIXED_LEN (UUID_LEN + 1 + 1 + 2)
 #define ENTRY_FIXED_LEN  (8 + 8 + 8 + 1 + UUID_LEN + 8)
 #define PING_FLAGS_KNOWN (GRP_PING_JOIN | GRP_PING_LEAVE | GRP_PING_PRIMARY | GRP_PING_REPLY | \
-			  GRP_PING_STALE)
+			  GRP_PING_STALE | GRP_PING_RECOVER)
 
 /*
  * ---- validation of a decoded (or to-be-encoded) message ----
@@ -199,7 +199,7 @@ static size_t frame_len_of(const struct grp_msg *m)
 
 	switch (m->type) {
 	case GRP_MSG_PING:
-		len += member_len(&m->from) + 1 + UUID_LEN + 8 + 8 + 4 + 1;
+		len += member_len(&m->from) + 1 + UUID_LEN + 8 + 8 + 4 + 8 + 1;
 		for (uint32_t i = 0; i < m->u.ping.n_peers; i++)
 			len += member_len(&m->u.ping.peers[i]);
 		break;
@@ -296,6 +296,7 @@ static void put_ping(struct core_wire *w, const struct grp_msg *m)
 	core_wire_write_u64(w, m->u.ping.applied);
 	core_wire_write_u64(w, m->u.ping.seq);
 	core_wire_write_u32(w, m->u.ping.backlog);
+	core_wire_write_u64(w, m->u.ping.rec_index);
 	core_wire_write_u8(w, (uint8_t)m->u.ping.n_peers);
 	for (uint32_t i = 0; i < m->u.ping.n_peers; i++)
 		put_member(w, &m->u.ping.peers[i]);
@@ -548,6 +549,7 @@ static int get_ping(struct core_wire *r, struct grp_msg *m)
 	m->u.ping.applied = core_wire_read_u64(r);
 	m->u.ping.seq = core_wire_read_u64(r);
 	m->u.ping.backlog = core_wire_read_u32(r);
+	m->u.ping.rec_index = core_wire_read_u64(r);
 	return get_members(r, m->u.ping.peers, &m->u.ping.n_peers, false);
 }
 

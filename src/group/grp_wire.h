@@ -24,7 +24,7 @@
  *   16      ...   body, by type:
  *
  *   PING        member from, u8 flags, uuid leader, u64 applied, u64 seq, u32 backlog,
- *               u8 n_peers, member peers[n_peers]
+ *               u64 rec_index, u8 n_peers, member peers[n_peers]
  *   APPEND      u64 prev_index, u64 prev_term, u64 prev_seq, u64 commit, u8 flags, u16 n,
  *               entry e[n]; flags: GRP_WIRE_APPEND_PAUSED, GRP_WIRE_APPEND_NO_QUORUM
  *   APPEND_ACK  u8 success, u64 match, u32 backlog
@@ -46,7 +46,7 @@
  * node; every other message's sender is the identity the transport's handshake established.
  */
 
-#define GRP_WIRE_VERSION 1
+#define GRP_WIRE_VERSION 2 /* 2: PING carries rec_index */
 #define GRP_WIRE_HDR_LEN 16
 /*
  * The largest frame either side accepts: one maximal payload always fits, with room for a

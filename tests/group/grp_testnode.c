@@ -22,14 +22,21 @@
  *   <ms> V <view id> <P|N> <my index> <name,name,...>   a view (primary or not)
  *   <ms> D <seq> <origin name> <payload>                a delivered message
  *   <ms> X <donor name>                                 a state transfer was asked for
+ *   <ms> T <seq> <donor name>                           ... and done (--xfer-dir): the service
+ *                                                       jumped to the donor's seq
  *   <ms> L <1|0> <term>                                 this node became / stopped being leader
  *   <ms> C links_up=N hello_refused=N tls_refused=N frames_bad=N   transport counters, when
  *                                                       one of these changed
  *   <ms> E <text>                                       start-up or exit events
  *
- * A payload is "<node name>:<counter>", counters from 1. With --state FILE, the last delivered
- * seq is kept in FILE (rewritten after each delivery) and read back at start as cfg.seq, so a
- * restarted process rejoins by incremental transfer.
+ * A payload is "<node name>:<counter>", counters from 1. With --state FILE, the service's
+ * position ("<seq> <index> <term>" of the last entry delivered) is kept in FILE (rewritten
+ * before each delivery is recorded) and read back at start as cfg.seq, .index and .term, so a restarted
+ * process rejoins by incremental transfer. --state-file FILE is the group's state file
+ * (grp_node_config.state_file): with it a process killed and started again keeps its uuid
+ * and restores the group with the others. --xfer-dir DIR: every node's --state is
+ * DIR/<name>.state, and a state transfer copies the donor's position from there (the test's
+ * service has no state but its position). SIGUSR1: grp_node_force_bootstrap().
  */
 
 #define PEERS_MAX 16
@@ -38,6 +45,8 @@
 struct tn {
 	FILE *out;
 	const char *state_path;
+	const char *xfer_dir;
+	struct grp_node *node; /* set before the loop can ask for a transfer */
 	pthread_mutex_t mu; /* out and names: the loop thread and main both write */
 	struct grp_config names; /* every member seen in a view, for origin names */
 	uint64_t delivered;
@@ -74,7 +83,7 @@ static const char *name_of(struct tn *t, const struct grp_uuid *u)
 	return i >= 0 ? t->names.m[i].name : "?";
 }
 
-static void save_state(struct tn *t, uint64_t seq)
+static void save_state(struct tn *t, uint64_t seq, uint64_t index, uint64_t term)
 {
 	char tmp[4096];
 	FILE *f;
@@ -85,7 +94,7 @@ static void save_state(struct tn *t, uint64_t seq)
 	f = fopen(tmp, "w");
 	if (!f)
 		return;
-	fprintf(f, "%" PRIu64 "\n", seq);
+	fprintf(f, "%" PRIu64 " %" PRIu64 " %" PRIu64 "\n", seq, index, term);
 	if (fclose(f) == 0)
 		rename(tmp, t->state_path);
 }
@@ -94,12 +103,13 @@ static void on_deliver(void *ctx, const struct grp_entry *e)
 {
 	struct tn *t = ctx;
 
-	if (e->type != GRP_ENTRY_DATA)
-		return;
-	t->delivered++;
-	emit(t, "D %" PRIu64 " %s %.*s", e->seq, name_of(t, &e->origin), (int)e->len,
-	     (const char *)e->data);
-	save_state(t, e->seq);
+	/* Durable before it is seen: a D line is never followed, after a kill, by the same seq. */
+	save_state(t, e->seq, e->index, e->term);
+	if (e->type == GRP_ENTRY_DATA) {
+		t->delivered++;
+		emit(t, "D %" PRIu64 " %s %.*s", e->seq, name_of(t, &e->origin), (int)e->len,
+		     (const char *)e->data);
+	}
 }
 
 static void on_view(void *ctx, uint64_t id, const struct grp_config *cfg, int my_index,
@@ -121,9 +131,35 @@ static void on_view(void *ctx, uint64_t id, const struct grp_config *cfg, int my
 	     cfg->n ? line : "-");
 }
 
+/* --xfer-dir: the transfer copies the donor's position (its --state file). */
 static void on_xfer(void *ctx, const struct grp_member *donor)
 {
-	emit(ctx, "X %s", donor->name);
+	struct tn *t = ctx;
+	unsigned long long seq, index, term;
+	struct grp_node *node;
+	char path[4096];
+	FILE *f;
+
+	emit(t, "X %s", donor->name);
+	if (!t->xfer_dir)
+		return;
+	snprintf(path, sizeof(path), "%s/%s.state", t->xfer_dir, donor->name);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%llu %llu %llu", &seq, &index, &term) != 3) {
+		emit(t, "E no state at %s", path);
+		if (f)
+			fclose(f);
+		return;
+	}
+	fclose(f);
+	pthread_mutex_lock(&t->mu);
+	node = t->node;
+	pthread_mutex_unlock(&t->mu);
+	if (!node)
+		return; /* asked again later (grp_proto_tick) */
+	save_state(t, seq, index, term);
+	emit(t, "T %llu %s", seq, donor->name);
+	grp_node_xfer_done(node, index, term, seq);
 }
 
 static void usage(void)
@@ -132,7 +168,8 @@ static void usage(void)
 		"usage: grp_testnode --cluster C --name N --listen H:P --out FILE [--peers H:P,...]\n"
 		"  [--weight W] [--bootstrap] [--seq S] [--state FILE] [--rate MSG_PER_S]\n"
 		"  [--count N] [--heartbeat-ms MS] [--election-ms MS] [--suspect-ms MS]\n"
-		"  [--tls-cert PEM --tls-key PEM [--tls-ca PEM]]\n");
+		"  [--tls-cert PEM --tls-key PEM [--tls-ca PEM]]\n"
+		"  [--state-file FILE] [--xfer-dir DIR] [--counter-from N]\n");
 }
 
 struct args {
@@ -142,6 +179,7 @@ struct args {
 	const char *out;
 	double rate;
 	uint64_t count;
+	uint64_t counter_from; /* the first payload counter (a restarted process goes on) */
 };
 
 static int parse(struct args *a, int argc, char **argv, struct tn *t)
@@ -156,7 +194,10 @@ static int parse(struct args *a, int argc, char **argv, struct tn *t)
 		{"election-ms", required_argument, NULL, 'E'},
 		{"suspect-ms", required_argument, NULL, 'U'},
 		{"tls-cert", required_argument, NULL, 'T'}, {"tls-key", required_argument, NULL, 'K'},
-		{"tls-ca", required_argument, NULL, 'A'}, {NULL, 0, NULL, 0},
+		{"tls-ca", required_argument, NULL, 'A'},
+		{"state-file", required_argument, NULL, 'G'},
+		{"xfer-dir", required_argument, NULL, 'D'},
+		{"counter-from", required_argument, NULL, 'F'}, {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -179,6 +220,9 @@ static int parse(struct args *a, int argc, char **argv, struct tn *t)
 		case 'T': a->cfg.tls.cert = optarg; break;
 		case 'K': a->cfg.tls.key = optarg; break;
 		case 'A': a->cfg.tls.ca = optarg; break;
+		case 'G': a->cfg.state_file = optarg; break;
+		case 'D': t->xfer_dir = optarg; break;
+		case 'F': a->counter_from = strtoull(optarg, NULL, 10); break;
 		default: return -EINVAL;
 		}
 	}
@@ -195,12 +239,18 @@ static int parse(struct args *a, int argc, char **argv, struct tn *t)
 static void load_state(struct tn *t, struct args *a)
 {
 	FILE *f = t->state_path ? fopen(t->state_path, "r") : NULL;
-	unsigned long long seq;
+	unsigned long long seq, index, term;
+	int got;
 
 	if (!f)
 		return;
-	if (fscanf(f, "%llu", &seq) == 1)
+	got = fscanf(f, "%llu %llu %llu", &seq, &index, &term);
+	if (got >= 1)
 		a->cfg.seq = seq;
+	if (got == 3) {
+		a->cfg.index = index;
+		a->cfg.term = term;
+	}
 	fclose(f);
 }
 
@@ -250,6 +300,10 @@ static void run(struct tn *t, struct args *a, struct grp_node *n, const sigset_t
 		struct grp_status st;
 		int sig = sigtimedwait(sigs, NULL, &idle);
 
+		if (sig == SIGUSR1) {
+			emit(t, "E force-bootstrap");
+			grp_node_force_bootstrap(n);
+		}
 		if (sig == SIGTERM || sig == SIGINT) {
 			emit(t, "E signal %d, delivered %" PRIu64, sig, t->delivered);
 			leave(t, n);
@@ -270,7 +324,8 @@ static void run(struct tn *t, struct args *a, struct grp_node *n, const sigset_t
 		while (sent < a->count &&
 		       (a->rate <= 0 || (double)sent < (double)(mono_ms() - start) * a->rate / 1000)) {
 			char buf[GRP_NAME_MAX + 24];
-			int len = snprintf(buf, sizeof(buf), "%s:%" PRIu64, a->cfg.name, sent + 1);
+			int len = snprintf(buf, sizeof(buf), "%s:%" PRIu64, a->cfg.name,
+					   a->counter_from + sent + (a->counter_from ? 0 : 1));
 
 			if (grp_node_submit(n, buf, (uint32_t)len) != 0)
 				break; /* full: later */
@@ -307,6 +362,7 @@ int main(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	core_log_open("grp_testnode", true, -1);
@@ -315,7 +371,18 @@ int main(int argc, char **argv)
 		emit(&t, "E start failed: %s", core_strerror(rc));
 		return 1;
 	}
-	emit(&t, "E started %s seq %" PRIu64, a.cfg.name, a.cfg.seq);
+	pthread_mutex_lock(&t.mu);
+	t.node = n;
+	pthread_mutex_unlock(&t.mu);
+	{
+		struct grp_member self;
+		char hex[33];
+
+		grp_node_self(n, &self);
+		for (int i = 0; i < 16; i++)
+			snprintf(hex + 2 * i, 3, "%02x", self.uuid.b[i]);
+		emit(&t, "E started %s seq %" PRIu64 " uuid %s", a.cfg.name, a.cfg.seq, hex);
+	}
 	run(&t, &a, n, &sigs);
 	grp_node_stop(n);
 	emit(&t, "E stopped");

@@ -65,6 +65,7 @@ struct sim_opts {
 	const char *faults;
 	bool verbose, quiet, keep_going, fifo;
 	bool flush; /* grp_proto_flush() after every message and tick, as the runtime does */
+	bool no_state; /* no state files: every restart is a new node, no crash of all */
 };
 
 static struct sim_opts opts = {
@@ -164,10 +165,11 @@ static void replay_format(uint64_t seed)
 {
 	snprintf(replay_line, sizeof(replay_line),
 		 "replay: paceless-group-sim --seeds %llu-%llu --nodes %d --arbitrators %d "
-		 "--steps %llu --calm-ms %llu --faults %s%s%s --verbose\n",
+		 "--steps %llu --calm-ms %llu --faults %s%s%s%s --verbose\n",
 		 (unsigned long long)seed, (unsigned long long)seed, opts.nodes, opts.arbitrators,
 		 (unsigned long long)opts.steps, (unsigned long long)opts.calm_ms, opts.faults,
-		 opts.fifo ? " --fifo" : "", opts.flush ? " --flush" : "");
+		 opts.fifo ? " --fifo" : "", opts.flush ? " --flush" : "",
+		 opts.no_state ? " --no-state" : "");
 }
 
 void sim_fail(struct sim *s, const char *fmt, ...)
@@ -596,6 +598,29 @@ static void op_member_state(void *ctx, const struct grp_uuid *who, enum grp_svc_
 			 (int)st);
 }
 
+/*
+ * The state file. The runtime writes it (tmp, fsync, rename) before persist returns, and a
+ * crash here falls between two events: a write is on disk in full or was never asked for.
+ */
+static void op_persist(void *ctx, const struct grp_durable *d)
+{
+	struct sim_node *nd = ctx;
+
+	if (opts.no_state || nd->arb)
+		return; /* no state file: an arbitrator has none (as garbd), --no-state none at all */
+	nd->sim->st.persists++;
+	if (d && !grp_uuid_eq(&d->uuid, &nd->self.uuid))
+		sim_fail(nd->sim, "n%d persisted the state of another uuid", nd->slot);
+	if (d && d->n > GRP_MEMBERS_MAX)
+		sim_fail(nd->sim, "n%d persisted %u members", nd->slot, d->n);
+	nd->has_dur = d != NULL;
+	if (d)
+		nd->dur = *d;
+	sim_log(nd->sim, "n%d persist %s term=%llu members=%u view=%llu", nd->slot,
+		d ? "write" : "remove", d ? (unsigned long long)d->term : 0, d ? d->n : 0,
+		d ? (unsigned long long)d->view_id : 0);
+}
+
 static const struct grp_ops sim_ops = {
 	.send = op_send,
 	.learn = op_learn,
@@ -603,7 +628,9 @@ static const struct grp_ops sim_ops = {
 	.view = op_view,
 	.xfer_needed = op_xfer_needed,
 	.member_state = op_member_state,
+	.persist = op_persist,
 };
+
 
 /* ---- link hints ---- */
 
@@ -663,6 +690,7 @@ static void node_start(struct sim *s, int slot, bool bootstrap)
 	struct grp_params pa = s->params;
 	struct sim_inc *inc;
 	uint64_t w[2];
+	bool restore;
 	int rc;
 
 	ASSERT(!nd->p);
@@ -673,6 +701,18 @@ static void node_start(struct sim *s, int slot, bool bootstrap)
 	w[0] = rnd(s);
 	w[1] = rnd(s) | 1; /* never the nil uuid */
 	memcpy(inc->uuid.b, w, sizeof(inc->uuid.b));
+	restore = !bootstrap && nd->restore_next && nd->has_dur && !opts.no_state;
+	nd->restore_next = false;
+	if (restore) {
+		/* As grp_node_start: the uuid from the file, one more process counted in it. */
+		nd->dur.gen++;
+		inc->uuid = nd->dur.uuid;
+		inc->id_base = nd->dur.gen << 32;
+		inc->last_id = inc->abandoned_upto = inc->id_base;
+		s->st.restores++;
+	} else {
+		nd->has_dur = false; /* a new node: its runtime replaces any old file */
+	}
 	inc->slot = slot;
 	inc->alive = true;
 	memset(&nd->self, 0, sizeof(nd->self));
@@ -685,6 +725,17 @@ static void node_start(struct sim *s, int slot, bool bootstrap)
 		memset(&nd->svc, 0, sizeof(nd->svc)); /* nothing survives its restarts */
 	}
 	nd->self.weight = pa.weight = s->prof.weights ? (uint32_t)range(s, 1, 3) : 1;
+	if (restore) {
+		int me = -1;
+
+		for (uint32_t i = 0; i < nd->dur.n; i++)
+			if (grp_uuid_eq(&nd->dur.m[i].uuid, &inc->uuid))
+				me = (int)i;
+		/* The weight it had: what its configuration says (a joiner's 0 there means
+		 * "not promoted yet", so it keeps a weight of its own). */
+		if (me >= 0 && nd->dur.m[me].weight)
+			nd->self.weight = pa.weight = nd->dur.m[me].weight;
+	}
 	pa.seed = rnd(s);
 	nd->inc = s->n_incs++;
 	sim_inc_add(s, nd->inc);
@@ -693,10 +744,18 @@ static void node_start(struct sim *s, int slot, bool bootstrap)
 	nd->delivered_any = nd->after_xfer = nd->xfer_pending = false;
 	nd->has_view = nd->primary = nd->had_primary = nd->expect_view = false;
 	nd->view_id = nd->max_primary_id = 0;
-	sim_log(s, "n%d start inc=%u bootstrap=%d seq=%llu weight=%u", slot, nd->inc, bootstrap,
-		(unsigned long long)nd->svc.seq, pa.weight);
-	rc = grp_proto_create(&nd->self, &pa, &sim_ops, nd, bootstrap, nd->svc.seq,
-			      sim_node_now(nd), &nd->p);
+	sim_log(s, "n%d start inc=%u bootstrap=%d restore=%d seq=%llu index=%llu weight=%u", slot,
+		nd->inc, bootstrap, restore, (unsigned long long)nd->svc.seq,
+		(unsigned long long)nd->svc.index, pa.weight);
+	if (restore) {
+		struct grp_position pos = {nd->svc.index, nd->svc.term, nd->svc.seq};
+
+		rc = grp_proto_restore(&nd->self, &pa, &sim_ops, nd, &nd->dur, &pos,
+				       sim_node_now(nd), &nd->p);
+	} else {
+		rc = grp_proto_create(&nd->self, &pa, &sim_ops, nd, bootstrap, nd->svc.seq,
+				      sim_node_now(nd), &nd->p);
+	}
 	if (rc < 0)
 		sim_fail(s, "n%d: grp_proto_create: %s", slot, core_strerror(rc));
 	s->st.restarts++;
@@ -712,6 +771,8 @@ static void node_stop(struct sim *s, int slot, const char *why)
 	struct sim_node *nd = &s->node[slot];
 
 	sim_log(s, "n%d %s inc=%u", slot, why, nd->inc);
+	if (nd->leaving)
+		nd->has_dur = false; /* a graceful stop removes the state file */
 	grp_proto_destroy(nd->p);
 	nd->p = NULL;
 	s->incs[nd->inc].alive = false;
@@ -733,6 +794,37 @@ static void restart_later(struct sim *s, int slot, uint64_t lo, uint64_t hi)
 	ev_at(s, s->now + range(s, lo, hi), SIM_EV_START, slot, SIM_NO_INC, 0);
 }
 
+/* Restored from its state file and not yet given a vote again: it cannot elect anyone. */
+static bool restoring(struct sim *s, int slot)
+{
+	struct grp_status st;
+
+	grp_proto_status(s->node[slot].p, &st);
+	return st.restoring;
+}
+
+/* Half the crashed nodes restart from their state file. */
+static bool restore_coin(struct sim *s)
+{
+	return splitmix64(&s->rng_restore) & 1;
+}
+
+/*
+ * A restart without the state file is a node that lost it: only an operator can help the
+ * others if they wait for it. So while a restart of all is under way (a node restored and
+ * not rejoined, or one down that will restore), a crashed node keeps its file.
+ */
+static bool restore_needed(struct sim *s, int victim)
+{
+	for (int i = 0; i < s->n; i++) {
+		const struct sim_node *nd = &s->node[i];
+
+		if (nd->p ? restoring(s, i) : (i != victim && nd->restore_next))
+			return true;
+	}
+	return false;
+}
+
 /*
  * Whether the members of c other than victim that are alive hold a weighted majority of c,
  * and, when c has arbitrators, whether one of them is a data member: arbitrators hold no
@@ -748,7 +840,7 @@ static bool cfg_survives(struct sim *s, const struct grp_member *m, uint32_t n, 
 
 		total += m[i].weight;
 		arbs |= (m[i].flags & GRP_MEMBER_ARBITRATOR) != 0;
-		if (sl >= 0 && sl != victim && !s->node[sl].leaving) {
+		if (sl >= 0 && sl != victim && !s->node[sl].leaving && !restoring(s, sl)) {
 			alive += m[i].weight;
 			data |= !s->node[sl].arb;
 		}
@@ -824,7 +916,10 @@ static void xfer_finish(struct sim *s, struct sim_node *nd)
 			return;
 		}
 		/* As a Galera joiner whose SST fails: the process aborts and starts again. */
+		bool keep = restore_needed(s, nd->slot);
+
 		node_stop(s, nd->slot, "crash (state transfer failed)");
+		nd->restore_next = !opts.no_state && (keep || restore_coin(s));
 		restart_later(s, nd->slot, 100, 2000);
 		return;
 	}
@@ -935,6 +1030,9 @@ static void fault_partition(struct sim *s, bool one_way)
 	ev_at(s, s->now + range(s, 200, 6000), SIM_EV_HEAL, 0, SIM_NO_INC, 0);
 }
 
+static bool all_recoverable(struct sim *s);
+static bool group_lives_on(struct sim *s, int victim);
+
 static void fault_node(struct sim *s, uint64_t r)
 {
 	int v = pick_live(s, r >= 30);
@@ -944,13 +1042,17 @@ static void fault_node(struct sim *s, uint64_t r)
 		return;
 	nd = &s->node[v];
 	if (r < 18) {
-		if (!may_remove(s, v))
+		if (!may_remove(s, v) || (!group_lives_on(s, v) && !all_recoverable(s)))
 			return;
+		bool keep = restore_needed(s, v);
+
 		s->st.crashes++;
 		node_stop(s, v, "crash");
+		nd->restore_next = !opts.no_state && (keep || restore_coin(s));
 		restart_later(s, v, 50, 5000);
 	} else if (r < 23) {
-		if (!may_remove(s, v))
+		/* A graceful stop removes the state file: not while a restart of all needs it. */
+		if (!may_remove(s, v) || restore_needed(s, -1))
 			return;
 		sim_log(s, "n%d leave", v);
 		s->st.leaves++;
@@ -985,6 +1087,80 @@ static void fault_node(struct sim *s, uint64_t r)
 	}
 }
 
+/*
+ * Whether a crash of every node now could be undone without an operator: every data node
+ * with a state file waits only for members that will come back from theirs (nodes without
+ * one restart as new nodes), no arbitrator is among them (it keeps no state: the protocol
+ * leaves that case to an operator), and there is at least one.
+ */
+static bool all_recoverable(struct sim *s)
+{
+	bool any = false;
+
+	for (int i = 0; i < s->n; i++) {
+		const struct sim_node *nd = &s->node[i];
+
+		if (!nd->has_dur || nd->arb)
+			continue;
+		any = true;
+		for (uint32_t k = 0; k < nd->dur.n; k++) {
+			bool back = false;
+
+			if (nd->dur.m[k].flags & GRP_MEMBER_ARBITRATOR)
+				return false;
+			for (int j = 0; j < s->n && !back; j++)
+				back = s->node[j].has_dur && !s->node[j].arb &&
+				       grp_uuid_eq(&s->node[j].dur.uuid, &nd->dur.m[k].uuid);
+			if (!back)
+				return false;
+		}
+	}
+	return any;
+}
+
+/*
+ * Whether a member of the group that is not restoring lives on without victim: if none does,
+ * crashing it is a crash of every node (the others are restarting from their files).
+ */
+static bool group_lives_on(struct sim *s, int victim)
+{
+	for (int i = 0; i < s->n; i++) {
+		struct grp_status st;
+
+		if (i == victim || !s->node[i].p)
+			continue;
+		grp_proto_status(s->node[i].p, &st);
+		if (st.member && !st.restoring)
+			return true;
+	}
+	return false;
+}
+
+/* Every node crashes (a power cut); each restarts later, from its state file if it has one. */
+static void fault_crash_all(struct sim *s)
+{
+	if (opts.no_state || !all_recoverable(s))
+		return;
+	sim_log(s, "fault: every node crashes");
+	s->st.crash_all++;
+	for (int i = 0; i < s->n; i++) {
+		struct sim_node *nd = &s->node[i];
+
+		nd->restore_next = true; /* the ones down too: nobody loses a file here */
+		if (!nd->p)
+			continue;
+		if (nd->leaving) {
+			/* It was leaving: a crash, not the graceful stop, so its file stays. */
+			nd->leaving = false;
+			s->incs[nd->inc].excused = true;
+		}
+		node_stop(s, i, "crash (all)");
+		nd->restart_queued = false;
+		restart_later(s, i, 50, 5000);
+	}
+	sim_forget_after(s, s->data_index_max);
+}
+
 static void fault(struct sim *s)
 {
 	uint64_t r = below(s, 100);
@@ -1003,6 +1179,8 @@ static void fault(struct sim *s)
 		s->now += range(s, 1, 3000);
 		s->st.jumps++;
 		sim_log(s, "fault: global clock jump");
+	} else if (r < 86 && !opts.no_state) {
+		fault_crash_all(s);
 	}
 	/* else: quiet for a while */
 }
@@ -1199,6 +1377,7 @@ static void sim_reset(struct sim *s, uint64_t seed)
 	s->seed = seed;
 	for (int i = 0; i < 4; i++)
 		s->rng[i] = splitmix64(&x);
+	s->rng_restore = splitmix64(&x);
 	s->n = opts.nodes;
 	s->verbose = opts.verbose;
 	for (int i = 0; i < s->n; i++) {
@@ -1336,7 +1515,7 @@ static void usage(void)
 		"       [--steps K]\n"
 		"       [--calm-ms MS]\n"
 		"       [--faults none|light|heavy|mixed] [--verbose] [--quiet] [--keep-going]\n"
-		"       [--fifo] [--flush]\n"
+		"       [--fifo] [--flush] [--no-state]\n"
 		"Runs one deterministic simulation per seed; exits 1 on the first violation,\n"
 		"printing the command that replays it.\n");
 	exit(2);
@@ -1373,6 +1552,10 @@ static void parse(int argc, char **argv)
 		}
 		if (!strcmp(a, "--flush")) {
 			opts.flush = true;
+			continue;
+		}
+		if (!strcmp(a, "--no-state")) {
+			opts.no_state = true;
 			continue;
 		}
 		if (!strcmp(a, "--keep-going")) {
@@ -1442,13 +1625,14 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("paceless-group-sim: %s seeds=%llu-%llu (%llu) nodes=%d steps=%llu deliveries=%llu "
-	       "views=%llu elections=%llu crashes=%llu leaves=%llu partitions=%llu freezes=%llu "
-	       "xfers=%llu/%llu failed efull=%llu estate=%llu lost=%llu dup=%llu qdrop=%llu "
+	       "views=%llu elections=%llu crashes=%llu all-crashed=%llu restores=%llu leaves=%llu "
+	       "partitions=%llu freezes=%llu xfers=%llu/%llu failed efull=%llu estate=%llu lost=%llu dup=%llu qdrop=%llu "
 	       "in %.2fs (%.1f seeds/s)\n", failed ? "FAILED" : "OK",
 	       (unsigned long long)opts.seed_from, (unsigned long long)opts.seed_to,
 	       (unsigned long long)seeds, opts.nodes, (unsigned long long)tot.steps,
 	       (unsigned long long)tot.deliveries, (unsigned long long)tot.views,
 	       (unsigned long long)tot.elections, (unsigned long long)tot.crashes,
+	       (unsigned long long)tot.crash_all, (unsigned long long)tot.restores,
 	       (unsigned long long)tot.leaves, (unsigned long long)tot.partitions,
 	       (unsigned long long)tot.freezes, (unsigned long long)tot.xfers,
 	       (unsigned long long)tot.xfer_failed, (unsigned long long)tot.efull,

@@ -29,13 +29,18 @@ struct sim_sub {
 	uint8_t type;       /* GRP_ENTRY_DATA or GRP_ENTRY_STATE; 0: never accepted */
 };
 
-/* One process lifetime of a slot: a uuid never reused. */
+/*
+ * One process lifetime of a slot. A process restarted from its state file keeps its uuid:
+ * its origin_ids start above id_base (gen << 32), and prev links to the earlier process.
+ */
 struct sim_inc {
 	struct grp_uuid uuid;
 	int slot;
+	uint32_t prev;    /* 1 + index of the earlier process with this uuid; 0: none */
+	uint64_t id_base; /* origin_ids of this process are id_base + 1, ... */
 	bool alive;   /* not destroyed */
 	bool excused; /* crashed or left: undelivered submissions may be lost */
-	struct sim_sub *subs; /* [origin_id] */
+	struct sim_sub *subs; /* [origin_id - id_base] */
 	uint64_t subs_cap;
 	uint64_t last_id; /* highest origin_id returned */
 	uint64_t abandoned_upto; /* ids up to this one may be lost (given up at a transfer) */
@@ -62,6 +67,10 @@ struct sim_node {
 	uint32_t inc;        /* registry index of the incarnation; valid when p */
 	struct grp_member self;
 	struct sim_svc svc;
+	/* The state file (grp_durable), written synchronously by persist: it survives crashes. */
+	struct grp_durable dur;
+	bool has_dur;
+	bool restore_next; /* the next start reads the state file (else: a new node) */
 	uint64_t clock_off_ms; /* this machine's clock runs ahead of the sim's by this */
 	bool arb;              /* an arbitrator (GRP_MEMBER_ARBITRATOR): no service, no submits */
 	bool frozen;
@@ -119,11 +128,14 @@ struct sim_stats {
 	uint64_t steps, deliveries, views, elections, sends, lost, dup, dropped_full, dead;
 	uint64_t efull, estate, xfers, xfer_rejected, xfer_failed, crashes, leaves, restarts;
 	uint64_t partitions, freezes, jumps, self_sends;
+	uint64_t crash_all, restores, persists;
 };
 
 struct sim {
 	uint64_t seed;
 	uint64_t rng[4];
+	uint64_t rng_restore; /* splitmix64: restore or not, apart from rng so that a seed's path
+			       * is the one without state files until a restore happens */
 	uint64_t now;
 	int n;
 	struct sim_profile prof;
@@ -141,6 +153,7 @@ struct sim {
 	bool calm;
 	bool verbose;
 	uint64_t digest;
+	uint64_t data_index_max; /* highest index a data node ever delivered */
 	struct sim_stats st;
 	struct grp_params params;
 };
@@ -150,6 +163,9 @@ uint64_t sim_hash(uint64_t h, const void *data, size_t len);
 uint64_t sim_mix(uint64_t h, uint64_t v);
 uint64_t sim_node_now(const struct sim_node *nd);
 struct sim_inc *sim_inc_find(struct sim *s, const struct grp_uuid *u);
+/* The process of uuid u that submitted origin_id id (NULL: none). */
+struct sim_inc *sim_inc_find_id(struct sim *s, const struct grp_uuid *u, uint64_t id);
+void sim_forget_after(struct sim *s, uint64_t index);
 void sim_inc_add(struct sim *s, uint32_t idx);
 void sim_fail(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
 void sim_log(struct sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -78,9 +78,41 @@ void sim_inc_add(struct sim *s, uint32_t idx)
 {
 	uint32_t i = uuid_slot(&s->incs[idx].uuid);
 
-	while (s->inc_tab[i])
+	while (s->inc_tab[i]) {
+		if (grp_uuid_eq(&s->incs[s->inc_tab[i] - 1].uuid, &s->incs[idx].uuid)) {
+			s->incs[idx].prev = s->inc_tab[i]; /* restored: the same uuid again */
+			break;
+		}
 		i = (i + 1) % (2 * SIM_INCS_MAX);
+	}
 	s->inc_tab[i] = idx + 1;
+}
+
+struct sim_inc *sim_inc_find_id(struct sim *s, const struct grp_uuid *u, uint64_t id)
+{
+	struct sim_inc *inc = sim_inc_find(s, u);
+
+	while (inc && id <= inc->id_base)
+		inc = inc->prev ? &s->incs[inc->prev - 1] : NULL;
+	return inc;
+}
+
+/*
+ * After every node crashed: positions past what any data node delivered were delivered by
+ * arbitrators only, which keep nothing (no service); the group formed again may use them.
+ */
+void sim_forget_after(struct sim *s, uint64_t index)
+{
+	for (uint64_t i = index + 1; i < s->irec_cap; i++)
+		memset(&s->irec[i], 0, sizeof(s->irec[i]));
+	/*
+	 * One leader per term guards entries that some process holds; after every process
+	 * died none does, and no message of theirs is still in flight (it was addressed to a
+	 * process that is gone). A term an arbitrator took alone, remembered by no state file,
+	 * may be taken again.
+	 */
+	if (s->term_leader)
+		memset(s->term_leader, 0, SIM_TERMS_MAX * sizeof(*s->term_leader));
 }
 
 struct sim_inc *sim_inc_find(struct sim *s, const struct grp_uuid *u)
@@ -153,20 +185,20 @@ void sim_sub_record(struct sim *s, struct sim_inc *inc, int64_t id)
 				 inc->slot, U(inc->early_index));
 		return;
 	}
-	if (id == 0 || (uint64_t)id <= inc->last_id || id >= SIM_SUBS_MAX)
+	if (id == 0 || (uint64_t)id <= inc->last_id || (uint64_t)id - inc->id_base >= SIM_SUBS_MAX)
 		sim_fail(s, "n%d: submit returned origin_id %lld after %llu", inc->slot,
 			 (long long)id, U(inc->last_id));
-	if ((uint64_t)id >= inc->subs_cap) {
+	if ((uint64_t)id - inc->id_base >= inc->subs_cap) {
 		uint64_t c = inc->subs_cap ? inc->subs_cap : 256;
 
-		while (c <= (uint64_t)id)
+		while (c <= (uint64_t)id - inc->id_base)
 			c *= 2;
 		inc->subs = realloc(inc->subs, c * sizeof(*inc->subs));
 		ASSERT(inc->subs);
 		memset(inc->subs + inc->subs_cap, 0, (c - inc->subs_cap) * sizeof(*inc->subs));
 		inc->subs_cap = c;
 	}
-	sub = &inc->subs[id];
+	sub = &inc->subs[(uint64_t)id - inc->id_base];
 	sub->type = inc->sub_type;
 	sub->hash = inc->sub_hash;
 	if (inc->early_id) {
@@ -182,7 +214,7 @@ void sim_sub_record(struct sim *s, struct sim_inc *inc, int64_t id)
 static void check_origin(struct sim_node *nd, const struct grp_entry *e, uint64_t h)
 {
 	struct sim *s = nd->sim;
-	struct sim_inc *inc = sim_inc_find(s, &e->origin);
+	struct sim_inc *inc = sim_inc_find_id(s, &e->origin, e->origin_id);
 	struct sim_sub *sub;
 
 	if (!inc)
@@ -200,7 +232,7 @@ static void check_origin(struct sim_node *nd, const struct grp_entry *e, uint64_
 			 "accepted (last accepted %llu)", nd->slot, U(e->index), inc->slot,
 			 U(e->origin_id), U(inc->last_id));
 	}
-	sub = &inc->subs[e->origin_id];
+	sub = &inc->subs[e->origin_id - inc->id_base];
 	if (!sub->type)
 		sim_fail(s, "n%d delivered index %llu: origin n%d origin_id %llu was refused",
 			 nd->slot, U(e->index), inc->slot, U(e->origin_id));
@@ -292,6 +324,8 @@ static void check_stream(struct sim_node *nd, const struct grp_entry *e)
 	}
 	nd->svc.index = e->index;
 	nd->svc.term = e->term;
+	if (!nd->arb && e->index > s->data_index_max)
+		s->data_index_max = e->index;
 	nd->delivered_any = true;
 	nd->last_index = e->index;
 	nd->last_seq = e->seq;
@@ -452,7 +486,8 @@ static bool undelivered(struct sim *s, char *why, size_t len)
 		if (!inc->alive || inc->excused)
 			continue;
 		for (uint64_t id = inc->abandoned_upto + 1; id <= inc->last_id; id++)
-			if (inc->subs[id].type && !inc->subs[id].delivered) {
+			if (inc->subs[id - inc->id_base].type &&
+			    !inc->subs[id - inc->id_base].delivered) {
 				snprintf(why, len, "n%d origin_id %llu (accepted, never delivered)",
 					 inc->slot, U(id));
 				return true;

@@ -59,7 +59,8 @@ class TestNode:
     __test__ = False  # not a pytest class
 
     def __init__(self, host, artifacts, name, listen, peers=(), bootstrap=False, rate=0,
-                 count=0, weight=1, state=None, tag='', cluster='paceless-test', tls=None):
+                 count=0, weight=1, state=None, tag='', cluster='paceless-test', tls=None,
+                 state_file=None, xfer_dir=None, counter_from=0):
         self.host = host
         self.name = name
         self.listen = listen
@@ -78,6 +79,12 @@ class TestNode:
             argv += ['--tls-cert', tls[0], '--tls-key', tls[1]]
             if tls[2]:
                 argv += ['--tls-ca', tls[2]]
+        if state_file:
+            argv += ['--state-file', state_file]
+        if xfer_dir:
+            argv += ['--xfer-dir', xfer_dir]
+        if counter_from:
+            argv += ['--counter-from', str(counter_from)]
         with open(self.err, 'w') as errf:
             self.proc = host.spawn(argv, stdout=errf, stderr=subprocess.STDOUT)
 
@@ -128,6 +135,20 @@ class TestNode:
     def kill(self):
         self.host.signal(self.proc, signal.SIGKILL)
         self.proc.wait(timeout=10)
+
+    def uuid(self):
+        """The uuid from the start line (None before it)."""
+        for _, text in self.events('E'):
+            if text.startswith('started ') and ' uuid ' in text:
+                return text.split(' uuid ')[1]
+        return None
+
+    def transfers(self):
+        """[(t_ms, seq, donor)] of the state transfers done (--xfer-dir)."""
+        return [(t, int(r.split(' ')[0]), r.split(' ')[1]) for t, r in self.events('T')]
+
+    def force_bootstrap(self):
+        self.host.signal(self.proc, signal.SIGUSR1)
 
     def stop(self):
         return self.host.stop(self.proc, timeout=10)

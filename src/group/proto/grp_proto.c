@@ -48,6 +48,16 @@ struct peer {
 	uint64_t xfer_ms;
 	/* A candidate's record of it. */
 	bool granted;
+	/* Its last PING as a restored node (GRP_PING_RECOVER); rec_on false: none since. */
+	bool rec_on;
+	bool rec_arb; /* an arbitrator is among the members it waits for */
+	uint64_t rec_ms;
+	uint64_t rec_index;
+	uint64_t rec_seq;
+	uint64_t rec_term;
+	struct grp_uuid rec_vote;
+	uint32_t n_rec;
+	struct grp_uuid rec_req[GRP_MEMBERS_MAX]; /* the members it waits for (no arbitrator) */
 };
 
 struct origin {
@@ -120,9 +130,22 @@ struct grp_proto {
 	uint64_t xfer_ms;
 	bool rebase_ok; /* arbitrator: the leader said (XFER) it is behind its cache */
 	bool origins_stale; /* state transfer done, no CONFIG applied since: may not lead */
+	bool cfg_stale;     /* state transfer done, no CONFIG applied since: no election */
 	uint64_t abandoned; /* own submissions given up at a state transfer */
 	uint64_t dropped;
 	struct core_ratelimit rl; /* for lines a peer's messages trigger */
+
+	/* Durable state (ops->persist); see "Restart after every node crashed" in the docs. */
+	struct grp_durable dur; /* as last persisted (restored: as read, until it rejoins) */
+	bool dur_dirty;         /* a configuration or a vote changed: compare and persist */
+	bool dur_removed;       /* persist(NULL) was the last call */
+	bool rec;               /* restored, no base yet: waiting for the members in dur */
+	bool novote;            /* restored: no vote until a CONFIG entry is delivered again */
+	struct grp_position svc; /* restored: the service's position */
+	struct grp_uuid rec_vote; /* the restored node it would follow (nil: not all back) */
+	uint32_t rec_n;           /* restored: the members it waited for, kept in its */
+	struct grp_member rec_m[GRP_MEMBERS_MAX]; /* state until it delivers a CONFIG entry */
+	uint64_t rec_log_ms;      /* last "waiting for" line */
 
 	struct grp_msg *out; /* scratch for what we send */
 };
@@ -298,8 +321,12 @@ static struct origin *origin_get(struct grp_proto *p, const struct grp_uuid *u, 
 
 /* ---- sending ---- */
 
+static void dur_update(struct grp_proto *p);
+static void rec_tick(struct grp_proto *p);
+
 static void send_to(struct grp_proto *p, const struct grp_uuid *to, uint8_t type)
 {
+	dur_update(p); /* nothing leaves before the state it depends on is on disk */
 	p->out->type = type;
 	p->out->from = p->self;
 	p->out->term = p->term;
@@ -334,6 +361,14 @@ static void send_ping(struct grp_proto *p, struct peer *pe, uint32_t extra)
 	o->u.ping.backlog = p->backlog;
 	for (uint32_t i = 0; i < p->cfg->n && n < GRP_MEMBERS_MAX; i++)
 		o->u.ping.peers[n++] = p->cfg->m[i];
+	if (p->rec) {
+		/* Restored: who we wait for, whom we would follow, where our service is. */
+		o->u.ping.flags |= GRP_PING_RECOVER;
+		o->u.ping.leader = p->rec_vote;
+		o->u.ping.rec_index = p->svc.index;
+		for (n = 0; n < p->dur.n; n++)
+			o->u.ping.peers[n] = p->dur.m[n];
+	}
 	o->u.ping.n_peers = n;
 	pe->ping_ms = p->now;
 	send_to(p, &pe->m.uuid, GRP_MSG_PING);
@@ -507,6 +542,7 @@ static void cfg_set(struct grp_proto *p, const struct grp_config *c, uint64_t in
 {
 	p->cfg = c;
 	p->cfg_index = index;
+	p->dur_dirty = true;
 	for (uint32_t i = 0; i < c->n + c->n_old; i++)
 		peer_get(p, i < c->n ? &c->m[i] : &c->old[i - c->n]);
 }
@@ -752,7 +788,9 @@ static void apply_config(struct grp_proto *p, const struct grp_entry *e)
 {
 	p->cfg_done = *e->cfg;
 	p->cfg_done_index = e->index;
-	p->origins_stale = false;
+	p->origins_stale = p->cfg_stale = false;
+	p->novote = false; /* it holds everything up to here, received since it restarted */
+	p->dur_dirty = true;
 	for (uint32_t i = 0; i < e->cfg->n + e->cfg->n_old; i++) {
 		const struct grp_member *m = i < e->cfg->n ? &e->cfg->m[i]
 							   : &e->cfg->old[i - e->cfg->n];
@@ -1103,7 +1141,15 @@ static void reconfigure(struct grp_proto *p)
 
 static bool may_elect(const struct grp_proto *p)
 {
-	return p->has_base && !p->xfer_pending && is_member(p->cfg, &p->self.uuid) &&
+	/*
+	 * Not before a CONFIG entry since a state transfer (cfg_stale): the configuration it
+	 * holds is the one it had delivered before, and members the group has removed since
+	 * (still running, or leaving) could elect it under it while the group has a leader of
+	 * the same term. The simulator found that order violation. (An arbitrator that moved
+	 * its base is not held back: it is often the one that must lead, see Arbitrators.)
+	 */
+	return p->has_base && !p->xfer_pending && !p->novote && !p->cfg_stale &&
+	       is_member(p->cfg, &p->self.uuid) &&
 	       (in_members(p->cfg->m, p->cfg->n, &p->self.uuid) || p->cfg->n_old);
 }
 
@@ -1118,10 +1164,12 @@ static void start_election(struct grp_proto *p, bool pre)
 	if (!pre) {
 		p->term++;
 		p->voted_for = p->self.uuid;
+		p->dur_dirty = true;
 		term = p->term;
 		memset(&p->leader, 0, sizeof(p->leader));
 	}
 	election_reset(p);
+	dur_update(p); /* now: below, p->term is the proposed term for a moment */
 	for (size_t i = 0; i < PEERS_MAX; i++)
 		p->peers[i].granted = false;
 	for (uint32_t i = 0; i < p->cfg->n + p->cfg->n_old; i++) {
@@ -1169,7 +1217,9 @@ static bool log_ok(const struct grp_proto *p, uint64_t last_index, uint64_t last
 static void on_vote(struct grp_proto *p, const struct grp_msg *m)
 {
 	bool pre = m->u.vote.pre, grant = false;
-	bool ok = p->has_base && log_ok(p, m->u.vote.last_index, m->u.vote.last_term);
+	/* A restored node lost its log, and acks it sent before may have counted for a commit:
+	 * it votes again only once it delivered a CONFIG entry it received since. */
+	bool ok = p->has_base && !p->novote && log_ok(p, m->u.vote.last_index, m->u.vote.last_term);
 	uint64_t reply_term = p->term;
 
 	if (pre) {
@@ -1186,10 +1236,12 @@ static void on_vote(struct grp_proto *p, const struct grp_msg *m)
 			       grp_uuid_eq(&p->voted_for, &m->from.uuid));
 		if (grant) {
 			p->voted_for = m->from.uuid;
+			p->dur_dirty = true; /* persisted before the answer leaves (send_to) */
 			election_reset(p);
 		}
 		reply_term = p->term;
 	}
+	dur_update(p); /* the vote first; then p->term is the answer's for a moment */
 	p->out->u.vote_ack.pre = pre;
 	p->out->u.vote_ack.granted = grant;
 	{
@@ -1280,6 +1332,7 @@ static void arbitrator_rebase(struct grp_proto *p, const struct grp_msg *m)
 		m->from.name);
 	grp_log_reset(&p->log, prev, m->u.append.prev_term, m->u.append.prev_seq);
 	p->commit = p->applied = prev;
+	p->dur_dirty = true;
 	p->origins_stale = true;
 	p->rebase_ok = false;
 	/* As at a state transfer: own submissions skipped over may or may not be ordered. */
@@ -1320,6 +1373,8 @@ static void on_append(struct grp_proto *p, const struct grp_msg *m)
 		p->svc_seq = m->u.append.prev_seq;
 		grp_log_reset(&p->log, prev, m->u.append.prev_term, p->svc_seq);
 		p->has_base = true;
+		p->rec = false;
+		p->dur_dirty = true;
 		p->commit = p->applied = prev;
 	}
 	arbitrator_rebase(p, m);
@@ -1400,15 +1455,54 @@ static void on_append_ack(struct grp_proto *p, const struct grp_msg *m, struct p
 
 /* ---- other messages ---- */
 
+/* A restored node's PING: the members it waits for, and whether an arbitrator is one. */
+static void rec_record(struct grp_proto *p, const struct grp_msg *m, struct peer *pe)
+{
+	pe->rec_on = (m->u.ping.flags & GRP_PING_RECOVER) != 0;
+	if (!pe->rec_on)
+		return;
+	pe->rec_ms = p->now;
+	pe->rec_index = m->u.ping.rec_index;
+	pe->rec_seq = m->u.ping.seq;
+	pe->rec_term = m->term;
+	pe->rec_vote = m->u.ping.leader;
+	pe->n_rec = 0;
+	pe->rec_arb = false;
+	for (uint32_t i = 0; i < m->u.ping.n_peers; i++) {
+		pe->rec_arb |= is_arbitrator(&m->u.ping.peers[i]);
+		pe->rec_req[pe->n_rec++] = m->u.ping.peers[i].uuid;
+	}
+}
+
+/*
+ * Leader: a member that restarted from its state file (it kept its uuid) lost its log. It
+ * starts where its service is, as a joiner does (or is sent to a state transfer).
+ */
+static void leader_restart_member(struct grp_proto *p, const struct grp_msg *m, struct peer *pe)
+{
+	uint64_t idx = 0;
+
+	pe->match = 0;
+	pe->next = grp_log_index_of_seq(&p->log, m->u.ping.seq, &idx) ? idx + 1 : 0;
+	CLOG_RL(&p->rl, (int64_t)p->now, CORE_LOG_INFO,
+		"group: member %s restarted from its state file; it resumes at seq %llu",
+		pe->m.name, (unsigned long long)m->u.ping.seq);
+	send_append(p, pe);
+}
+
 static void on_ping(struct grp_proto *p, const struct grp_msg *m, struct peer *pe)
 {
 	pe->ping_flags = m->u.ping.flags;
 	pe->ping_applied = m->u.ping.applied;
 	pe->ping_seq = m->u.ping.seq;
+	rec_record(p, m, pe);
 	for (uint32_t i = 0; i < m->u.ping.n_peers; i++)
 		peer_get(p, &m->u.ping.peers[i]);
 	if (p->role == ROLE_LEADER) {
 		bool member = is_member(p->cfg, &pe->m.uuid);
+
+		if (member && m->u.ping.applied == GRP_NO_BASE && !is_arbitrator(&pe->m))
+			leader_restart_member(p, m, pe);
 
 		if (member && (m->u.ping.flags & GRP_PING_LEAVE))
 			pe->leave = true;
@@ -1495,7 +1589,10 @@ static void on_xfer(struct grp_proto *p, const struct grp_msg *m)
 			p->rebase_ok = true;
 		return;
 	}
-	if (p->xfer_pending || is_primary(p) || m->term < p->term)
+	/* A restored node may be a term ahead of the group (it voted in an election that came to
+	 * nothing): it has no log for the term to protect, and its answers to the leader's
+	 * APPENDs after the transfer will move the group to its term. */
+	if (p->xfer_pending || is_primary(p) || (m->term < p->term && !p->rec))
 		return;
 	CLOG_INFO("group: node %s needs a state transfer from %s", p->self.name,
 		  m->u.xfer.donor.name);
@@ -1517,6 +1614,16 @@ void grp_proto_recv(struct grp_proto *p, const struct grp_msg *m, uint64_t now_m
 	}
 	pe->heard_ms = p->now;
 	pe->weight = m->from.weight;
+	if (p->rec && m->term > p->term &&
+	    !((m->type == GRP_MSG_VOTE && m->u.vote.pre) ||
+	      (m->type == GRP_MSG_VOTE_ACK && m->u.vote_ack.pre))) {
+		/* Raft's currentTerm: the group formed again goes on above every term heard (a
+		 * pre-vote's term is only proposed: taking it would depose nobody's leader but
+		 * have us answer every later pre-vote from a term ahead). */
+		p->term = m->term;
+		memset(&p->voted_for, 0, sizeof(p->voted_for));
+		p->dur_dirty = true;
+	}
 	/* Still talking well after its link was reported closed: it is back (a hint was lost).
 	 * Just after, it is what was in flight when it died. */
 	if (pe->link_down && p->now - pe->down_ms >= p->par.down_grace_ms)
@@ -1545,6 +1652,7 @@ void grp_proto_recv(struct grp_proto *p, const struct grp_msg *m, uint64_t now_m
 		break;
 	}
 	view_update(p);
+	dur_update(p);
 }
 
 /* ---- time ---- */
@@ -1641,6 +1749,8 @@ void grp_proto_tick(struct grp_proto *p, uint64_t now_ms)
 		tick_leader(p);
 	else if (p->now >= p->election_at && may_elect(p))
 		start_election(p, true);
+	if (p->rec)
+		rec_tick(p);
 	tick_pings(p);
 	if (p->xfer_pending && p->now - p->xfer_ms >= 4 * (uint64_t)p->par.suspect_ms) {
 		CLOG_WARN("group: node %s: no state transfer came; asking again", p->self.name);
@@ -1657,6 +1767,229 @@ void grp_proto_tick(struct grp_proto *p, uint64_t now_ms)
 		p->resend_at = p->now + p->par.resend_ms;
 	}
 	view_update(p);
+	dur_update(p);
+}
+
+/* ---- durable state, restart after every node crashed ---- */
+
+static bool dur_has(const struct grp_durable *d, const struct grp_uuid *u)
+{
+	for (uint32_t i = 0; i < d->n; i++)
+		if (grp_uuid_eq(&d->m[i].uuid, u))
+			return true;
+	return false;
+}
+
+static void dur_add(struct grp_durable *d, const struct grp_member *m, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (dur_has(d, &m[i].uuid))
+			continue;
+		if (d->n == GRP_MEMBERS_MAX) {
+			d->flags |= GRP_DURABLE_INCOMPLETE;
+			continue;
+		}
+		d->m[d->n] = m[i];
+		d->m[d->n++].origin_last = 0;
+	}
+}
+
+/*
+ * Everyone who may hold entries this node lacks, so may have delivered more than its
+ * service: the members of the last configuration it delivered and of every later one it
+ * holds. A committed configuration change needs a majority of the one before, whose members
+ * hold it and so name its members in turn.
+ */
+static void dur_members(const struct grp_proto *p, struct grp_durable *d)
+{
+	uint64_t i = p->cfg_done_index + 1 > p->log.first ? p->cfg_done_index + 1 : p->log.first;
+
+	d->view_id = p->cfg_done_index;
+	if (!p->cfg_done_index) {
+		/* Restored and rejoining: nothing delivered tells it yet who moved on. */
+		d->view_id = p->dur.view_id;
+		dur_add(d, p->rec_m, p->rec_n);
+	}
+	dur_add(d, p->cfg_done.m, p->cfg_done.n);
+	dur_add(d, p->cfg_done.old, p->cfg_done.n_old);
+	for (; p->has_base && i <= p->log.last; i++) {
+		const struct grp_log_ent *e = grp_log_at(&p->log, i);
+
+		if (e->type == GRP_ENTRY_CONFIG) {
+			dur_add(d, e->cfg->m, e->cfg->n);
+			dur_add(d, e->cfg->old, e->cfg->n_old);
+		}
+	}
+}
+
+/* Persists what changed since the last call (a vote, a configuration); cheap when nothing. */
+static void dur_update(struct grp_proto *p)
+{
+	struct grp_durable d;
+
+	if (!p->ops->persist || !p->dur_dirty)
+		return;
+	p->dur_dirty = false;
+	memset(&d, 0, sizeof(d));
+	d.uuid = p->self.uuid;
+	d.gen = p->dur.gen;
+	d.term = p->term;
+	d.voted_for = p->voted_for;
+	if (p->rec) {
+		d.view_id = p->dur.view_id;
+		d.flags = p->dur.flags;
+		d.n = p->dur.n;
+		memcpy(d.m, p->dur.m, sizeof(d.m));
+	} else {
+		dur_members(p, &d);
+	}
+	if (!dur_has(&d, &p->self.uuid)) {
+		p->dur = d;
+		if (!p->dur_removed)
+			p->ops->persist(p->ctx, NULL);
+		p->dur_removed = true;
+		return;
+	}
+	if (!p->dur_removed && !memcmp(&d, &p->dur, sizeof(d)))
+		return;
+	p->dur = d;
+	p->dur_removed = false;
+	p->ops->persist(p->ctx, &d);
+}
+
+/* Heard from as a restored node within election_ms. */
+static bool rec_fresh(const struct grp_proto *p, const struct peer *pe)
+{
+	return pe && pe->rec_on && !pe->link_down && p->now - pe->rec_ms < p->par.election_ms;
+}
+
+/* Whether a's service is ahead of b's: index, then seq, then the uuid breaks ties. */
+static bool rec_ahead(uint64_t ia, uint64_t sa, const struct grp_uuid *a, uint64_t ib,
+		      uint64_t sb, const struct grp_uuid *b)
+{
+	if (ia != ib)
+		return ia > ib;
+	if (sa != sb)
+		return sa > sb;
+	return grp_uuid_cmp(a, b) > 0;
+}
+
+#define REC_CLOSURE_MAX (2 * GRP_MEMBERS_MAX)
+
+/*
+ * The members this node waits for, and theirs, and so on (k[0] is this node). Returns false
+ * when one of them has not been heard from as a restored node (*missing, if known), or when
+ * one is an arbitrator: it keeps no state file, so it never comes back as the same node, and
+ * while it led, a joiner may have delivered entries that no member had delivered (only held),
+ * so no restored position can be trusted to be the furthest. An operator bootstraps then.
+ */
+static bool rec_closure(struct grp_proto *p, struct grp_uuid *k, uint32_t *nk,
+			const struct peer **missing)
+{
+	bool complete = !(p->dur.flags & GRP_DURABLE_INCOMPLETE);
+
+	*nk = 0;
+	k[(*nk)++] = p->self.uuid;
+	*missing = NULL;
+	for (uint32_t i = 0; i < *nk; i++) {
+		const struct peer *pe = i ? peer_find(p, &k[i]) : NULL;
+		uint32_t n = i ? (pe ? pe->n_rec : 0) : p->dur.n;
+
+		if (i && !rec_fresh(p, pe)) {
+			if (!*missing)
+				*missing = pe;
+			complete = false;
+			continue;
+		}
+		if (i && pe->rec_arb)
+			complete = false;
+		for (uint32_t j = 0; j < n; j++) {
+			const struct grp_uuid *u = i ? &pe->rec_req[j] : &p->dur.m[j].uuid;
+			bool known = false;
+
+			if (!i && is_arbitrator(&p->dur.m[j]))
+				complete = false;
+			for (uint32_t x = 0; x < *nk && !known; x++)
+				known = grp_uuid_eq(&k[x], u);
+			if (known)
+				continue;
+			if (*nk == REC_CLOSURE_MAX)
+				complete = false;
+			else
+				k[(*nk)++] = *u;
+		}
+	}
+	return complete;
+}
+
+static void bootstrap_one(struct grp_proto *p);
+
+/*
+ * Every node in k is back from its state file and follows this one, whose service is the
+ * furthest ahead: a group of one from our position, in a term above all of theirs. Its log
+ * starts past every index any of them delivered, so view ids never repeat.
+ */
+static void rec_lead(struct grp_proto *p, const struct grp_uuid *k, uint32_t nk)
+{
+	uint64_t term = p->term, base = p->svc.index;
+
+	for (uint32_t i = 1; i < nk; i++) {
+		const struct peer *pe = peer_find(p, &k[i]);
+
+		if (pe->rec_term > term)
+			term = pe->rec_term;
+		if (pe->rec_index > base)
+			base = pe->rec_index;
+	}
+	CLOG_NOTICE("group: node %s: all %u members of the last views are back; it is the furthest "
+		    "ahead (index %llu, seq %llu) and forms the group again", p->self.name, nk,
+		    (unsigned long long)p->svc.index, (unsigned long long)p->svc.seq);
+	p->term = term;
+	grp_log_reset(&p->log, base, p->svc.term, p->svc_seq);
+	p->has_base = true;
+	p->commit = p->applied = base;
+	bootstrap_one(p);
+}
+
+/*
+ * A restored node: once every member it waits for (the closure of theirs) is back from its
+ * state file, it names the one furthest ahead in its PINGs; that one forms the group when all
+ * of them name it. All must be back, as Galera's pc.recovery: one that is not may have
+ * delivered what the others lack.
+ */
+static void rec_tick(struct grp_proto *p)
+{
+	struct grp_uuid k[REC_CLOSURE_MAX];
+	const struct peer *missing;
+	uint32_t nk;
+	uint64_t bi = p->svc.index, bs = p->svc.seq;
+	const struct grp_uuid *best = &p->self.uuid;
+
+	memset(&p->rec_vote, 0, sizeof(p->rec_vote));
+	if (!rec_closure(p, k, &nk, &missing)) {
+		if (p->now - p->rec_log_ms >= 5000 || !p->rec_log_ms) {
+			p->rec_log_ms = p->now ? p->now : 1;
+			CLOG_INFO("group: node %s (restored): waiting for %s from the last primary "
+				  "view", p->self.name, missing ? missing->m.name : "more members");
+		}
+		return;
+	}
+	for (uint32_t i = 1; i < nk; i++) {
+		const struct peer *pe = peer_find(p, &k[i]);
+
+		if (rec_ahead(pe->rec_index, pe->rec_seq, &pe->m.uuid, bi, bs, best)) {
+			bi = pe->rec_index;
+			bs = pe->rec_seq;
+			best = &pe->m.uuid;
+		}
+	}
+	p->rec_vote = *best;
+	if (!grp_uuid_eq(best, &p->self.uuid))
+		return;
+	for (uint32_t i = 1; i < nk; i++)
+		if (!grp_uuid_eq(&peer_find(p, &k[i])->rec_vote, &p->self.uuid))
+			return;
+	rec_lead(p, k, nk);
 }
 
 /* ---- API ---- */
@@ -1697,6 +2030,39 @@ int grp_proto_create(const struct grp_member *self, const struct grp_params *par
 	election_reset(p);
 	if (bootstrap)
 		grp_proto_force_bootstrap(p, now_ms);
+	*out = p;
+	return 0;
+}
+
+int grp_proto_restore(const struct grp_member *self, const struct grp_params *params,
+		      const struct grp_ops *ops, void *ctx, const struct grp_durable *d,
+		      const struct grp_position *svc, uint64_t now_ms, struct grp_proto **out)
+{
+	struct grp_proto *p;
+	int rc;
+
+	if (!grp_uuid_eq(&self->uuid, &d->uuid) || d->n > GRP_MEMBERS_MAX ||
+	    !dur_has(d, &d->uuid) || is_arbitrator(self) || d->gen >= (1ull << 31))
+		return -EINVAL;
+	rc = grp_proto_create(self, params, ops, ctx, false, svc->seq, now_ms, &p);
+	if (rc)
+		return rc;
+	CLOG_INFO("group: node %s restored from its state file: term %llu, view %llu, %u members",
+		  self->name, (unsigned long long)d->term, (unsigned long long)d->view_id, d->n);
+	p->dur = *d;
+	p->rec_n = d->n;
+	memcpy(p->rec_m, d->m, sizeof(p->rec_m));
+	p->rec = p->novote = true;
+	p->origins_stale = true; /* and it may not lead before a CONFIG entry either */
+	p->svc = *svc;
+	p->term = d->term;
+	p->voted_for = d->voted_for;
+	/* Above every origin_id an earlier process with this uuid used: the leader goes on
+	 * after them (origin_catch_up), and a late SUBMIT of theirs is never taken as ours. */
+	p->next_id = d->gen << 32;
+	for (uint32_t i = 0; i < d->n; i++)
+		peer_get(p, &d->m[i]);
+	p->dur_dirty = false;
 	*out = p;
 	return 0;
 }
@@ -1837,9 +2203,11 @@ int grp_proto_xfer_done(struct grp_proto *p, uint64_t index, uint64_t term, uint
 		grp_log_reset(&p->log, index, term, seq);
 	}
 	p->has_base = true;
+	p->rec = false;
+	p->dur_dirty = true;
 	p->commit = p->applied = index;
 	p->xfer_pending = false;
-	p->origins_stale = true;
+	p->origins_stale = p->cfg_stale = true;
 	/*
 	 * Our own submissions not delivered yet may be inside the transferred state or not: we
 	 * cannot tell, so they are given up (as Galera fails a joiner's transactions); the
@@ -1851,6 +2219,7 @@ int grp_proto_xfer_done(struct grp_proto *p, uint64_t index, uint64_t term, uint
 	for (size_t i = 0; i < PEERS_MAX; i++)
 		if (p->peers[i].used && !p->peers[i].link_down)
 			send_ping(p, &p->peers[i], 0);
+	dur_update(p);
 	return 0;
 }
 
@@ -1870,22 +2239,23 @@ void grp_proto_leave(struct grp_proto *p, uint64_t now_ms)
 	p->leaving = true;
 }
 
-void grp_proto_force_bootstrap(struct grp_proto *p, uint64_t now_ms)
+/* A primary group of one from this node's log (or its service's position), in a new term. */
+static void bootstrap_one(struct grp_proto *p)
 {
 	struct grp_config c;
 
-	if (now_ms > p->now)
-		p->now = now_ms;
-	CLOG_NOTICE("group: node %s bootstraps a primary component of one", p->self.name);
 	if (!p->has_base) {
-		grp_log_reset(&p->log, 0, 0, p->svc_seq);
+		/* A restored node starts from its service's position; others from 0. */
+		grp_log_reset(&p->log, p->svc.index, p->svc.term, p->svc_seq);
 		p->has_base = true;
-		p->commit = p->applied = 0;
+		p->commit = p->applied = p->svc.index;
 	}
+	p->rec = false;
+	p->dur_dirty = true;
 	grp_log_truncate(&p->log, p->commit + 1);
 	cfg_refresh(p);
 	p->xfer_pending = false;
-	p->origins_stale = false; /* the operator makes this node's history the group's */
+	p->origins_stale = p->cfg_stale = false; /* the operator makes this history the group's */
 	p->left = p->leaving = false;
 	p->term++;
 	p->voted_for = p->self.uuid;
@@ -1895,6 +2265,15 @@ void grp_proto_force_bootstrap(struct grp_proto *p, uint64_t now_ms)
 	c.m[0] = p->self;
 	append_config(p, &c);
 	view_update(p);
+}
+
+void grp_proto_force_bootstrap(struct grp_proto *p, uint64_t now_ms)
+{
+	if (now_ms > p->now)
+		p->now = now_ms;
+	CLOG_NOTICE("group: node %s bootstraps a primary component of one", p->self.name);
+	bootstrap_one(p);
+	dur_update(p);
 }
 
 void grp_proto_status(const struct grp_proto *p, struct grp_status *st)
@@ -1915,6 +2294,7 @@ void grp_proto_status(const struct grp_proto *p, struct grp_status *st)
 	st->pending = p->pend_n;
 	st->dropped = p->dropped;
 	st->abandoned = p->abandoned;
+	st->restoring = p->rec || p->novote;
 }
 
 const struct grp_config *grp_proto_config(const struct grp_proto *p)

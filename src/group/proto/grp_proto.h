@@ -21,8 +21,11 @@
  *    form a view of its own: it stays non-primary and delivers nothing.
  *  - Elections use pre-vote and check-quorum, so a node cut off and coming back does not
  *    depose a working leader, and a leader that lost its majority steps down.
- *  - Nothing is durable: a process that restarts is a new node (a new uuid) that joins and
- *    catches up from the leader's cache, or is told to get a state transfer.
+ *  - The log is not durable: a process that restarts is a new node (a new uuid) that joins and
+ *    catches up from the leader's cache, or is told to get a state transfer. With a state file
+ *    (struct grp_durable, ops->persist), a restarted process keeps its uuid, its vote and the
+ *    members of its last views, and once every one of them is back from its own state file
+ *    the one whose service is furthest ahead forms the group again (grp_proto_restore).
  *
  * The state machine never reads a clock, does I/O, or takes a lock: time comes in with
  * grp_proto_tick(), messages with grp_proto_recv(), and everything it does goes out through
@@ -57,6 +60,32 @@ struct grp_params {
 void grp_params_default(struct grp_params *p);
 
 /*
+ * What a node keeps across a crash, when its runtime has a state file (Galera's gvwstate.dat
+ * and pc.recovery); see docs/internals/group-protocol.md, "Restart after every node crashed".
+ * The members are everyone who may hold entries this node lacks: the last configuration it
+ * delivered and every later one it holds (old and new halves), arbitrators included.
+ */
+#define GRP_DURABLE_INCOMPLETE 0x01 /* more members than fit: never restored by itself */
+struct grp_durable {
+	struct grp_uuid uuid;      /* this node; a restarted process keeps it */
+	uint64_t gen;              /* processes that ran with this state before this one; the
+				    * origin_ids of process gen start above gen << 32 */
+	uint64_t term;             /* the last term this node voted in (Raft's currentTerm) */
+	struct grp_uuid voted_for; /* its vote in term (Raft's votedFor); nil: none */
+	uint64_t view_id;          /* index of the last configuration delivered; 0: none */
+	uint32_t flags;            /* GRP_DURABLE_* */
+	uint32_t n;
+	struct grp_member m[GRP_MEMBERS_MAX]; /* origin_last 0; this node is one of them */
+};
+
+/* A service's position: the last entry it applied (index and term 0: none). */
+struct grp_position {
+	uint64_t index;
+	uint64_t term;
+	uint64_t seq;
+};
+
+/*
  * What the state machine does. Every pointer argument is borrowed for the call only. All
  * callbacks are required except where a comment says NULL is allowed.
  */
@@ -85,6 +114,14 @@ struct grp_ops {
 	void (*xfer_needed)(void *ctx, const struct grp_member *donor);
 	/* A member's service state changed (it was ordered like a message). NULL allowed. */
 	void (*member_state)(void *ctx, const struct grp_uuid *who, enum grp_svc_state st);
+	/*
+	 * The durable state changed (a vote, a configuration held or delivered). NULL allowed:
+	 * nothing is kept, and a restarted process is a new node. The runtime writes d before it
+	 * returns (write, fsync, rename): the protocol goes on as if it were on disk, and sends
+	 * nothing that depends on it before. d NULL: this node is in none of the configurations
+	 * it holds (not yet added, or removed); remove the state, a restart must not restore it.
+	 */
+	void (*persist)(void *ctx, const struct grp_durable *d);
 };
 
 /*
@@ -97,6 +134,22 @@ struct grp_ops {
 int grp_proto_create(const struct grp_member *self, const struct grp_params *params,
 		     const struct grp_ops *ops, void *ctx, bool bootstrap, uint64_t seq,
 		     uint64_t now_ms, struct grp_proto **out) CORE_WARN_UNUSED;
+
+/*
+ * Creates a node restarted from its durable state d (as written through ops->persist by an
+ * earlier process; d->gen already counts this process). self->uuid must be d->uuid. svc is the
+ * service's position. The node is not primary and delivers nothing until either a leader of
+ * a primary component takes it in (it then rejoins as a joiner does), or every member of d,
+ * and every member of theirs, is back from its state file and in contact: then the one whose
+ * service applied the highest index (ties: the higher uuid) forms a group of one from its
+ * position, with a term above every one of theirs, and the others join it (catching up, or
+ * by a state transfer). grp_proto_force_bootstrap() still works. An arbitrator has no state
+ * to restore (-EINVAL). Returns 0, -ENOMEM or -EINVAL; on error *out is untouched.
+ */
+int grp_proto_restore(const struct grp_member *self, const struct grp_params *params,
+		      const struct grp_ops *ops, void *ctx, const struct grp_durable *d,
+		      const struct grp_position *svc, uint64_t now_ms,
+		      struct grp_proto **out) CORE_WARN_UNUSED;
 void grp_proto_destroy(struct grp_proto *p);
 
 /* Time passes; runs timers. now_ms never goes backwards (a clock jump forward is fine). */
@@ -156,7 +209,11 @@ void grp_proto_xfer_failed(struct grp_proto *p, uint64_t now_ms);
 /* Graceful leave: asks to be removed; the view without this node follows. */
 void grp_proto_leave(struct grp_proto *p, uint64_t now_ms);
 
-/* Operator: make this node a primary group of one, whatever the last view (force bootstrap). */
+/*
+ * Operator: make this node a primary group of one, whatever the last view (force bootstrap,
+ * Galera's pc.bootstrap=YES). A restored node that has not rejoined starts from its service's
+ * position (grp_proto_restore's svc); pick the node whose service is furthest ahead.
+ */
 void grp_proto_force_bootstrap(struct grp_proto *p, uint64_t now_ms);
 
 /* Read-only state for status output, tests and the simulator's checkers. */
@@ -176,6 +233,8 @@ struct grp_status {
 	uint32_t pending;       /* own submissions not yet delivered */
 	uint64_t dropped;       /* messages ignored as stale or invalid */
 	uint64_t abandoned;     /* own submissions given up at a state transfer */
+	bool restoring;         /* restored from its state file: waiting for the members of its
+				 * last views, or rejoined and not yet given a vote again */
 };
 void grp_proto_status(const struct grp_proto *p, struct grp_status *st);
 /* The configuration in force (the latest in the log, possibly uncommitted). */

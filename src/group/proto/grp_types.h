@@ -108,6 +108,9 @@ enum grp_msg_type {
 #define GRP_PING_REPLY 0x08   /* an answer: do not answer it */
 #define GRP_PING_STALE 0x10   /* came in by state transfer: needs a CONFIG entry to learn the
 			       * submitters' positions (see grp_member.origin_last) */
+#define GRP_PING_RECOVER 0x20 /* restarted from its state file, waiting for the members of its
+			       * last views: peers are those members, leader the node it
+			       * would follow, rec_index its service's position */
 #define GRP_NO_BASE UINT64_MAX
 
 struct grp_submit {
@@ -133,6 +136,7 @@ struct grp_msg {
 						 * that has nothing yet */
 			uint64_t seq;           /* sender's service position (the seq it applied) */
 			uint32_t backlog;       /* delivered but not yet consumed by the service */
+			uint64_t rec_index;     /* GRP_PING_RECOVER: the index its service applied */
 			uint32_t n_peers;       /* gossip: members the sender knows */
 			struct grp_member peers[GRP_MEMBERS_MAX];
 		} ping;

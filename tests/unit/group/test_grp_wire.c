@@ -95,6 +95,7 @@ static void build_ping(struct grp_msg *m)
 	m->u.ping.applied = GRP_NO_BASE;
 	m->u.ping.seq = 99;
 	m->u.ping.backlog = 7;
+	m->u.ping.rec_index = 4243;
 	m->u.ping.n_peers = 3;
 	set_member(&m->u.ping.peers[0], 0x20, "node-b", "192.0.2.2:4567", 1);
 	set_member(&m->u.ping.peers[1], 0x30, name_63, addr_63, 255);
@@ -276,6 +277,7 @@ static void assert_msg_eq(const struct grp_msg *a, const struct grp_msg *b)
 		assert_int_equal(a->u.ping.applied, b->u.ping.applied);
 		assert_int_equal(a->u.ping.seq, b->u.ping.seq);
 		assert_int_equal(a->u.ping.backlog, b->u.ping.backlog);
+		assert_int_equal(a->u.ping.rec_index, b->u.ping.rec_index);
 		assert_int_equal(a->u.ping.n_peers, b->u.ping.n_peers);
 		for (uint32_t i = 0; i < a->u.ping.n_peers; i++)
 			assert_member_eq(&a->u.ping.peers[i], &b->u.ping.peers[i]);
@@ -542,6 +544,7 @@ static int ping_member_frame(size_t name_len, const char *name, size_t addr_len,
 	core_wire_write_u64(&fw, 0);
 	core_wire_write_u64(&fw, 0);
 	core_wire_write_u32(&fw, 0);
+	core_wire_write_u64(&fw, 0); /* rec_index */
 	core_wire_write_u8(&fw, 0);
 	return fb_decode();
 }
@@ -668,7 +671,7 @@ static void test_from(void **state)
 static void test_layout(void **state)
 {
 	static const uint8_t vote[] = {
-	    0x00, 0x00, 0x00, 0x21, 0x01, 0x04, 0x00, 0x00, /* length 33, v1, VOTE, reserved */
+	    0x00, 0x00, 0x00, 0x21, 0x02, 0x04, 0x00, 0x00, /* length 33, v2, VOTE, reserved */
 	    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0b, /* term 11 */
 	    0x01,                                           /* pre */
 	    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x92, /* last_index 4242 */
@@ -908,7 +911,9 @@ static void test_header_fields(void **state)
 	len = w.pos;
 	buf[4] = 0;
 	assert_int_equal(decode(buf, len), CORE_EUNSUPP);
-	buf[4] = 2;
+	buf[4] = GRP_WIRE_VERSION - 1; /* version 1: PING without rec_index */
+	assert_int_equal(decode(buf, len), CORE_EUNSUPP);
+	buf[4] = GRP_WIRE_VERSION + 1;
 	assert_int_equal(decode(buf, len), CORE_EUNSUPP);
 	buf[4] = GRP_WIRE_VERSION;
 	buf[5] = 0;
@@ -985,7 +990,7 @@ static void test_ping_flags(void **state)
 	assert_int_equal(buf[flags_at], msg.u.ping.flags);
 	for (unsigned bit = 0; bit < 8; bit++) {
 		buf[flags_at] = (uint8_t)(1u << bit);
-		assert_int_equal(decode(buf, len), bit < 5 ? 0 : CORE_EMALFORMED);
+		assert_int_equal(decode(buf, len), bit < 6 ? 0 : CORE_EMALFORMED);
 	}
 	free(buf);
 }
@@ -1049,6 +1054,7 @@ static int ping_peers_frame(uint8_t n)
 	core_wire_write_u64(&fw, 0);
 	core_wire_write_u64(&fw, 0);
 	core_wire_write_u32(&fw, 0);
+	core_wire_write_u64(&fw, 0); /* rec_index */
 	core_wire_write_u8(&fw, n);
 	for (uint8_t i = 0; i < n; i++)
 		fb_member(7, 1); /* the same peer every time: gossip may repeat itself */
