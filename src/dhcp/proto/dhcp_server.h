@@ -182,7 +182,7 @@ struct dhcp_server_fo_counters {
 	uint64_t bndupd_sent, bndupd_received, bndack_received; /* (BNDACKs go from the daemon) */
 	uint64_t rejects_sent, rejects_received; /* BNDACKs with a reject reason */
 	uint64_t leases_balanced;                 /* given to the peer by pool balancing */
-	uint64_t poolreq_received;
+	uint64_t poolreq_received, poolreq_sent;
 };
 struct dhcp_server_fo_stats {
 	const struct dhcp_failover_peer *cfg;

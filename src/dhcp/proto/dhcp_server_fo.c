@@ -416,7 +416,8 @@ static void on_poolreq(struct dhcp_server *s, struct srv_fo_rel *r, const struct
 	                           .present = 1u << DHCP_FO_ADDRESSES_TRANSFERRED};
 
 	r->ctr.poolreq_received++;
-	resp.addresses_transferred = (uint32_t)balance(s, r);
+	/* Only a primary balances; a secondary asked (by a confused peer) gives nothing. */
+	resp.addresses_transferred = r->cfg->role == DHCP_FO_PRIMARY ? (uint32_t)balance(s, r) : 0;
 	if (dhcp_fo_send(r->fo, &resp, m->xid, s->now) == 0)
 		CLOG_INFO("failover peer %s: pool request answered: %u leases given", r->cfg->name,
 		          resp.addresses_transferred);
@@ -587,12 +588,44 @@ static void balance_pool(struct dhcp_server *s, struct srv_fo_rel *r, const stru
  * pool: each pool's free leases are shared between the servers, so that the secondary has
  * its own to give wherever its clients are. Returns how many were given.
  */
+/* A secondary's pool that is short: ISC's POOLREQ condition, lts < -2 * misbalance. */
+static void short_pool(struct dhcp_server *s, struct srv_fo_rel *r, const struct dhcp_pool *pool,
+		       void *arg)
+{
+	bool *is_short = arg;
+	struct tally t = {0};
+	int64_t total = 0, lts, thresh;
+
+	for (size_t k = 0; k < pool->ranges_n; k++)
+		total += (int64_t)pool->ranges[k].hi - pool->ranges[k].lo + 1;
+	for_each_in_pool(s, r, pool, count_one, &t);
+	lts = ((int64_t)t.own - (int64_t)t.peer) / 2;
+	thresh = (total * r->cfg->max_lease_misbalance + 50) / 100;
+	if (lts < (thresh ? -2 * thresh : -1))
+		*is_short = true;
+}
+
+/* The secondary cannot balance; when a pool is short it asks the primary (POOLREQ). */
+static void ask_for_leases(struct dhcp_server *s, struct srv_fo_rel *r)
+{
+	struct dhcp_fo_msg m = {.type = DHCP_FO_POOLREQ};
+	bool is_short = false;
+
+	for_each_pool(s, r, short_pool, NULL, &is_short);
+	if (is_short && dhcp_fo_send(r->fo, &m, -1, s->now) == 0) {
+		r->ctr.poolreq_sent++;
+		CLOG_INFO("failover peer %s: short of free leases: pool request sent", r->cfg->name);
+	}
+}
+
 static size_t balance(struct dhcp_server *s, struct srv_fo_rel *r)
 {
 	size_t given = 0;
 
-	if (r->cfg->role != DHCP_FO_PRIMARY)
+	if (r->cfg->role != DHCP_FO_PRIMARY) {
+		ask_for_leases(s, r);
 		return 0;
+	}
 	for_each_pool(s, r, balance_pool, NULL, &given);
 	if (given)
 		CLOG_INFO("failover peer %s: pool balance gave the peer %zu free leases",

@@ -26,7 +26,7 @@
 static const char conf_fmt[] = "default-lease-time 3600; max-lease-time 7200;\n"
                                "failover peer \"fo\" {\n"
                                "  %s; address %s; port 647; peer address %s; peer port 647;\n"
-                               "  max-response-delay 30; max-unacked-updates 10; %s\n"
+                               "  max-response-delay 30; max-unacked-updates 10; %s %s\n"
                                "  load balance max seconds 3;\n"
                                "}\n"
                                "subnet 192.0.2.0 netmask 255.255.255.0 {\n"
@@ -55,6 +55,7 @@ struct node {
 };
 
 static int64_t now = T0;
+static const char *peer_extra = ""; /* more statements in both failover peer blocks */
 static struct node prim, sec;
 
 static void on_send(void *ctx, int link, struct dhcp_fo_msg *m)
@@ -128,7 +129,7 @@ static void node_start(struct node *n, struct node *other, bool primary)
 	n->auto_durable = true;
 	snprintf(text, sizeof(text), conf_fmt, primary ? "primary" : "secondary",
 	         primary ? "192.0.2.1" : "192.0.2.2", primary ? "192.0.2.2" : "192.0.2.1",
-	         primary ? "mclt 300; split 128;" : "");
+	         primary ? "mclt 300; split 128;" : "", peer_extra);
 	assert_int_equal(dhcp_conf_parse(text, strlen(text), "t.conf", &n->conf, err, sizeof(err)),
 	                 0);
 	n->db = dhcp_leasedb_new();
@@ -235,7 +236,7 @@ static void tick(int64_t seconds)
 
 static int setup(void **state)
 {
-	(void)state;
+	peer_extra = *state ? *state : "";
 	now = T0;
 	node_start(&prim, &sec, true);
 	node_start(&sec, &prim, false);
@@ -425,6 +426,34 @@ static void test_alone_then_partner_down(void **state)
 }
 
 /* The secondary alone has nothing but its BACKUP leases: no offer for the eleventh client. */
+/* A secondary whose BACKUP leases run out asks the primary (POOLREQ), which balances at once
+ * and answers how many it gave (POOLRESP). */
+static void test_secondary_asks_for_leases(void **state)
+{
+	struct dhcp_server_fo_stats ps, ss;
+	struct tclient c;
+	size_t got = 0;
+	uint64_t asked;
+
+	(void)state;
+	dhcp_server_fo_stats(sec.t.srv, 0, &ss);
+	asked = ss.ctr.poolreq_sent; /* on entering normal, before the first balance arrived */
+	for (uint8_t last = 1; got < 8; last++) {
+		client_for(&c, false, last);
+		last = c.mac[5];
+		got += tserver_dora(&sec.t, &c, now) != 0;
+	}
+	run();
+	tick(61); /* the secondary's next balance check (min-balance 60) */
+	dhcp_server_fo_stats(sec.t.srv, 0, &ss);
+	dhcp_server_fo_stats(prim.t.srv, 0, &ps);
+	/* 2 BACKUP left against the primary's 10 FREE: lts -4, below -2 * 1 (5 % of 20). */
+	assert_int_equal(ss.ctr.poolreq_sent, asked + 1);
+	assert_int_equal(ps.ctr.poolreq_received, ss.ctr.poolreq_sent);
+	assert_true(count(&sec, DHCP_BINDING_BACKUP) >= 4); /* given again: half of the rest */
+	assert_same_bindings();
+}
+
 static void test_secondary_alone_uses_backup_only(void **state)
 {
 	struct tclient c[12];
@@ -455,6 +484,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_release_and_expiry_go_through_the_peer, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_alone_then_partner_down, setup, teardown),
+	    cmocka_unit_test_prestate_setup_teardown(test_secondary_asks_for_leases, setup, teardown,
+	                                             (void *)"max-lease-misbalance 5;"),
 	    cmocka_unit_test_setup_teardown(test_secondary_alone_uses_backup_only, setup, teardown),
 	};
 
