@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MPL-2.0
-# Runs the DHCP benchmarks (DORA rate/latency, lease-file load) side by side with the incumbents.
+# Runs the DHCP benchmarks (DORA rate/latency, lease-file load, failover pairs) side by side
+# with the incumbents.
 #
 #   sudo bench/run.sh [--quick] [--build]
 #
@@ -59,5 +60,9 @@ echo
 echo "== dhcp_leaseload.py $quick"
 "$py" "$here/dhcp_leaseload.py" $quick --paceless "$bin" --json "$out/bench-leaseload-$stamp.json"
 echo
+echo "== dhcp_failover.py $quick (a paceless pair against an ISC pair)"
+"$py" "$here/dhcp_failover.py" $quick --paceless-build "$repo/build-bench" \
+	--json "$out/bench-failover-$stamp.json"
+echo
 echo "results (JSON): $out/bench-dora-$stamp.json $out/bench-capacity-$stamp.json" \
-	"$out/bench-leaseload-$stamp.json"
+	"$out/bench-leaseload-$stamp.json $out/bench-failover-$stamp.json"
