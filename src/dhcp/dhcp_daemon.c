@@ -39,6 +39,9 @@
 #define REPLY_QUEUE_MAX 2048 /* replies waiting for their leases to be durable */
 #define REPLY_STALE_MS 2000
 
+#define SHUTDOWN_WAIT_MS 5000 /* for the failover partners to take over (ISC: about 4 s) */
+#define SHUTDOWN_POLL_MS 100
+
 #define PROBES_MAX 1024      /* offers waiting for their ping-check */
 #define PROBE_TIMER_MS 20
 
@@ -59,7 +62,8 @@ struct daemon {
 	uv_loop_t loop;
 	uv_poll_t poll;
 	uv_signal_t sig_hup, sig_term, sig_int;
-	uv_timer_t tick;
+	uv_timer_t tick, shutdown_timer;
+	int64_t shutdown_deadline_ms; /* > 0: a graceful shut-down is under way */
 	struct core_ctl *ctl;
 	struct dhcp_conf *conf;
 	struct dhcp_conf *fo_conf; /* the configuration the failover links were started with */
@@ -189,7 +193,8 @@ static void send_durable(struct daemon *d)
 		d->q_len--;
 	}
 	dhcp_fo_peers_durable(d->peers, durable);
-	if (d->q_len < REPLY_QUEUE_MAX / 2 && dhcp_journal_backlog(d->journal) < DHCP_JOURNAL_BACKLOG_MAX)
+	if (d->q_len < REPLY_QUEUE_MAX / 2 && dhcp_journal_backlog(d->journal) < DHCP_JOURNAL_BACKLOG_MAX &&
+	    !d->shutdown_deadline_ms)
 		reading(d, true);
 }
 
@@ -705,6 +710,48 @@ static json_t *cmd_reload(void *ctx, json_t *args, char *err, size_t errlen)
 
 /* ---- start-up and shut-down ---- */
 
+static void on_shutdown_timer(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+
+	if (!dhcp_fo_peers_shutdown_done(d->peers) && mono_ms() < d->shutdown_deadline_ms)
+		return;
+	if (!dhcp_fo_peers_shutdown_done(d->peers))
+		CLOG_WARN("shutdown: a failover partner did not take over within %d s; stopping "
+			  "anyway",
+			  SHUTDOWN_WAIT_MS / 1000);
+	dhcp_fo_peers_shutdown_finish(d->peers);
+	CLOG_NOTICE("shutdown: done");
+	uv_stop(&d->loop);
+}
+
+/*
+ * shutdown: ISC's graceful shut-down (omshell: control object, state 2). No new requests
+ * are read; failover peers in normal move to shutdown so that their partners take over at
+ * once in partner-down; when they have (or after SHUTDOWN_WAIT_MS) the daemon exits, to
+ * come back in recover. A signal stops at once instead, as ISC's does.
+ */
+static json_t *cmd_shutdown(void *ctx, json_t *args, char *err, size_t errlen)
+{
+	struct daemon *d = ctx;
+	size_t told;
+	json_t *o;
+
+	(void)args;
+	if (d->shutdown_deadline_ms) {
+		snprintf(err, errlen, "a shutdown is already under way");
+		return NULL;
+	}
+	CLOG_NOTICE("shutdown requested on the control socket");
+	d->shutdown_deadline_ms = mono_ms() + SHUTDOWN_WAIT_MS;
+	reading(d, false);
+	told = dhcp_fo_peers_shutdown(d->peers);
+	uv_timer_start(&d->shutdown_timer, on_shutdown_timer, SHUTDOWN_POLL_MS, SHUTDOWN_POLL_MS);
+	o = json_object();
+	json_object_set_new(o, "failover_peers_told", json_integer((json_int_t)told));
+	return o;
+}
+
 static void on_signal(uv_signal_t *h, int signum)
 {
 	struct daemon *d = h->data;
@@ -951,6 +998,8 @@ static int open_loop(struct daemon *d)
 	uv_timer_init(&d->loop, &d->tick);
 	d->tick.data = d;
 	uv_timer_start(&d->tick, on_tick, TICK_MS, TICK_MS);
+	uv_timer_init(&d->loop, &d->shutdown_timer);
+	d->shutdown_timer.data = d;
 	uv_signal_init(&d->loop, &d->sig_hup);
 	uv_signal_init(&d->loop, &d->sig_term);
 	uv_signal_init(&d->loop, &d->sig_int);
@@ -979,6 +1028,9 @@ static int open_loop(struct daemon *d)
 			      cmd_reload, d) < 0 ||
 	    core_ctl_register(d->ctl, "lease-file-rewrite",
 			      "compact the lease file now, in the background", cmd_rewrite, d) < 0 ||
+	    core_ctl_register(d->ctl, "shutdown",
+			      "stop gracefully: failover partners take over first (as omshell's)",
+			      cmd_shutdown, d) < 0 ||
 	    dhcp_fo_peers_register(d->peers, d->ctl) < 0)
 		return -ENOMEM;
 	return 0;

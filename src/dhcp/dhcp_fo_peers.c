@@ -260,6 +260,36 @@ void dhcp_fo_peers_stop(struct dhcp_fo_peers *p)
 	uv_close((uv_handle_t *)&p->check, on_check_closed);
 }
 
+/* ---- graceful shut-down ---- */
+
+size_t dhcp_fo_peers_shutdown(struct dhcp_fo_peers *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; p && i < p->n; i++)
+		n += dhcp_fo_shutdown(dhcp_fo_link_machine(p->peers[i].link), now_s());
+	return n;
+}
+
+bool dhcp_fo_peers_shutdown_done(const struct dhcp_fo_peers *p)
+{
+	for (size_t i = 0; p && i < p->n; i++)
+		if (!dhcp_fo_shutdown_done(dhcp_fo_link_machine(p->peers[i].link)))
+			return false;
+	return true;
+}
+
+void dhcp_fo_peers_shutdown_finish(struct dhcp_fo_peers *p)
+{
+	for (size_t i = 0; p && i < p->n; i++) {
+		struct dhcp_server_fo_stats st;
+
+		dhcp_server_fo_stats(p->srv, i, &st);
+		dhcp_fo_shutdown_finish(dhcp_fo_link_machine(p->peers[i].link),
+		                        st.queued || st.in_flight, now_s());
+	}
+}
+
 /* ---- reload ---- */
 
 static bool same_decl(const struct dhcp_failover_peer *a, const struct dhcp_failover_peer *b)

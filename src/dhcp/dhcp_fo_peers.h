@@ -3,6 +3,7 @@
 #ifndef DHCP_FO_PEERS_H
 #define DHCP_FO_PEERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
@@ -51,6 +52,15 @@ int dhcp_fo_peers_register(struct dhcp_fo_peers *p, struct core_ctl *ctl) CORE_W
  */
 int dhcp_fo_peers_check_reload(const struct dhcp_fo_peers *p, const struct dhcp_conf *conf,
                                char *err, size_t errlen) CORE_WARN_UNUSED;
+
+/*
+ * Graceful shut-down (pacelessctl shutdown): every peer in normal moves to shutdown, so that
+ * the partner takes over in partner-down (returns how many did); _done says when every
+ * partner is there; _finish records recover for the restart. p may be NULL.
+ */
+size_t dhcp_fo_peers_shutdown(struct dhcp_fo_peers *p);
+bool dhcp_fo_peers_shutdown_done(const struct dhcp_fo_peers *p);
+void dhcp_fo_peers_shutdown_finish(struct dhcp_fo_peers *p);
 
 /* Detaches the machines from the server and closes the links (the loop must run on to
  * finish closing them). p may be NULL. */

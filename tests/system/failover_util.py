@@ -325,14 +325,24 @@ class FoServer:
         """Operator command: this server declares its partner down."""
         if self.kind == 'paceless':
             return self.srv.ctl('failover-partner-down', peer=PEER)
-        script = ('server 127.0.0.1\nport %d\nconnect\nnew failover-state\n'
-                  'set name = "%s"\nopen\nset local-state = 4\nupdate\n' % (OMAPI_PORT, PEER))
+        return self._omshell('new failover-state\nset name = "%s"\nopen\n'
+                             'set local-state = 4\nupdate\n' % PEER, 'partner-down')
+
+    def shutdown(self):
+        """Operator command: graceful shut-down (pacelessctl shutdown; ISC: omshell, the
+        control object's state set to 2), after which the process exits by itself."""
+        if self.kind == 'paceless':
+            return self.srv.ctl('shutdown')
+        return self._omshell('new control\nopen\nset state = 2\nupdate\n', 'shutdown')
+
+    def _omshell(self, body, what):
+        script = 'server 127.0.0.1\nport %d\nconnect\n%s' % (OMAPI_PORT, body)
         r = self.host.run(['omshell'], input=script, check=False, timeout=20)
         out = r.stdout + r.stderr
         with open(os.path.join(self.srv.dir, 'omshell-%s.log' % self.role), 'a') as f:
             f.write(script + '----\n' + out + '\n')
         if r.returncode != 0 or re.search(r'(?i)\berror\b|can\'t|not found|failed', out):
-            raise ServerError('omshell partner-down failed: %s' % out)
+            raise ServerError('omshell %s failed: %s' % (what, out))
         return out
 
 

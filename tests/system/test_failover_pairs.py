@@ -17,6 +17,10 @@ client's address active for it on a live server, and both DBs agreeing once conv
                                          MCLT; after healing, normal and the DBs agree.
   test_frozen_server_detected            SIGSTOP: seen within max-response-delay, survivor
                                          serves the frozen one's clients; SIGCONT, normal.
+  test_graceful_shutdown                 pacelessctl shutdown / omshell's control object: the
+                                         partner takes over in partner-down at once, the
+                                         server exits 0 with recover recorded, returns
+                                         without recover-wait; normal, DBs agree.
   test_checker_reports_conflicts         the checker on fabricated snapshots (no network).
 
 isc-isc is the incumbent against itself: it proves the tests and the checker right, and is
@@ -27,11 +31,13 @@ balance max seconds 3, split 128, a 40-address pool.
 """
 
 import os
+import re
 import time
 
 import pytest
 
 import dhcp_util
+from lab import wait_for
 from failover_util import (ADDR, GRACE_S, LEASE_S, MCLT_S, MRD_S, PEER, Pair, Rec, Snapshot,
                            check_snapshot, hash_role, leases_from_file, pool_addresses)
 
@@ -304,6 +310,42 @@ def test_frozen_server_detected(request, lab, artifacts, pairing):
     victim.thaw()
     pair.note('thawed %r' % victim)
     back_to_normal(pair, 60)
+
+
+@pytest.mark.deadline(120)
+def test_graceful_shutdown(request, lab, artifacts, pairing):
+    pair = make_pair(request, lab, artifacts, pairing)
+    up(pair)
+    victim, survivor = pair.primary, pair.secondary
+    victim.shutdown()
+    t_shut = time.time()
+    pair.note('shutdown of %r asked' % victim)
+    # The survivor takes over at once: no auto-partner-down here, no operator command.
+    pair.wait_states('partner-down', 10, [survivor])
+    wait_for(lambda: not victim.running(), 15, '%r to exit after shutdown' % victim)
+    rc = victim.srv.proc.returncode
+    pair.note('%r exited %s, %.1fs after the request' % (victim, rc, time.time() - t_shut))
+    assert rc == 0, '%r exited %s after a graceful shutdown' % (victim, rc)
+    states = re.findall(r'my state (\S+)', victim.srv.lease_text())
+    assert states and states[-1] == 'recover', '%r left its lease file in %s' % (victim, states)
+
+    # A new client of the victim's bucket is served by the survivor.
+    new = pair.clients(1, roles=[victim.role])[0]
+    pair.wait_acked_by(new, survivor, t_shut, 20, 'lease from the survivor')
+    pair.check(what='partner shut down')
+
+    # Back: recover (UPDREQALL) and, as it left nothing unsent and the survivor is in
+    # partner-down, straight to normal without waiting MCLT in recover-wait. (ISC's rule
+    # too, but an ISC primary whose ISC partner's last acks crossed its shutdown still has
+    # them queued, and waits: only paceless is held to it.)
+    victim.restart()
+    pair.note('restarted %r' % victim)
+    back_to_normal(pair, MCLT_S + 30)
+    hist = victim.history()
+    pair.note('%r went through %s' % (victim, hist))
+    assert 'recover' in hist, hist
+    if victim.kind == 'paceless':
+        assert 'recover-wait' not in hist, hist
 
 
 # ---------------------------------------------------------------------------------------------

@@ -642,6 +642,35 @@ int dhcp_fo_set_partner_down(struct dhcp_fo *fo, int64_t now)
 	return 0;
 }
 
+bool dhcp_fo_shutdown(struct dhcp_fo *fo, int64_t now)
+{
+	if (fo->state != DHCP_FO_S_NORMAL)
+		return false;
+	set_state(fo, DHCP_FO_S_SHUTDOWN, now);
+	return true;
+}
+
+bool dhcp_fo_shutdown_done(const struct dhcp_fo *fo)
+{
+	return fo->state != DHCP_FO_S_SHUTDOWN || fo->partner == DHCP_FO_S_PARTNER_DOWN;
+}
+
+void dhcp_fo_shutdown_finish(struct dhcp_fo *fo, bool pending, int64_t now)
+{
+	if (fo->state != DHCP_FO_S_SHUTDOWN)
+		return;
+	/* Not announced (ISC drops the link first): the partner learns it when we are back. */
+	CLOG_NOTICE("failover peer %s: I move from %s to %s (shut down)", fo->cfg->name,
+		    sname(fo->state), sname(DHCP_FO_S_RECOVER));
+	/*
+	 * The partner took over knowing everything we did (it is in partner-down and nothing
+	 * was left to send): the restart need not wait MCLT in recover-wait, as ISC's.
+	 */
+	fo->stos = fo->partner == DHCP_FO_S_PARTNER_DOWN && !pending ? now - (int64_t)fo->mclt : now;
+	fo->state = DHCP_FO_S_RECOVER;
+	persist(fo);
+}
+
 struct dhcp_fo *dhcp_fo_create(const struct dhcp_failover_peer *cfg, const struct dhcp_fo_saved *saved,
 			       const char *vendor, int64_t now, const struct dhcp_fo_ops *ops,
 			       void *ctx)
@@ -665,7 +694,8 @@ struct dhcp_fo *dhcp_fo_create(const struct dhcp_failover_peer *cfg, const struc
 	if (!primary(fo) && saved && saved->valid && saved->mclt)
 		fo->mclt = saved->mclt;
 	memcpy(fo->hba, cfg->hba, DHCP_FO_HBA_LEN);
-	if (fo->saved == DHCP_FO_S_STARTUP)
+	/* Stopped while starting up or shutting down: catch up from the partner. */
+	if (fo->saved == DHCP_FO_S_STARTUP || fo->saved == DHCP_FO_S_SHUTDOWN)
 		fo->saved = DHCP_FO_S_RECOVER;
 	return fo;
 }

@@ -84,6 +84,18 @@ void dhcp_fo_tick(struct dhcp_fo *fo, int64_t now);
  * it (communications-interrupted, resolution-interrupted, potential-conflict...). */
 int dhcp_fo_set_partner_down(struct dhcp_fo *fo, int64_t now) CORE_WARN_UNUSED;
 /*
+ * Graceful shut-down (ISC's, when omshell sets the control object's state to shutdown): in
+ * normal, move to shutdown and tell the peer, which takes over in partner-down; returns
+ * whether we did. dhcp_fo_shutdown_done says when the peer is there (or there was nothing to
+ * wait for); dhcp_fo_shutdown_finish then records recover (the peer served alone, so a
+ * restart must catch up) without telling the peer; when the peer reached partner-down and
+ * no update of ours was pending, the restart skips recover-wait (as ISC). The daemon waits
+ * a few seconds at most. A saved shutdown (a stop in the middle) resumes as recover.
+ */
+bool dhcp_fo_shutdown(struct dhcp_fo *fo, int64_t now);
+bool dhcp_fo_shutdown_done(const struct dhcp_fo *fo);
+void dhcp_fo_shutdown_finish(struct dhcp_fo *fo, bool pending, int64_t now);
+/*
  * Sends a binding message (BNDUPD, BNDACK, POOLREQ, POOLRESP) on the established link: with
  * the link's next xid, or answering answer_xid (>= 0; a BNDACK echoes its BNDUPD's). Fills in
  * m->time and m->xid. CORE_ESTATE when no link is established.

@@ -440,6 +440,73 @@ static void test_duplicate_link(void **state)
 	finish(&p, &s);
 }
 
+/*
+ * A graceful shut-down (omshell's): the primary tells the secondary, which takes over in
+ * partner-down at once; the primary records recover and, as nothing was pending, comes back
+ * without waiting MCLT in recover-wait. A shut-down cut short resumes as recover.
+ */
+static void test_graceful_shutdown(void **state)
+{
+	static struct node p, s;
+	struct dhcp_fo_saved kept;
+
+	(void)state;
+	pair(&p, &s);
+	connect_wire(&p, &s);
+	run(&p, &s);
+	tick(&p, &s, 5);
+	assert_true(dhcp_fo_shutdown_done(p.fo)); /* nothing asked yet */
+	assert_true(dhcp_fo_shutdown(p.fo, now));
+	assert_int_equal(dhcp_fo_my_state(p.fo), DHCP_FO_S_SHUTDOWN);
+	assert_int_equal(dhcp_fo_service(p.fo), DHCP_FO_SERVE_NONE);
+	assert_false(dhcp_fo_shutdown_done(p.fo));
+	assert_false(dhcp_fo_shutdown(p.fo, now)); /* only from normal */
+	run(&p, &s);
+	assert_int_equal(dhcp_fo_my_state(s.fo), DHCP_FO_S_PARTNER_DOWN);
+	assert_int_equal(dhcp_fo_service(s.fo), DHCP_FO_SERVE_PARTNER_DOWN);
+	assert_true(dhcp_fo_shutdown_done(p.fo));
+	dhcp_fo_shutdown_finish(p.fo, false, now);
+	assert_int_equal(p.saved.my_state, DHCP_FO_S_RECOVER);
+	assert_int_equal(p.saved.my_stos, now - 1800);
+	kept = p.saved;
+	cut_wire(&p, &s);
+	assert_int_equal(dhcp_fo_my_state(s.fo), DHCP_FO_S_PARTNER_DOWN);
+
+	/* Back a minute later: recover, UPDREQALL, then normal without recover-wait. */
+	tick(&p, &s, 60);
+	dhcp_fo_free(p.fo);
+	start(&p, "primary", DHCP_FO_PRIMARY, &kept);
+	connect_wire(&p, &s);
+	run(&p, &s);
+	assert_true(p.sent[DHCP_FO_UPDREQALL] >= 1);
+	assert_int_equal(dhcp_fo_my_state(p.fo), DHCP_FO_S_NORMAL);
+	assert_int_equal(dhcp_fo_my_state(s.fo), DHCP_FO_S_NORMAL);
+
+	/* With updates of ours still pending the restart must wait MCLT: recover-wait. */
+	tick(&p, &s, 5);
+	assert_true(dhcp_fo_shutdown(p.fo, now));
+	run(&p, &s);
+	dhcp_fo_shutdown_finish(p.fo, true, now);
+	assert_int_equal(p.saved.my_stos, now);
+	kept = p.saved;
+	cut_wire(&p, &s);
+	dhcp_fo_free(p.fo);
+	start(&p, "primary", DHCP_FO_PRIMARY, &kept);
+	connect_wire(&p, &s);
+	run(&p, &s);
+	assert_int_equal(dhcp_fo_my_state(p.fo), DHCP_FO_S_RECOVER_WAIT);
+	assert_int_equal(dhcp_fo_service(p.fo), DHCP_FO_SERVE_NONE);
+
+	/* A lease file that says shutdown (stopped half-way) resumes as recover. */
+	kept.my_state = DHCP_FO_S_SHUTDOWN;
+	cut_wire(&p, &s);
+	dhcp_fo_free(p.fo);
+	start(&p, "primary", DHCP_FO_PRIMARY, &kept);
+	tick(&p, &s, DHCP_FO_STARTUP_S);
+	assert_int_equal(dhcp_fo_my_state(p.fo), DHCP_FO_S_RECOVER);
+	finish(&p, &s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -451,6 +518,7 @@ int main(void)
 	    cmocka_unit_test(test_connect_refusals),
 	    cmocka_unit_test(test_time_skew),
 	    cmocka_unit_test(test_duplicate_link),
+	    cmocka_unit_test(test_graceful_shutdown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
