@@ -181,7 +181,7 @@ static inline struct conf_frame *conf_cur(struct conf_parser *p)
 conf_stmt_fn conf_st_u32, conf_st_bool, conf_st_ip, conf_st_str, conf_st_authoritative, conf_st_not,
     conf_st_allow, conf_st_option, conf_st_ddns_style, conf_st_ddns_updates, conf_st_log_facility,
     conf_st_global_file, conf_st_local_address, conf_st_local_port, conf_st_cache_threshold,
-    conf_st_static_leases, conf_st_lease_format;
+    conf_st_bool_noop, conf_st_lease_format;
 /* failover peer declarations and references (dhcp_conf_failover.c). */
 conf_stmt_fn conf_st_failover;
 /* Stores an encoded option value in a scope, replacing an earlier one of the same code. */

@@ -306,9 +306,13 @@ int conf_st_cache_threshold(struct conf_parser *p, const struct conf_stmt *st,
 	return r;
 }
 
-/* Without DDNS there is nothing to update for static leases: accepted as a no-op. */
-int conf_st_static_leases(struct conf_parser *p, const struct conf_stmt *st,
-			  const struct conf_pos *pos)
+/*
+ * A flag accepted for ISC's sake with nothing to change here: update-static-leases (without
+ * DDNS there is nothing to update) and server-id-check (a REQUEST naming another server is
+ * always ignored, as RFC 2131 says and as ISC does with it on; ISC's default, off, lets both
+ * servers of a failover pair ACK the same REQUEST).
+ */
+int conf_st_bool_noop(struct conf_parser *p, const struct conf_stmt *st, const struct conf_pos *pos)
 {
 	bool v;
 	int r = conf_next(p);

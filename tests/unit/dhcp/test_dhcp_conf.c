@@ -460,10 +460,12 @@ static void test_allow_deny_scope(void **state)
 static void test_ddns(void **state)
 {
 	struct dhcp_conf *c = parse_ok("ddns-update-style none; ddns-updates off;\n"
-				       "update-static-leases on; dhcp-cache-threshold 25;");
+				       "update-static-leases on; dhcp-cache-threshold 25;\n"
+				       "server-id-check off;");
 
 	(void)state;
 	dhcp_conf_free(c);
+	parse_err("server-id-check maybe;", CORE_EPARSE, "t.conf:1:17:");
 	parse_err("ddns-update-style interim;", CORE_EUNSUPP,
 		  "t.conf:1:19: unsupported statement 'ddns-update-style interim'");
 	parse_err("ddns-updates on;", CORE_EUNSUPP,
