@@ -22,6 +22,8 @@ struct dhcp_leasestore {
 	char *q; /* formatted records not yet durable */
 	size_t q_len, q_cap;
 	size_t q_written; /* bytes of q already written (a sync stopped part-way) */
+	uint64_t q_pos;	  /* journal position of q[0]: bytes queued since open, ever */
+	uint64_t file_gen; /* bumped whenever fd is (re)opened: syncers reopen theirs */
 	size_t journal_bytes;
 	unsigned style; /* DHCP_LF_* bits for the records written */
 	bool need_nl; /* the file does not end in '\n': start the next append with one */
@@ -128,6 +130,7 @@ static int open_journal(struct dhcp_leasestore *s)
 {
 	int rc;
 
+	s->file_gen++;
 	s->fd = open(s->path, O_RDWR | O_APPEND | O_CLOEXEC);
 	if (s->fd >= 0)
 		return 0;
@@ -370,20 +373,59 @@ int dhcp_leasestore_append_fo(struct dhcp_leasestore *s, const struct dhcp_fo_st
 	return rc;
 }
 
-int dhcp_leasestore_sync(struct dhcp_leasestore *s)
+/*
+ * Drops the first n bytes of the queue (they are durable). They may be bytes a failed sync
+ * has marked for writing again (a sync through a syncer covered them and returned before
+ * that failure was handled): they are durable all the same. A buffer that grew past
+ * STORE_CHUNK_BYTES (a backlog while the disk failed) is freed once empty, or shrunk once
+ * mostly empty: with overlapped syncs the queue need never run empty.
+ */
+static void queue_drop(struct dhcp_leasestore *s, size_t n)
+{
+	ASSERT(n <= s->q_len && s->q_written <= s->q_len);
+	memmove(s->q, s->q + n, s->q_len - n);
+	s->q_len -= n;
+	s->q_written = s->q_written > n ? s->q_written - n : 0;
+	s->q_pos += n;
+	if (s->q_cap <= STORE_CHUNK_BYTES)
+		return;
+	if (s->q_len == 0) {
+		free(s->q);
+		s->q = NULL;
+		s->q_cap = 0;
+	} else if (s->q_len < STORE_CHUNK_BYTES / 2) {
+		char *q = realloc(s->q, STORE_CHUNK_BYTES);
+
+		if (q) {
+			s->q = q;
+			s->q_cap = STORE_CHUNK_BYTES;
+		}
+	}
+}
+
+int dhcp_leasestore_write(struct dhcp_leasestore *s, uint64_t *end)
 {
 	size_t done;
+	int rc = 0;
+
+	if (s->q_written < s->q_len && s->fd < 0)
+		rc = open_journal(s);
+	if (rc == 0 && s->q_written < s->q_len) {
+		rc = write_all(s, s->fd, s->q + s->q_written, s->q_len - s->q_written, &done);
+		s->q_written += done;
+	}
+	*end = s->q_pos + s->q_written;
+	return rc;
+}
+
+int dhcp_leasestore_sync(struct dhcp_leasestore *s)
+{
+	uint64_t end;
 	int rc;
 
 	if (s->q_len == 0)
 		return 0;
-	if (s->fd < 0) {
-		rc = open_journal(s);
-		if (rc < 0)
-			return rc;
-	}
-	rc = write_all(s, s->fd, s->q + s->q_written, s->q_len - s->q_written, &done);
-	s->q_written += done;
+	rc = dhcp_leasestore_write(s, &end);
 	if (rc < 0)
 		return rc;
 	if (s->io.sync(s->io.ctx, s->fd, true) < 0) {
@@ -396,14 +438,76 @@ int dhcp_leasestore_sync(struct dhcp_leasestore *s)
 		s->needs_rewrite = true;
 		return rc;
 	}
-	s->q_len = 0;
-	s->q_written = 0;
-	if (s->q_cap > STORE_CHUNK_BYTES) {
-		free(s->q);
-		s->q = NULL;
-		s->q_cap = 0;
-	}
+	queue_drop(s, s->q_len);
 	return 0;
+}
+
+void dhcp_leasestore_synced(struct dhcp_leasestore *s, uint64_t end)
+{
+	if (end > s->q_pos)
+		queue_drop(s, (size_t)(end - s->q_pos));
+}
+
+void dhcp_leasestore_sync_failed(struct dhcp_leasestore *s, uint64_t durable_end)
+{
+	dhcp_leasestore_synced(s, durable_end);
+	s->q_written = 0;
+	s->needs_rewrite = true;
+}
+
+/*
+ * A new open file description of the journal (not dup(), which shares one): /proc/self/fd
+ * reopens the very inode; without /proc, the path, if it still names that inode.
+ */
+static int reopen_journal(const struct dhcp_leasestore *s)
+{
+	struct stat a, b;
+	char p[64];
+	int fd;
+
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", s->fd);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	fd = open(s->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return neg_errno();
+	if (fstat(fd, &a) < 0 || fstat(s->fd, &b) < 0 || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
+}
+
+int dhcp_leasestore_syncer_attach(struct dhcp_leasestore *s, struct dhcp_leasestore_syncer *sy)
+{
+	int fd;
+
+	if (sy->fd >= 0 && sy->gen == s->file_gen)
+		return 0;
+	dhcp_leasestore_syncer_close(sy);
+	if (s->fd < 0)
+		return -EBADF;
+	fd = reopen_journal(s);
+	if (fd < 0)
+		return fd;
+	sy->fd = fd;
+	sy->gen = s->file_gen;
+	sy->io = s->io;
+	return 0;
+}
+
+int dhcp_leasestore_syncer_sync(const struct dhcp_leasestore_syncer *sy)
+{
+	return sy->io.sync(sy->io.ctx, sy->fd, true) < 0 ? neg_errno() : 0;
+}
+
+void dhcp_leasestore_syncer_close(struct dhcp_leasestore_syncer *sy)
+{
+	if (sy->fd >= 0)
+		close(sy->fd);
+	sy->fd = -1;
 }
 
 /* Writes header and records to fd, buffered in chunks. */

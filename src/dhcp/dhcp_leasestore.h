@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "dhcp_leasefile.h"
@@ -112,5 +113,41 @@ struct dhcp_leasestore_io {
 	void *ctx;
 };
 void dhcp_leasestore_set_io(struct dhcp_leasestore *s, const struct dhcp_leasestore_io *io);
+
+/*
+ * Overlapped syncs (dhcp_journal): one thread at a time writes the queue, in order, with
+ * dhcp_leasestore_write; threads then fdatasync what was written, concurrently, each through
+ * a syncer: its own open file description of the journal. Not a dup(): Linux reports a
+ * write-back error once per open file description, so two syncs sharing one could see the
+ * error go to one and success to the other, though both covered the lost page. With one
+ * description each, every sync that covers a page whose write-back failed reports it, except
+ * on a description whose earlier sync already did.
+ *
+ * Positions count the bytes queued since open (they do not restart with a new file).
+ */
+/* Writes what is queued and not yet written; nothing becomes durable. *end = the position
+ * just past what is written. 0, or -errno with the rest kept for the next call. */
+int dhcp_leasestore_write(struct dhcp_leasestore *s, uint64_t *end) CORE_WARN_UNUSED;
+/* What was written before end is on stable storage: drops it from the queue. */
+void dhcp_leasestore_synced(struct dhcp_leasestore *s, uint64_t end);
+/* A syncer's fdatasync failed: drops what is durable (before durable_end), writes the rest
+ * again from the next dhcp_leasestore_write on, and sets dhcp_leasestore_needs_rewrite. */
+void dhcp_leasestore_sync_failed(struct dhcp_leasestore *s, uint64_t durable_end);
+
+struct dhcp_leasestore_syncer {
+	int fd; /* -1: not attached (initialise so) */
+	uint64_t gen;
+	struct dhcp_leasestore_io io;
+};
+/*
+ * Store's thread: makes sy a description of the current journal file, (re)opening it when
+ * the file changed (a rewrite) or sy is new. 0, or -errno (sy is then not attached).
+ */
+int dhcp_leasestore_syncer_attach(struct dhcp_leasestore *s,
+				  struct dhcp_leasestore_syncer *sy) CORE_WARN_UNUSED;
+/* Any thread, without touching the store: fdatasync through sy. 0 means every write to the
+ * file completed before the call is on stable storage. */
+int dhcp_leasestore_syncer_sync(const struct dhcp_leasestore_syncer *sy) CORE_WARN_UNUSED;
+void dhcp_leasestore_syncer_close(struct dhcp_leasestore_syncer *sy);
 
 #endif

@@ -987,6 +987,127 @@ static void test_store_fdatasync_fails(void **state)
 	dhcp_leasestore_close(ls);
 }
 
+/* Writes n records from base without syncing; returns the position after them. */
+static uint64_t write_batch(struct dhcp_leasestore *ls, uint32_t base, uint32_t n)
+{
+	struct dhcp_lease_rec r;
+	uint64_t end;
+
+	for (uint32_t i = 0; i < n; i++) {
+		make_rec(&r, base + i);
+		assert_int_equal(dhcp_leasestore_append(ls, &r), 0);
+	}
+	assert_int_equal(dhcp_leasestore_write(ls, &end), 0);
+	return end;
+}
+
+/* A syncer is a description of its own (not a dup of the store's), and what it syncs is
+ * dropped from the queue only when the caller says so. */
+static void test_store_syncer(void **state)
+{
+	struct tmpdir *t = *state;
+	struct dhcp_leasestore_syncer sy = {.fd = -1};
+	struct dhcp_leasestore *ls;
+	struct dhcp_leasefile_stats st;
+	struct sink s;
+	uint64_t end, pos;
+
+	assert_int_equal(dhcp_leasestore_open(t->path, &ls), 0);
+	end = write_batch(ls, 0, 3);
+	assert_int_equal(end, dhcp_leasestore_queued_bytes(ls));
+	assert_int_equal(load_count(t->path, &s, &st), 3); /* written, not yet durable */
+	assert_int_equal(dhcp_leasestore_syncer_attach(ls, &sy), 0);
+	assert_true(sy.fd >= 0);
+	assert_int_equal(fcntl(sy.fd, F_GETFL) & (O_ACCMODE | O_APPEND), O_RDONLY);
+	assert_int_equal(dhcp_leasestore_syncer_sync(&sy), 0);
+	dhcp_leasestore_synced(ls, end);
+	assert_int_equal(dhcp_leasestore_queued_bytes(ls), 0);
+	pos = write_batch(ls, 3, 2);
+	assert_int_equal(pos, end + dhcp_leasestore_queued_bytes(ls));
+	dhcp_leasestore_synced(ls, end); /* already dropped: nothing happens */
+	assert_true(dhcp_leasestore_queued_bytes(ls) > 0);
+	assert_int_equal(dhcp_leasestore_sync(ls), 0);
+	assert_int_equal(dhcp_leasestore_queued_bytes(ls), 0);
+	dhcp_leasestore_syncer_close(&sy);
+	assert_int_equal(sy.fd, -1);
+	dhcp_leasestore_close(ls);
+	assert_int_equal(load_count(t->path, &s, &st), 5);
+}
+
+/* After a syncer's fdatasync fails, everything not durable is written again, nothing more. */
+static void test_store_sync_failed_writes_again(void **state)
+{
+	struct tmpdir *t = *state;
+	struct dhcp_leasestore *ls;
+	struct dhcp_leasefile_stats st;
+	struct sink s;
+	uint64_t durable, end;
+
+	assert_int_equal(dhcp_leasestore_open(t->path, &ls), 0);
+	durable = write_batch(ls, 0, 2);
+	end = write_batch(ls, 2, 3);
+	dhcp_leasestore_synced(ls, durable); /* the first batch's sync returned */
+	dhcp_leasestore_sync_failed(ls, durable); /* the second one's failed */
+	assert_true(dhcp_leasestore_needs_rewrite(ls));
+	assert_int_equal(dhcp_leasestore_queued_bytes(ls), end - durable);
+	assert_int_equal(write_batch(ls, 0, 0), end); /* written again: same positions */
+	assert_int_equal(dhcp_leasestore_sync(ls), 0);
+	dhcp_leasestore_close(ls);
+	assert_int_equal(load_count(t->path, &s, &st), 2 + 3 + 3);
+	assert_int_equal(s.recs[5].addr, s.recs[2].addr);
+	assert_false(st.tail_torn);
+}
+
+/* A syncer's success can be handled after a failed store sync marked the same bytes for
+ * writing again: they are durable, dropped, and only the rest is written again. */
+static void test_store_synced_after_failed_sync(void **state)
+{
+	struct tmpdir *t = *state;
+	struct faults f = {.writes_ok = -1, .syncs_ok = 0};
+	struct dhcp_leasestore_io io = {fault_write, fault_sync, &f};
+	struct dhcp_leasestore *ls;
+	struct dhcp_leasefile_stats st;
+	struct sink s;
+	uint64_t covered;
+
+	assert_int_equal(dhcp_leasestore_open(t->path, &ls), 0);
+	dhcp_leasestore_set_io(ls, &io);
+	covered = write_batch(ls, 0, 2); /* a syncer's fdatasync starts here... */
+	append_batch(ls, 2, 1, -EIO);	 /* ...the store's own fails: all 3 to write again */
+	dhcp_leasestore_synced(ls, covered); /* ...the syncer's returns 0 */
+	assert_int_equal(write_batch(ls, 0, 0), covered + dhcp_leasestore_queued_bytes(ls));
+	assert_int_equal(dhcp_leasestore_sync(ls), 0);
+	dhcp_leasestore_close(ls);
+	assert_int_equal(load_count(t->path, &s, &st), 2 + 1 + 1);
+	assert_int_equal(s.recs[3].addr, s.recs[2].addr);
+}
+
+/* A rewrite switches files: an attached syncer reopens, on the new one. */
+static void test_store_syncer_follows_rewrite(void **state)
+{
+	struct tmpdir *t = *state;
+	struct dhcp_leasestore_syncer sy = {.fd = -1};
+	struct rewrite_src src = {.count = 2};
+	struct dhcp_leasestore *ls;
+	struct stat a, b;
+
+	assert_int_equal(dhcp_leasestore_open(t->path, &ls), 0);
+	(void)write_batch(ls, 0, 2);
+	assert_int_equal(dhcp_leasestore_syncer_attach(ls, &sy), 0);
+	assert_int_equal(fstat(sy.fd, &a), 0);
+	assert_int_equal(dhcp_leasestore_syncer_attach(ls, &sy), 0); /* same file: kept */
+	assert_int_equal(fstat(sy.fd, &b), 0);
+	assert_int_equal(a.st_ino, b.st_ino);
+	assert_int_equal(dhcp_leasestore_rewrite(ls, rewrite_next, &src), 0);
+	assert_int_equal(dhcp_leasestore_syncer_attach(ls, &sy), 0);
+	assert_int_equal(fstat(sy.fd, &b), 0);
+	assert_int_not_equal(a.st_ino, b.st_ino);
+	assert_int_equal(stat(t->path, &a), 0);
+	assert_int_equal(a.st_ino, b.st_ino);
+	dhcp_leasestore_syncer_close(&sy);
+	dhcp_leasestore_close(ls);
+}
+
 static void test_store_rewrite_fails_keeps_old(void **state)
 {
 	struct tmpdir *t = *state;
@@ -1099,6 +1220,13 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_store_torn_write, tmp_setup, tmp_teardown),
 	    cmocka_unit_test_setup_teardown(test_store_torn_write_retry, tmp_setup, tmp_teardown),
 	    cmocka_unit_test_setup_teardown(test_store_fdatasync_fails, tmp_setup, tmp_teardown),
+	    cmocka_unit_test_setup_teardown(test_store_syncer, tmp_setup, tmp_teardown),
+	    cmocka_unit_test_setup_teardown(test_store_sync_failed_writes_again, tmp_setup,
+					    tmp_teardown),
+	    cmocka_unit_test_setup_teardown(test_store_synced_after_failed_sync, tmp_setup,
+					    tmp_teardown),
+	    cmocka_unit_test_setup_teardown(test_store_syncer_follows_rewrite, tmp_setup,
+					    tmp_teardown),
 	    cmocka_unit_test_setup_teardown(test_store_rewrite_fails_keeps_old, tmp_setup,
 					    tmp_teardown),
 	    cmocka_unit_test_setup_teardown(test_store_load_cuts_torn_tail, tmp_setup,
