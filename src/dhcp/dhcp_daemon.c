@@ -403,7 +403,7 @@ static void on_tick(uv_timer_t *t)
 	(void)dhcp_journal_submit(d->journal);
 	send_durable(d);
 	bg_rewrite_reap(d, false);
-	/* The store is the journal thread's: ask through the journal. */
+	/* The store belongs to the journal's threads: ask through the journal. */
 	if (!d->rewrite_pid &&
 	    (dhcp_journal_needs_rewrite(d->journal) ||
 	     dhcp_journal_bytes(d->journal) >= d->rewrite_bytes ||
@@ -978,7 +978,8 @@ static int open_loop(struct daemon *d)
 	d->queue = calloc(REPLY_QUEUE_MAX, sizeof(*d->queue));
 	if (!d->queue)
 		return -ENOMEM;
-	rc = dhcp_journal_start(d->store, &d->loop, on_durable, d, &d->journal);
+	rc = dhcp_journal_start(d->store, &d->loop, DHCP_JOURNAL_SYNCERS, on_durable, d,
+				&d->journal);
 	if (rc < 0) {
 		CLOG_ERR("cannot start the lease journal: %s", core_strerror(rc));
 		return rc;

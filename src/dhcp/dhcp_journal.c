@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MPL-2.0 */
-/* Group commit journal: one sync thread, batches swapped under a mutex, async wake-ups. */
+/* Group commit journal: sync threads that write batches in turn and fdatasync them in parallel. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -21,9 +21,24 @@ struct recbuf {
 	size_t n, cap;
 };
 
+/* What one fdatasync covers: records <= upto, store bytes before end, if epoch is current. */
+struct sync_job {
+	uint64_t epoch, upto, end;
+	bool written; /* else the write failed (and that was handled): there is nothing to sync */
+	bool synced;  /* no syncer: the store synced it itself, holding store_mu */
+};
+
+struct syncer {
+	struct dhcp_journal *j;
+	uv_thread_t thread;
+	struct dhcp_leasestore_syncer sy; /* its own description of the file */
+	struct recbuf work;		  /* the batch it took */
+};
+
 struct dhcp_journal {
 	struct dhcp_leasestore *store;
-	uv_thread_t thread;
+	unsigned syncers_n;
+	struct syncer syncers[DHCP_JOURNAL_SYNCERS_MAX];
 	uv_async_t async;
 	void (*on_durable)(void *ctx);
 	void *ctx;
@@ -31,8 +46,16 @@ struct dhcp_journal {
 
 	uv_mutex_t mu; /* guards everything below */
 	uv_cond_t cond;
-	struct recbuf in; /* submitted, not yet taken by the thread */
+	struct recbuf in; /* submitted, not yet taken by a thread */
 	uint64_t submitted, durable;
+	uint64_t taken;	  /* records handed to a thread for the store */
+	uint64_t written; /* records written to the file since the last failure; <= taken */
+	uint64_t written_end, durable_end; /* store positions just past written / durable */
+	uint64_t epoch;	  /* failures seen; a sync that started before the last covers nothing */
+	bool writing;	  /* a thread is taking and writing a batch: the others wait their turn */
+	uint64_t tat;	  /* see pace() */
+	uint64_t retry_ns; /* after a failure, no thread writes before this */
+	int stop_retries;
 	bool stop;
 	bool failing; /* last sync failed */
 	size_t file_bytes;  /* the store's journal size and rewrite flag, as of the last sync, */
@@ -44,7 +67,7 @@ struct dhcp_journal {
 	size_t tail_len, tail_cap;
 	struct dhcp_journal_stats stats;
 
-	uv_mutex_t store_mu; /* held while the store is in use */
+	uv_mutex_t store_mu; /* held while the store is in use (lock order: store_mu, then mu) */
 };
 
 /* Under mu: room for one more formatted record in the tail; false (and the rewrite is
@@ -116,6 +139,31 @@ static bool stopping(struct dhcp_journal *j)
 }
 
 /*
+ * Under mu, with store_mu held: a sync or write failed. Nothing written before this counts
+ * any more: the records not yet durable are written again (the store does so after a failed
+ * fdatasync) and only a sync started after that rewrite makes them durable. Syncs in flight
+ * belong to the old epoch and cover nothing when they return.
+ */
+static void failed(struct dhcp_journal *j)
+{
+	j->epoch++;
+	j->written = j->durable;
+	j->written_end = j->durable_end;
+	j->failing = true;
+	j->retry_ns = uv_hrtime() + (uint64_t)RETRY_MS * 1000 * 1000;
+	j->stats.sync_errors++;
+	uv_cond_broadcast(&j->cond);
+}
+
+/* With store_mu held, not mu. */
+static void failed_unlocked(struct dhcp_journal *j)
+{
+	uv_mutex_lock(&j->mu);
+	failed(j);
+	uv_mutex_unlock(&j->mu);
+}
+
+/*
  * Appends a batch to the store. A full queue (the disk has been failing) is drained by a
  * sync first; allocation failures are retried. A record is never dropped while the daemon
  * runs; at shutdown, after STOP_RETRIES, it gives up and returns -EIO (the durable mark then
@@ -131,8 +179,12 @@ static int store_batch(struct dhcp_journal *j, struct recbuf *work)
 		while ((rc = dhcp_leasestore_append(j->store, &work->v[i])) < 0) {
 			if (stopping(j) && ++tries > STOP_RETRIES)
 				return -EIO;
-			if (rc == CORE_EFULL && dhcp_leasestore_sync(j->store) == 0)
-				continue;
+			if (rc == CORE_EFULL) {
+				rc = dhcp_leasestore_sync(j->store);
+				if (rc == 0)
+					continue;
+				failed_unlocked(j);
+			}
 			CLOG_ERR("lease journal: cannot queue a record: %s; retrying",
 				 core_strerror(rc));
 			uv_sleep(RETRY_MS);
@@ -146,103 +198,220 @@ static void publish(struct dhcp_journal *j);
 
 /*
  * Under mu: at most one sync per SYNC_GAP_NS on average, with bursts of SYNC_BURST (the
- * generic cell rate algorithm: *tat is when the next sync is due at the steady rate). A quiet
+ * generic cell rate algorithm: tat is when the next sync is due at the steady rate). A quiet
  * or moderately busy server syncs at once; a busy one waits for the gap and syncs bigger
  * batches, unless SYNC_BATCH_FULL records wait. A flush costs the whole machine, not only this
  * thread: on a virtual disk, thousands of fdatasyncs a second set the latency tail of every
  * process, this server's loop included (figures in docs/internals/dhcp-server.md).
  */
-static void pace(struct dhcp_journal *j, uint64_t *tat)
+static void pace(struct dhcp_journal *j)
 {
 	const uint64_t tolerance = (SYNC_BURST - 1) * SYNC_GAP_NS;
 	uint64_t now = uv_hrtime();
 
+	while (now < j->retry_ns && !(j->stop && j->stop_retries > STOP_RETRIES)) {
+		(void)uv_cond_timedwait(&j->cond, &j->mu, j->retry_ns - now);
+		now = uv_hrtime();
+	}
 	while (j->in.n && j->in.n < SYNC_BATCH_FULL && !j->stop && !j->failing &&
-	       now + tolerance < *tat) {
-		if (uv_cond_timedwait(&j->cond, &j->mu, *tat - tolerance - now) == UV_ETIMEDOUT)
+	       now + tolerance < j->tat) {
+		if (uv_cond_timedwait(&j->cond, &j->mu, j->tat - tolerance - now) == UV_ETIMEDOUT)
 			break;
 		now = uv_hrtime();
 	}
-	*tat = (*tat > now ? *tat : now) + SYNC_GAP_NS;
+	j->tat = (j->tat > now ? j->tat : now) + SYNC_GAP_NS;
 }
 
-static void journal_thread(void *arg)
+/* Under mu: records to take, or records to write again after a failure. */
+static bool has_work(const struct dhcp_journal *j)
 {
-	struct dhcp_journal *j = arg;
-	struct recbuf work = {0}, tmp;
-	uint64_t tat = 0;
-	int retries = 0;
+	return j->in.n || j->written < j->taken;
+}
 
-	uv_mutex_lock(&j->mu);
+/*
+ * Under mu: waits for this thread's turn to take the next batch (work is there and no other
+ * thread is taking or writing one), takes it and returns the number of its last record, or
+ * 0 when the thread is to exit (stopping with nothing left, or a disk that keeps failing).
+ */
+static uint64_t take_turn(struct dhcp_journal *j, struct syncer *me)
+{
+	struct recbuf tmp;
+
 	for (;;) {
-		uint64_t target;
-		int rc;
-
-		while (!j->in.n && !j->failing && !j->stop)
-			uv_cond_wait(&j->cond, &j->mu);
-		pace(j, &tat);
-		if (!j->in.n && !j->failing && j->stop)
+		if (j->stop && (!has_work(j) || j->stop_retries > STOP_RETRIES))
+			return 0;
+		if (!j->writing && has_work(j))
 			break;
-		if (j->failing && j->stop && ++retries > STOP_RETRIES)
-			break;
-		tmp = j->in;
-		j->in = work;
-		work = tmp;
-		target = j->submitted;
-		if (j->retaining)
-			retain(j, &work);
-		uv_mutex_unlock(&j->mu);
-
-		uv_mutex_lock(&j->store_mu);
-		rc = store_batch(j, &work);
-		if (rc == 0)
-			rc = dhcp_leasestore_sync(j->store);
-		publish(j);
-		uv_mutex_unlock(&j->store_mu);
-
-		uv_mutex_lock(&j->mu);
-		j->stats.syncs++;
-		j->failing = rc < 0;
-		if (rc < 0) {
-			j->stats.sync_errors++;
-			CLOG_ERR("lease journal: sync failed: %s; retrying", core_strerror(rc));
-			uv_mutex_unlock(&j->mu);
-			uv_sleep(RETRY_MS);
-			uv_mutex_lock(&j->mu);
-			continue;
-		}
-		ASSERT(target >= j->durable);
-		j->durable = target;
-		uv_async_send(&j->async);
+		uv_cond_wait(&j->cond, &j->mu);
 	}
-	uv_mutex_unlock(&j->mu);
-	free(work.v);
+	j->writing = true;
+	if (j->failing && j->stop)
+		j->stop_retries++;
+	pace(j);
+	tmp = j->in;
+	j->in = me->work;
+	me->work = tmp;
+	j->taken = j->submitted;
+	if (j->retaining)
+		retain(j, &me->work);
+	return j->taken;
 }
 
-int dhcp_journal_start(struct dhcp_leasestore *store, uv_loop_t *loop,
-		       void (*on_durable)(void *ctx), void *ctx, struct dhcp_journal **out)
+/*
+ * Appends the batch and writes everything the store has not written, in order, then makes
+ * job the sync of all that was written so far. Without a syncer of its own (no second
+ * description of the file could be opened) the thread syncs through the store, holding it,
+ * as a single sync thread would. Returns 0, or -errno (handled: job->written is false).
+ */
+static int write_batch(struct dhcp_journal *j, struct syncer *me, uint64_t target,
+		       struct sync_job *job)
 {
-	struct dhcp_journal *j = calloc(1, sizeof(*j));
+
+	bool synced = false, gave_up = false;
+	uint64_t end;
 	int rc;
 
+	uv_mutex_lock(&j->store_mu);
+	uv_mutex_lock(&j->mu);
+	end = j->durable_end; /* it may grow meanwhile: dropping less is harmless */
+	uv_mutex_unlock(&j->mu);
+	dhcp_leasestore_synced(j->store, end);
+	rc = store_batch(j, &me->work);
+	gave_up = rc < 0;
+	if (rc == 0)
+		rc = dhcp_leasestore_write(j->store, &end);
+	if (rc == 0 && dhcp_leasestore_syncer_attach(j->store, &me->sy) < 0) {
+		synced = true;
+		rc = dhcp_leasestore_sync(j->store);
+	}
+	publish(j);
+	uv_mutex_lock(&j->mu);
+	if (rc == 0) {
+		j->written = target;
+		j->written_end = end;
+	} else {
+		CLOG_ERR("lease journal: %s failed: %s; retrying", synced ? "sync" : "write",
+			 core_strerror(rc));
+		j->stats.syncs += synced;
+		failed(j);
+		if (gave_up) /* stopping, and the store cannot take the batch: stop trying */
+			j->stop_retries = STOP_RETRIES + 1;
+	}
+	*job = (struct sync_job){.epoch = j->epoch, .upto = j->written, .end = j->written_end,
+				 .written = rc == 0, .synced = synced};
+	j->writing = false;
+	uv_cond_broadcast(&j->cond);
+	uv_mutex_unlock(&j->mu);
+	uv_mutex_unlock(&j->store_mu);
+	return rc;
+}
+
+/* Under mu: a sync of job returned rc. Counted once handled, for the tests' sake. */
+static void sync_done(struct dhcp_journal *j, const struct sync_job *job, int rc)
+{
+	if (rc == 0) {
+		j->stats.syncs++;
+		if (job->epoch != j->epoch || job->upto <= j->durable)
+			return;
+		ASSERT(job->upto <= j->written && job->end <= j->written_end);
+		j->durable = job->upto;
+		j->durable_end = job->end;
+		j->failing = false;
+		uv_async_send(&j->async);
+		return;
+	}
+	CLOG_ERR("lease journal: sync failed: %s; retrying", core_strerror(rc));
+	uv_mutex_unlock(&j->mu);
+	uv_mutex_lock(&j->store_mu);
+	uv_mutex_lock(&j->mu);
+	failed(j);
+	dhcp_leasestore_sync_failed(j->store, j->durable_end);
+	uv_mutex_unlock(&j->mu);
+	publish(j);
+	uv_mutex_unlock(&j->store_mu);
+	uv_mutex_lock(&j->mu);
+	j->stats.syncs++;
+}
+
+/*
+ * One of the sync threads. They take batches in turn: the thread whose turn it is appends
+ * its batch and writes it (so records reach the file in order, whole), then fdatasyncs
+ * outside every lock while the next thread takes, writes and syncs the next batch. A sync
+ * covers what was written before it started, so whichever returns first may move the mark.
+ */
+static void syncer_thread(void *arg)
+{
+	struct syncer *me = arg;
+	struct dhcp_journal *j = me->j;
+	uint64_t target;
+
+	uv_mutex_lock(&j->mu);
+	while ((target = take_turn(j, me)) != 0) {
+		struct sync_job job;
+		int rc;
+
+		uv_mutex_unlock(&j->mu);
+		rc = write_batch(j, me, target, &job);
+		if (rc == 0 && !job.synced)
+			rc = dhcp_leasestore_syncer_sync(&me->sy);
+		uv_mutex_lock(&j->mu);
+		if (job.written)
+			sync_done(j, &job, rc);
+	}
+	uv_mutex_unlock(&j->mu);
+}
+
+static void destroy(struct dhcp_journal *j)
+{
+	for (unsigned i = 0; i < DHCP_JOURNAL_SYNCERS_MAX; i++) {
+		dhcp_leasestore_syncer_close(&j->syncers[i].sy);
+		free(j->syncers[i].work.v);
+	}
+	uv_mutex_destroy(&j->mu);
+	uv_mutex_destroy(&j->store_mu);
+	uv_cond_destroy(&j->cond);
+	free(j->local.v);
+	free(j->in.v);
+	uv_close((uv_handle_t *)&j->async, free_after_close);
+}
+
+int dhcp_journal_start(struct dhcp_leasestore *store, uv_loop_t *loop, unsigned syncers,
+		       void (*on_durable)(void *ctx), void *ctx, struct dhcp_journal **out)
+{
+	struct dhcp_journal *j;
+	int rc = 0;
+
+	if (syncers < 1 || syncers > DHCP_JOURNAL_SYNCERS_MAX)
+		return -EINVAL;
+	j = calloc(1, sizeof(*j));
 	if (!j)
 		return -ENOMEM;
 	j->store = store;
 	j->style = dhcp_leasestore_style(store);
 	j->on_durable = on_durable;
 	j->ctx = ctx;
+	for (unsigned i = 0; i < DHCP_JOURNAL_SYNCERS_MAX; i++) {
+		j->syncers[i].j = j;
+		j->syncers[i].sy.fd = -1;
+	}
 	if (uv_mutex_init(&j->mu) || uv_mutex_init(&j->store_mu) || uv_cond_init(&j->cond)) {
 		free(j);
 		return -ENOMEM;
 	}
 	uv_async_init(loop, &j->async, on_async);
 	j->async.data = j;
-	rc = uv_thread_create(&j->thread, journal_thread, j);
+	for (; j->syncers_n < syncers && rc == 0; j->syncers_n++) {
+		struct syncer *me = &j->syncers[j->syncers_n];
+
+		rc = uv_thread_create(&me->thread, syncer_thread, me);
+		if (rc < 0)
+			break;
+	}
 	if (rc < 0) {
-		uv_mutex_destroy(&j->mu);
-		uv_mutex_destroy(&j->store_mu);
-		uv_cond_destroy(&j->cond);
-		uv_close((uv_handle_t *)&j->async, free_after_close);
+		if (j->syncers_n)
+			(void)dhcp_journal_stop(j);
+		else
+			destroy(j);
 		return rc;
 	}
 	*out = j;
@@ -281,7 +450,7 @@ uint64_t dhcp_journal_submit(struct dhcp_journal *j)
 out:
 	j->stats.records = j->submitted;
 	last = j->submitted;
-	uv_cond_signal(&j->cond);
+	uv_cond_broadcast(&j->cond);
 	uv_mutex_unlock(&j->mu);
 	return last;
 }
@@ -352,6 +521,8 @@ int dhcp_journal_rewrite(struct dhcp_journal *j, int (*next)(void *ctx, struct d
 
 	uv_mutex_lock(&j->store_mu);
 	rc = dhcp_leasestore_rewrite(j->store, next, ctx);
+	if (rc < 0)
+		failed_unlocked(j);
 	publish(j);
 	uv_mutex_unlock(&j->store_mu);
 	return rc;
@@ -366,6 +537,8 @@ int dhcp_journal_write_fo(struct dhcp_journal *j, const struct dhcp_fo_state_rec
 	if (rc == 0)
 		rc = dhcp_leasestore_sync(j->store);
 	uv_mutex_lock(&j->mu);
+	if (rc < 0)
+		failed(j);
 	/* A background rewrite's file must end with this record too. */
 	if (rc == 0 && j->retaining && tail_room(j))
 		j->tail_len += dhcp_leasefile_format_fo(r, j->style, j->tail + j->tail_len,
@@ -413,6 +586,8 @@ int dhcp_journal_retain_finish(struct dhcp_journal *j, bool written)
 		rc = written ? -ENOMEM : -EIO;
 	} else {
 		rc = dhcp_leasestore_adopt_new(j->store, j->tail, j->tail_len);
+		if (rc < 0)
+			failed_unlocked(j);
 	}
 	publish(j);
 	uv_mutex_unlock(&j->store_mu);
@@ -429,15 +604,12 @@ int dhcp_journal_stop(struct dhcp_journal *j)
 	(void)dhcp_journal_submit(j);
 	uv_mutex_lock(&j->mu);
 	j->stop = true;
-	uv_cond_signal(&j->cond);
+	uv_cond_broadcast(&j->cond);
 	uv_mutex_unlock(&j->mu);
-	uv_thread_join(&j->thread);
+	for (unsigned i = 0; i < j->syncers_n; i++)
+		uv_thread_join(&j->syncers[i].thread);
 	rc = j->durable == j->submitted ? 0 : -EIO;
-	uv_mutex_destroy(&j->mu);
-	uv_mutex_destroy(&j->store_mu);
-	uv_cond_destroy(&j->cond);
-	free(j->local.v);
-	free(j->in.v);
-	uv_close((uv_handle_t *)&j->async, free_after_close);
+	dhcp_leasestore_synced(j->store, j->durable_end);
+	destroy(j);
 	return rc;
 }

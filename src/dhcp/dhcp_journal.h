@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MPL-2.0 */
-/* Group commit: a sync thread makes lease records durable while the loop keeps serving. */
+/* Group commit: sync threads make lease records durable while the loop keeps serving. */
 #ifndef DHCP_JOURNAL_H
 #define DHCP_JOURNAL_H
 
@@ -11,25 +11,36 @@
 #include "dhcp_leasestore.h"
 
 /*
- * The loop thread adds records and submits them in batches; the journal thread appends each
- * batch to the lease store and fdatasyncs it, then wakes the loop through an async handle so
- * that the replies waiting on those records go out. While one batch syncs the next one
- * fills, so fsync latency bounds the latency of an ACK but not the throughput.
+ * The loop thread adds records and submits them in batches; sync threads append each batch
+ * to the lease store and fdatasync it, then wake the loop through an async handle so that
+ * the replies waiting on those records go out. While one batch syncs the next one fills, so
+ * fsync latency bounds the latency of an ACK but not the throughput.
+ *
+ * With more than one sync thread, syncs overlap: the threads take batches in turn and write
+ * each whole, in order (one at a time, so the file stays a valid ISC lease file), but a batch
+ * submitted while an fdatasync is in flight is written and synced by the next thread at once
+ * instead of waiting for that sync to return. Each thread syncs through its own open file
+ * description (see dhcp_leasestore_syncer_attach).
  *
  * Records are numbered from 1 in submission order; dhcp_journal_durable() is the highest
- * number known to be on stable storage. A failed sync is retried (the store keeps what it
- * could not write), so the durable mark only ever moves forward and never past a record that
- * is not on disk.
+ * number known to be on stable storage: every record up to it was written, then covered by
+ * an fdatasync that started after the write and succeeded. A failed sync is retried (the
+ * store keeps what it could not write, and after a failure writes everything not yet durable
+ * again; a sync in flight when a failure is seen counts for nothing), so the durable mark
+ * only ever moves forward and never past a record that is not on disk.
  */
 #define DHCP_JOURNAL_BACKLOG_MAX 16384 /* records submitted but not durable; beyond: pause */
+#define DHCP_JOURNAL_SYNCERS_MAX 4     /* sync threads */
+#define DHCP_JOURNAL_SYNCERS	 2     /* what the daemon runs */
 
 struct dhcp_journal;
 
 /*
- * Starts the thread. store is borrowed and, until dhcp_journal_stop, used only through the
- * journal. on_durable(ctx) runs on loop's thread when the durable mark moves. Loop thread.
+ * Starts syncers (1..DHCP_JOURNAL_SYNCERS_MAX) sync threads. store is borrowed and, until
+ * dhcp_journal_stop, used only through the journal. on_durable(ctx) runs on loop's thread
+ * when the durable mark moves. Loop thread. Returns 0, -EINVAL or what starting fails with.
  */
-int dhcp_journal_start(struct dhcp_leasestore *store, uv_loop_t *loop,
+int dhcp_journal_start(struct dhcp_leasestore *store, uv_loop_t *loop, unsigned syncers,
 		       void (*on_durable)(void *ctx), void *ctx,
 		       struct dhcp_journal **out) CORE_WARN_UNUSED;
 
@@ -45,7 +56,7 @@ int dhcp_journal_write_fo(struct dhcp_journal *j,
 			  const struct dhcp_fo_state_rec *r) CORE_WARN_UNUSED;
 /* Loop thread: the number the last record added got (0 before the first). */
 uint64_t dhcp_journal_added(const struct dhcp_journal *j);
-/* Loop thread: hands buffered records to the sync thread; returns the number of the last
+/* Loop thread: hands buffered records to the sync threads; returns the number of the last
  * record submitted so far (replies depending on them wait until durable reaches it). */
 uint64_t dhcp_journal_submit(struct dhcp_journal *j);
 /* Any thread. */
@@ -58,14 +69,15 @@ struct dhcp_journal_stats {
 };
 void dhcp_journal_stats(struct dhcp_journal *j, struct dhcp_journal_stats *st);
 
-/* Bytes appended to the lease file since its last rewrite, as of the last sync. */
+/* Bytes appended to the lease file since its last rewrite, as of the last batch written. */
 size_t dhcp_journal_bytes(struct dhcp_journal *j);
-/* True after a failed sync (as of the last one): the file may hold a gap, so it should be
- * rewritten whole. Neither call waits for a sync in progress. */
+/* True after a failed sync: the file may hold a gap, so it should be rewritten whole.
+ * Neither call waits for a sync in progress. */
 bool dhcp_journal_needs_rewrite(struct dhcp_journal *j);
 
-/* Loop thread: runs dhcp_leasestore_rewrite with the store to itself (waits for a sync in
- * flight; the loop stalls for the rewrite, as ISC's does). */
+/* Loop thread: runs dhcp_leasestore_rewrite with the store to itself (waits for a batch
+ * being written, not for the fdatasyncs in flight: each sync thread moves to the new file
+ * before its next sync; the loop stalls for the rewrite, as ISC's does). */
 int dhcp_journal_rewrite(struct dhcp_journal *j, int (*next)(void *ctx, struct dhcp_lease_rec *r),
 			 void *ctx) CORE_WARN_UNUSED;
 
@@ -79,12 +91,12 @@ int dhcp_journal_rewrite(struct dhcp_journal *j, int (*next)(void *ctx, struct d
 void dhcp_journal_retain_begin(struct dhcp_journal *j);
 
 /* Any thread but the journal's: how records are written from now on (a reload changed
- * db-time-format or lease-id-format); waits for a sync in flight. */
+ * db-time-format or lease-id-format); waits for a batch being written. */
 void dhcp_journal_set_style(struct dhcp_journal *j, unsigned style);
 int dhcp_journal_retain_finish(struct dhcp_journal *j, bool written) CORE_WARN_UNUSED;
 
 /* Loop thread: submits what is buffered, waits until it is durable or the store fails for
- * good, stops the thread and frees j. Returns 0 when everything submitted is durable. */
+ * good, stops the threads and frees j. Returns 0 when everything submitted is durable. */
 int dhcp_journal_stop(struct dhcp_journal *j);
 
 #endif
