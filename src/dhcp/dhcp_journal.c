@@ -393,11 +393,19 @@ int dhcp_journal_start(struct dhcp_leasestore *store, uv_loop_t *loop, unsigned 
 	for (unsigned i = 0; i < DHCP_JOURNAL_SYNCERS_MAX; i++) {
 		j->syncers[i].j = j;
 		j->syncers[i].sy.fd = -1;
+		j->syncers[i].sy.slot = i;
 	}
 	if (uv_mutex_init(&j->mu) || uv_mutex_init(&j->store_mu) || uv_cond_init(&j->cond)) {
 		free(j);
 		return -ENOMEM;
 	}
+	/* No thread runs yet: the store is ours. */
+	rc = dhcp_leasestore_syncers(store, syncers);
+	if (rc < 0)
+		CLOG_WARN("lease journal: cannot prepare the sync threads' descriptions: %s; "
+			  "they sync through the store, one at a time",
+			  core_strerror(rc));
+	rc = 0;
 	uv_async_init(loop, &j->async, on_async);
 	j->async.data = j;
 	for (; j->syncers_n < syncers && rc == 0; j->syncers_n++) {

@@ -30,8 +30,8 @@
  * only ever moves forward and never past a record that is not on disk.
  */
 #define DHCP_JOURNAL_BACKLOG_MAX 16384 /* records submitted but not durable; beyond: pause */
-#define DHCP_JOURNAL_SYNCERS_MAX 4     /* sync threads */
-#define DHCP_JOURNAL_SYNCERS	 2     /* what the daemon runs */
+#define DHCP_JOURNAL_SYNCERS_MAX DHCP_LEASESTORE_SYNCERS_MAX /* sync threads */
+#define DHCP_JOURNAL_SYNCERS	 2 /* what the daemon runs */
 
 struct dhcp_journal;
 

@@ -23,7 +23,9 @@ struct dhcp_leasestore {
 	size_t q_len, q_cap;
 	size_t q_written; /* bytes of q already written (a sync stopped part-way) */
 	uint64_t q_pos;	  /* journal position of q[0]: bytes queued since open, ever */
-	uint64_t file_gen; /* bumped whenever fd is (re)opened: syncers reopen theirs */
+	uint64_t file_gen; /* bumped whenever fd is (re)opened: syncers take new descriptions */
+	int slot_fd[DHCP_LEASESTORE_SYNCERS_MAX]; /* see dhcp_leasestore_syncers(); -1: none */
+	unsigned slots_n;
 	size_t journal_bytes;
 	unsigned style; /* DHCP_LF_* bits for the records written */
 	bool need_nl; /* the file does not end in '\n': start the next append with one */
@@ -46,11 +48,29 @@ static int sys_sync(void *ctx, int fd, bool data_only)
 	return data_only ? fdatasync(fd) : fsync(fd);
 }
 
-static const struct dhcp_leasestore_io sys_io = {.write = sys_write, .sync = sys_sync};
+static int sys_open(void *ctx, const char *path, int flags, mode_t mode)
+{
+	(void)ctx;
+	return open(path, flags, mode);
+}
+
+static const struct dhcp_leasestore_io sys_io = {.write = sys_write, .sync = sys_sync,
+						  .open = sys_open};
 
 void dhcp_leasestore_set_io(struct dhcp_leasestore *s, const struct dhcp_leasestore_io *io)
 {
 	s->io = io ? *io : sys_io;
+	if (!s->io.write)
+		s->io.write = sys_write;
+	if (!s->io.sync)
+		s->io.sync = sys_sync;
+	if (!s->io.open)
+		s->io.open = sys_open;
+}
+
+static int store_open(struct dhcp_leasestore *s, const char *path, int flags, mode_t mode)
+{
+	return s->io.open(s->io.ctx, path, flags | O_CLOEXEC, mode);
 }
 
 static int neg_errno(void)
@@ -125,21 +145,28 @@ static bool ends_without_nl(int fd)
 	return pread(fd, &c, 1, sb.st_size - 1) == 1 && c != '\n';
 }
 
-/* Opens path for append, creating it (and making its name durable) when absent. */
+static void open_slots(struct dhcp_leasestore *s);
+
+/*
+ * Opens path for append, creating it (and making its name durable) when absent, and the
+ * syncers' descriptions of it, before anything is appended. The file holds nothing that is
+ * not durable then (a rewrite's new file was fsynced; at start-up nothing of ours is owed).
+ */
 static int open_journal(struct dhcp_leasestore *s)
 {
-	int rc;
+	int rc = 0;
 
 	s->file_gen++;
-	s->fd = open(s->path, O_RDWR | O_APPEND | O_CLOEXEC);
-	if (s->fd >= 0)
-		return 0;
-	if (errno != ENOENT)
+	s->fd = store_open(s, s->path, O_RDWR | O_APPEND, 0);
+	if (s->fd < 0 && errno != ENOENT)
 		return neg_errno();
-	s->fd = open(s->path, O_RDWR | O_APPEND | O_CLOEXEC | O_CREAT | O_EXCL, 0644);
-	if (s->fd < 0)
-		return neg_errno();
-	rc = fsync_dir(s);
+	if (s->fd < 0) {
+		s->fd = store_open(s, s->path, O_RDWR | O_APPEND | O_CREAT | O_EXCL, 0644);
+		if (s->fd < 0)
+			return neg_errno();
+		rc = fsync_dir(s);
+	}
+	open_slots(s);
 	return rc;
 }
 
@@ -156,6 +183,8 @@ int dhcp_leasestore_open(const char *path, struct dhcp_leasestore **out)
 		return -ENOMEM;
 	s->fd = -1;
 	s->io = sys_io;
+	for (unsigned i = 0; i < DHCP_LEASESTORE_SYNCERS_MAX; i++)
+		s->slot_fd[i] = -1;
 	s->path = strdup(path);
 	s->path_new = path_with(path, ".new");
 	s->path_bak = path_with(path, "~");
@@ -178,7 +207,7 @@ int dhcp_leasestore_open(const char *path, struct dhcp_leasestore **out)
 /* Keeps a copy of a dropped torn tail in PATH.torn for the operator; best effort. */
 static void save_torn_tail(struct dhcp_leasestore *s, const char *tail, size_t n)
 {
-	int fd = open(s->path_torn, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int fd = store_open(s, s->path_torn, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	size_t done;
 
 	if (fd < 0 || write_all(s, fd, tail, n, &done) < 0 || s->io.sync(s->io.ctx, fd, false) < 0)
@@ -459,17 +488,17 @@ void dhcp_leasestore_sync_failed(struct dhcp_leasestore *s, uint64_t durable_end
  * A new open file description of the journal (not dup(), which shares one): /proc/self/fd
  * reopens the very inode; without /proc, the path, if it still names that inode.
  */
-static int reopen_journal(const struct dhcp_leasestore *s)
+static int reopen_journal(struct dhcp_leasestore *s)
 {
 	struct stat a, b;
 	char p[64];
 	int fd;
 
 	snprintf(p, sizeof(p), "/proc/self/fd/%d", s->fd);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
+	fd = store_open(s, p, O_RDONLY, 0);
 	if (fd >= 0)
 		return fd;
-	fd = open(s->path, O_RDONLY | O_CLOEXEC);
+	fd = store_open(s, s->path, O_RDONLY, 0);
 	if (fd < 0)
 		return neg_errno();
 	if (fstat(fd, &a) < 0 || fstat(s->fd, &b) < 0 || a.st_dev != b.st_dev ||
@@ -480,19 +509,49 @@ static int reopen_journal(const struct dhcp_leasestore *s)
 	return fd;
 }
 
+/* Closes the descriptions no syncer took (they are of the file before) and, with the journal
+ * open, opens one per syncer. A slot that cannot be had stays -1: its syncer falls back. */
+static void open_slots(struct dhcp_leasestore *s)
+{
+	for (unsigned i = 0; i < DHCP_LEASESTORE_SYNCERS_MAX; i++) {
+		int fd;
+
+		if (s->slot_fd[i] >= 0)
+			close(s->slot_fd[i]);
+		s->slot_fd[i] = -1;
+		if (i >= s->slots_n || s->fd < 0)
+			continue;
+		fd = reopen_journal(s);
+		if (fd < 0)
+			CLOG_WARN("%s: cannot open a description for sync thread %u: %s", s->path, i,
+				  core_strerror(fd));
+		s->slot_fd[i] = fd < 0 ? -1 : fd;
+	}
+}
+
+int dhcp_leasestore_syncers(struct dhcp_leasestore *s, unsigned n)
+{
+	int rc = 0;
+
+	if (n > DHCP_LEASESTORE_SYNCERS_MAX)
+		return -EINVAL;
+	/* Whatever is written and not yet durable must be before every description's birth. */
+	if (s->q_written)
+		rc = dhcp_leasestore_sync(s);
+	s->slots_n = rc == 0 ? n : 0;
+	open_slots(s);
+	return rc;
+}
+
 int dhcp_leasestore_syncer_attach(struct dhcp_leasestore *s, struct dhcp_leasestore_syncer *sy)
 {
-	int fd;
-
 	if (sy->fd >= 0 && sy->gen == s->file_gen)
 		return 0;
 	dhcp_leasestore_syncer_close(sy);
-	if (s->fd < 0)
+	if (sy->slot >= s->slots_n || s->slot_fd[sy->slot] < 0)
 		return -EBADF;
-	fd = reopen_journal(s);
-	if (fd < 0)
-		return fd;
-	sy->fd = fd;
+	sy->fd = s->slot_fd[sy->slot];
+	s->slot_fd[sy->slot] = -1;
 	sy->gen = s->file_gen;
 	sy->io = s->io;
 	return 0;
@@ -546,7 +605,7 @@ static int write_records(struct dhcp_leasestore *s, int fd,
 static int write_new_file(struct dhcp_leasestore *s,
 			  int (*next)(void *ctx, struct dhcp_lease_rec *r), void *ctx)
 {
-	int fd = open(s->path_new, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = store_open(s, s->path_new, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	int rc;
 
 	if (fd < 0)
@@ -624,7 +683,7 @@ int dhcp_leasestore_adopt_new(struct dhcp_leasestore *s, const char *tail, size_
 		unlink(s->path_new);
 		return rc;
 	}
-	fd = open(s->path_new, O_WRONLY | O_APPEND | O_CLOEXEC);
+	fd = store_open(s, s->path_new, O_WRONLY | O_APPEND, 0);
 	if (fd < 0) {
 		rc = neg_errno();
 		unlink(s->path_new);
@@ -681,6 +740,8 @@ void dhcp_leasestore_close(struct dhcp_leasestore *s)
 			  s->q_len);
 	if (s->fd >= 0)
 		close(s->fd);
+	s->slots_n = 0;
+	open_slots(s);
 	free(s->q);
 	free(s->path);
 	free(s->path_new);

@@ -103,14 +103,15 @@ size_t dhcp_leasestore_queued_bytes(const struct dhcp_leasestore *s);
 bool dhcp_leasestore_needs_rewrite(const struct dhcp_leasestore *s);
 
 /*
- * Fault injection for tests: replaces write(2) and fsync(2)/fdatasync(2) on the store's files
- * (the journal, PATH.new and PATH.torn). A hook returns like the system call (-1 + errno).
- * io is copied; NULL restores the system calls.
+ * Fault injection for tests: replaces write(2), fsync(2)/fdatasync(2) and open(2) on the
+ * store's files (the journal, PATH.new and PATH.torn). A hook returns like the system call
+ * (-1 + errno). io is copied; NULL restores the system calls, and so does a NULL member.
  */
 struct dhcp_leasestore_io {
 	ssize_t (*write)(void *ctx, int fd, const void *buf, size_t n);
 	int (*sync)(void *ctx, int fd, bool data_only);
 	void *ctx;
+	int (*open)(void *ctx, const char *path, int flags, mode_t mode);
 };
 void dhcp_leasestore_set_io(struct dhcp_leasestore *s, const struct dhcp_leasestore_io *io);
 
@@ -119,9 +120,15 @@ void dhcp_leasestore_set_io(struct dhcp_leasestore *s, const struct dhcp_leasest
  * dhcp_leasestore_write; threads then fdatasync what was written, concurrently, each through
  * a syncer: its own open file description of the journal. Not a dup(): Linux reports a
  * write-back error once per open file description, so two syncs sharing one could see the
- * error go to one and success to the other, though both covered the lost page. With one
- * description each, every sync that covers a page whose write-back failed reports it, except
- * on a description whose earlier sync already did.
+ * error go to one and success to the other, though both covered the lost page.
+ *
+ * And opened with the file, before anything is appended to it: a description opened later
+ * learns of an earlier write-back error only if no description has reported it yet (Linux
+ * samples the error cursor at open, errseq_sample()), so its sync could return 0 over pages
+ * whose loss another thread is about to report. The store opens the syncers' descriptions
+ * each time it opens a journal file, and a syncer takes its own when the file changed.
+ * Then every sync that covers a page whose write-back failed reports it, except on a
+ * description whose earlier sync already did (and that failure was handled first).
  *
  * Positions count the bytes queued since open (they do not restart with a new file).
  */
@@ -134,14 +141,24 @@ void dhcp_leasestore_synced(struct dhcp_leasestore *s, uint64_t end);
  * again from the next dhcp_leasestore_write on, and sets dhcp_leasestore_needs_rewrite. */
 void dhcp_leasestore_sync_failed(struct dhcp_leasestore *s, uint64_t durable_end);
 
+#define DHCP_LEASESTORE_SYNCERS_MAX 4
+/*
+ * Opens a description of the journal for each of n syncers (slots 0..n-1), and again
+ * whenever the store opens a new journal file. What is written and not yet durable is synced
+ * first. 0, or -errno (then no slot has a description: syncers fall back on the store).
+ */
+int dhcp_leasestore_syncers(struct dhcp_leasestore *s, unsigned n) CORE_WARN_UNUSED;
+
 struct dhcp_leasestore_syncer {
-	int fd; /* -1: not attached (initialise so) */
+	int fd;	       /* -1: not attached (initialise so) */
+	unsigned slot; /* which of the store's descriptions it takes */
 	uint64_t gen;
 	struct dhcp_leasestore_io io;
 };
 /*
- * Store's thread: makes sy a description of the current journal file, (re)opening it when
- * the file changed (a rewrite) or sy is new. 0, or -errno (sy is then not attached).
+ * Store's thread: makes sy hold its slot's description of the current journal file, closing
+ * the one it had when the file changed (a rewrite). 0, or -errno (sy is then not attached:
+ * the slot's description could not be opened, or dhcp_leasestore_syncers did not cover it).
  */
 int dhcp_leasestore_syncer_attach(struct dhcp_leasestore *s,
 				  struct dhcp_leasestore_syncer *sy) CORE_WARN_UNUSED;

@@ -884,7 +884,7 @@ static void test_store_write_fails_then_retry(void **state)
 {
 	struct tmpdir *t = *state;
 	struct faults f = {.writes_ok = 2, .syncs_ok = -1};
-	struct dhcp_leasestore_io io = {fault_write, fault_sync, &f};
+	struct dhcp_leasestore_io io = {.write = fault_write, .sync = fault_sync, .ctx = &f};
 	struct dhcp_leasestore *ls;
 	struct dhcp_leasefile_stats st;
 	struct sink s;
@@ -915,7 +915,7 @@ static void test_store_torn_write(void **state)
 	rec_len = dhcp_leasefile_format(&r, buf, sizeof(buf));
 	for (size_t k = 1; k < 2 * rec_len; k += 7) {
 		struct faults f = {.writes_ok = 1, .tear_at = k, .syncs_ok = -1};
-		struct dhcp_leasestore_io io = {fault_write, fault_sync, &f};
+		struct dhcp_leasestore_io io = {.write = fault_write, .sync = fault_sync, .ctx = &f};
 		struct dhcp_leasestore *ls;
 		struct dhcp_leasefile_stats st;
 		struct sink s;
@@ -946,7 +946,7 @@ static void test_store_torn_write_retry(void **state)
 {
 	struct tmpdir *t = *state;
 	struct faults f = {.writes_ok = 0, .tear_at = 50, .syncs_ok = -1};
-	struct dhcp_leasestore_io io = {fault_write, fault_sync, &f};
+	struct dhcp_leasestore_io io = {.write = fault_write, .sync = fault_sync, .ctx = &f};
 	struct dhcp_leasestore *ls;
 	struct dhcp_leasefile_stats st;
 	struct sink s;
@@ -965,7 +965,7 @@ static void test_store_fdatasync_fails(void **state)
 {
 	struct tmpdir *t = *state;
 	struct faults f = {.writes_ok = -1, .syncs_ok = 1};
-	struct dhcp_leasestore_io io = {fault_write, fault_sync, &f};
+	struct dhcp_leasestore_io io = {.write = fault_write, .sync = fault_sync, .ctx = &f};
 	struct rewrite_src src = {.count = 2};
 	struct dhcp_leasestore *ls;
 	struct dhcp_leasefile_stats st;
@@ -1001,21 +1001,24 @@ static uint64_t write_batch(struct dhcp_leasestore *ls, uint32_t base, uint32_t 
 	return end;
 }
 
-/* A syncer is a description of its own (not a dup of the store's), and what it syncs is
- * dropped from the queue only when the caller says so. */
+/* A syncer is a description of its own (not a dup of the store's), opened before anything
+ * was written, and what it syncs is dropped from the queue only when the caller says so. */
 static void test_store_syncer(void **state)
 {
 	struct tmpdir *t = *state;
-	struct dhcp_leasestore_syncer sy = {.fd = -1};
+	struct dhcp_leasestore_syncer sy = {.fd = -1, .slot = 1}, other = {.fd = -1, .slot = 2};
 	struct dhcp_leasestore *ls;
 	struct dhcp_leasefile_stats st;
 	struct sink s;
 	uint64_t end, pos;
 
 	assert_int_equal(dhcp_leasestore_open(t->path, &ls), 0);
+	assert_int_equal(dhcp_leasestore_syncers(ls, DHCP_LEASESTORE_SYNCERS_MAX + 1), -EINVAL);
+	assert_int_equal(dhcp_leasestore_syncers(ls, 2), 0);
 	end = write_batch(ls, 0, 3);
 	assert_int_equal(end, dhcp_leasestore_queued_bytes(ls));
 	assert_int_equal(load_count(t->path, &s, &st), 3); /* written, not yet durable */
+	assert_int_equal(dhcp_leasestore_syncer_attach(ls, &other), -EBADF); /* slot 2 of 2 */
 	assert_int_equal(dhcp_leasestore_syncer_attach(ls, &sy), 0);
 	assert_true(sy.fd >= 0);
 	assert_int_equal(fcntl(sy.fd, F_GETFL) & (O_ACCMODE | O_APPEND), O_RDONLY);
@@ -1064,7 +1067,7 @@ static void test_store_synced_after_failed_sync(void **state)
 {
 	struct tmpdir *t = *state;
 	struct faults f = {.writes_ok = -1, .syncs_ok = 0};
-	struct dhcp_leasestore_io io = {fault_write, fault_sync, &f};
+	struct dhcp_leasestore_io io = {.write = fault_write, .sync = fault_sync, .ctx = &f};
 	struct dhcp_leasestore *ls;
 	struct dhcp_leasefile_stats st;
 	struct sink s;
@@ -1082,7 +1085,7 @@ static void test_store_synced_after_failed_sync(void **state)
 	assert_int_equal(s.recs[3].addr, s.recs[2].addr);
 }
 
-/* A rewrite switches files: an attached syncer reopens, on the new one. */
+/* A rewrite switches files: an attached syncer takes a description of the new one. */
 static void test_store_syncer_follows_rewrite(void **state)
 {
 	struct tmpdir *t = *state;
@@ -1093,6 +1096,9 @@ static void test_store_syncer_follows_rewrite(void **state)
 
 	assert_int_equal(dhcp_leasestore_open(t->path, &ls), 0);
 	(void)write_batch(ls, 0, 2);
+	/* Written and not durable: the descriptions wait until it is. */
+	assert_int_equal(dhcp_leasestore_syncers(ls, 1), 0);
+	assert_int_equal(dhcp_leasestore_queued_bytes(ls), 0);
 	assert_int_equal(dhcp_leasestore_syncer_attach(ls, &sy), 0);
 	assert_int_equal(fstat(sy.fd, &a), 0);
 	assert_int_equal(dhcp_leasestore_syncer_attach(ls, &sy), 0); /* same file: kept */
@@ -1112,7 +1118,7 @@ static void test_store_rewrite_fails_keeps_old(void **state)
 {
 	struct tmpdir *t = *state;
 	struct faults f = {.writes_ok = -1, .syncs_ok = -1};
-	struct dhcp_leasestore_io io = {fault_write, fault_sync, &f};
+	struct dhcp_leasestore_io io = {.write = fault_write, .sync = fault_sync, .ctx = &f};
 	struct rewrite_src src = {.count = 3};
 	struct dhcp_leasestore *ls;
 	struct dhcp_leasefile_stats st;
