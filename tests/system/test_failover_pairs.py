@@ -14,7 +14,8 @@ client's address active for it on a live server, and both DBs agreeing once conv
                                          dead one returns, recovers, both normal, DBs agree.
   test_partition_between_servers         bridge isolation between the servers: each offers
                                          only its own addresses, grants within partner tsfp +
-                                         MCLT; after healing, normal and the DBs agree.
+                                         MCLT; a lease given apart and released is free at
+                                         once (rewind); after healing, normal, DBs agree.
   test_frozen_server_detected            SIGSTOP: seen within max-response-delay, survivor
                                          serves the frozen one's clients; SIGCONT, normal.
   test_graceful_shutdown                 pacelessctl shutdown / omshell's control object: the
@@ -268,6 +269,18 @@ def test_partition_between_servers(request, lab, artifacts, pairing):
         c.host.wait_for(lambda: [e for e in c.acks() if e[4] >= int(t_part) + 1],
                         LEASE_S, 'renewal during the partition')
     pair.check(what='partitioned')
+
+    # Rewind: a client bound while the servers were apart releases its lease; the partner
+    # never heard of that lease, so it is at once back in the server's own free state, not
+    # released and waiting for an ack the partner cannot give (ISC does the same).
+    gone = new[0]
+    _, ip, sid, _, _ = gone.last_ack()
+    server = pair.servers['primary' if sid == ADDR['primary'] else 'secondary']
+    gone.release()
+    pair.note('%s released %s (from %r) while apart' % (gone.mac, ip, server))
+    wait_for(lambda: getattr(server.leases().get(ip), 'state', None) == server.own_state, 10,
+             '%r to put released %s back in %s (now %s)' % (
+                 server, ip, server.own_state, server.leases().get(ip)))
 
     # MCLT: no ACK given while apart runs past max(now, partner's tsfp) + MCLT.
     acks = [(c.mac, e[1], e[2], e[3], e[4]) for c in old + new for e in c.acks()

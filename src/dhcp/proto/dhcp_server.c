@@ -1020,8 +1020,11 @@ static int on_release(struct dhcp_server *s, struct req *q)
 		return ignore(s, q, DHCP_IGN_FO_NOT_SERVING);
 	CLOG_INFO("DHCPRELEASE of %s from %s", srv_ip_str(l->addr, a), q->mac);
 	/* Without failover ISC frees a released lease at once, keeping its client; under
-	 * failover it is released, and free once the peer has acked that. */
-	l->binding = fo_rel(s, l->addr) ? DHCP_BINDING_RELEASED : DHCP_BINDING_FREE;
+	 * failover it is released, and free once the peer has acked that (or at once when the
+	 * peer never heard of it: srv_fo_end_state). */
+	l->binding = fo_rel(s, l->addr)
+	                 ? srv_fo_end_state(fo_rel(s, l->addr), l, DHCP_BINDING_RELEASED)
+	                 : DHCP_BINDING_FREE;
 	l->ends = s->now;
 	if (l->binding == DHCP_BINDING_RELEASED && dhcp_leasedb_need_fo(s->db, l))
 		l->fo->tstp = s->now;

@@ -223,13 +223,36 @@ uint32_t srv_fo_lease_time(struct dhcp_server *s, struct srv_fo_rel *r, struct d
 	return lt;
 }
 
+/*
+ * The rewind state is the last binding the peer may have heard of (ISC's
+ * rewind_binding_state). It follows the binding at once while we cooperate (the update goes
+ * out shortly, as ISC reasons) and otherwise when the update is sent (send_updates). Alone
+ * (communications-interrupted), a lease whose rewind state is our own free one was given
+ * while the peer could not hear of it: when it ends it goes straight back to free, as ISC's,
+ * instead of waiting in released or expired for an ack the peer cannot give.
+ */
+static bool rewind_follows(const struct srv_fo_rel *r)
+{
+	return dhcp_fo_service(r->fo) != DHCP_FO_SERVE_ALONE &&
+	       dhcp_fo_service(r->fo) != DHCP_FO_SERVE_PARTNER_DOWN;
+}
+
+uint8_t srv_fo_end_state(const struct srv_fo_rel *r, const struct dhcp_lease *l, uint8_t waiting)
+{
+	if (r->fo && dhcp_fo_service(r->fo) == DHCP_FO_SERVE_ALONE && l->fo &&
+	    l->fo->rewind_binding == own_free(r) && !l->reserved)
+		return own_free(r);
+	return waiting;
+}
+
 void srv_fo_changed(struct dhcp_server *s, struct srv_fo_rel *r, struct dhcp_lease *l)
 {
 	struct dhcp_lease_fo *f = dhcp_leasedb_need_fo(s->db, l);
 
 	if (f) {
 		f->next_binding = 0;
-		f->rewind_binding = l->binding;
+		if (!r->fo || rewind_follows(r))
+			f->rewind_binding = l->binding;
 	}
 	/* The queue has a slot for every address of the relationship: it cannot be full. A
 	 * record the journal could not take (0) is sent when what follows it is durable. */
@@ -256,7 +279,9 @@ void srv_fo_sweep(struct dhcp_server *s, struct srv_fo_rel *r, struct dhcp_lease
 	}
 	if (l->binding == DHCP_BINDING_ACTIVE)
 		s->ctr.leases_expired++;
-	l->binding = DHCP_BINDING_EXPIRED;
+	l->binding = l->binding == DHCP_BINDING_ACTIVE
+	                 ? srv_fo_end_state(r, l, DHCP_BINDING_EXPIRED)
+	                 : DHCP_BINDING_EXPIRED;
 	if (dhcp_leasedb_need_fo(s->db, l))
 		l->fo->tstp = l->ends;
 	srv_fo_changed(s, r, l);
@@ -511,8 +536,14 @@ static void send_updates(struct dhcp_server *s, struct srv_fo_rel *r)
 	struct dhcp_fo_msg m;
 
 	while (dhcp_fo_updq_next(r->q, window ? window : 1, s->durable, &a)) {
-		const struct dhcp_lease *l = dhcp_leasedb_get(s->db, a);
+		struct dhcp_lease *l = dhcp_leasedb_get(s->db, a);
 
+		if (l && l->fo && l->fo->rewind_binding != l->binding) {
+			/* The peer hears of it now: the rewind state moves first, on disk. */
+			l->fo->rewind_binding = l->binding;
+			dhcp_fo_updq_hold(r->q, a, srv_persist_rec(s, l));
+			return;
+		}
 		if (l)
 			dhcp_leasedb_to_rec(l, &rec);
 		else

@@ -84,6 +84,9 @@ uint32_t srv_fo_lease_time(struct dhcp_server *s, struct srv_fo_rel *r, struct d
                            uint32_t want, bool commit);
 /* l (in r's pools) changed here: keep its failover fields and queue it for the peer. */
 void srv_fo_changed(struct dhcp_server *s, struct srv_fo_rel *r, struct dhcp_lease *l);
+/* The state a lease ending here (released, expired) moves to: waiting (released / expired,
+ * for the peer's ack), or our free state at once when the peer never heard of it (rewind). */
+uint8_t srv_fo_end_state(const struct srv_fo_rel *r, const struct dhcp_lease *l, uint8_t waiting);
 /* The periodic sweep's rule for a lease of r's pools. */
 void srv_fo_sweep(struct dhcp_server *s, struct srv_fo_rel *r, struct dhcp_lease *l);
 

@@ -474,6 +474,70 @@ static void test_secondary_alone_uses_backup_only(void **state)
 	assert_int_equal(count(&sec, DHCP_BINDING_FREE), 10); /* the primary's, untouched */
 }
 
+static void release(struct node *n, const struct tclient *c, uint32_t addr)
+{
+	uint8_t buf[DHCP_PACKET_MAX];
+	size_t len = tclient_request(c, DHCPRELEASE, addr, 0, buf, sizeof(buf), 0);
+
+	n->t.rx.src_addr = addr;
+	assert_int_equal(tserver_feed(&n->t, buf, len, now), -1);
+	n->t.rx.src_addr = 0;
+}
+
+/*
+ * Rewind (ISC's rewind binding state): alone, a lease the peer never heard of goes straight
+ * back to free when released or expired; one the peer knows waits in released for its ack.
+ * A lease the peer hears of on reconnection is marked known on disk before it is sent.
+ */
+static void test_rewind_alone(void **state)
+{
+	struct tclient a, b, c, d;
+	uint32_t ia, ib, ic, id;
+
+	(void)state;
+	client_for(&a, true, 1);
+	ia = tserver_dora(&prim.t, &a, now);
+	run(); /* the secondary knows ia */
+	cut();
+	tick(1);
+	assert_int_equal(dhcp_fo_my_state(prim.fo), DHCP_FO_S_COMMUNICATIONS_INTERRUPTED);
+	tclient_init(&b, 60);
+	ib = tserver_dora(&prim.t, &b, now);
+	assert_int_not_equal(ib, 0);
+	release(&prim, &b, ib);
+	assert_int_equal(binding(&prim, ib), DHCP_BINDING_FREE);
+	release(&prim, &a, ia);
+	assert_int_equal(binding(&prim, ia), DHCP_BINDING_RELEASED);
+	/* Expiry likewise: c's lease (MCLT long, alone) runs out and is free at once. */
+	tclient_init(&c, 61);
+	ic = tserver_dora(&prim.t, &c, now);
+	assert_int_not_equal(ic, 0);
+	tick(MCLT + 2);
+	assert_int_equal(binding(&prim, ic), DHCP_BINDING_FREE);
+	assert_int_equal(binding(&prim, ia), DHCP_BINDING_RELEASED);
+
+	/* d's lease, given alone, reaches the peer when the link returns: only after the
+	 * record saying so is durable; cut again, d's release must wait for the peer. */
+	tclient_init(&d, 62);
+	id = tserver_dora(&prim.t, &d, now);
+	assert_int_not_equal(id, 0);
+	prim.auto_durable = false;
+	prim.durable = prim.records;
+	connect_pair();
+	assert_int_equal(dhcp_fo_my_state(prim.fo), DHCP_FO_S_NORMAL);
+	assert_int_not_equal(binding(&sec, id), DHCP_BINDING_ACTIVE);
+	prim.auto_durable = true;
+	prim.durable = prim.records;
+	run();
+	assert_int_equal(binding(&sec, id), DHCP_BINDING_ACTIVE);
+	assert_int_equal(binding(&sec, ia), DHCP_BINDING_FREE); /* acked at last */
+	assert_int_equal(binding(&prim, ia), DHCP_BINDING_FREE);
+	cut();
+	tick(1);
+	release(&prim, &d, id);
+	assert_int_equal(binding(&prim, id), DHCP_BINDING_RELEASED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -487,6 +551,7 @@ int main(void)
 	    cmocka_unit_test_prestate_setup_teardown(test_secondary_asks_for_leases, setup, teardown,
 	                                             (void *)"max-lease-misbalance 5;"),
 	    cmocka_unit_test_setup_teardown(test_secondary_alone_uses_backup_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rewind_alone, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
