@@ -16,6 +16,9 @@ client's address active for it on a live server, and both DBs agreeing once conv
                                          only its own addresses, grants within partner tsfp +
                                          MCLT; a lease given apart and released is free at
                                          once (rewind); after healing, normal, DBs agree.
+  test_both_partner_down_potential_conflict  partner-down on both sides of a partition, each
+                                         serves; healed: potential-conflict, conflict-done,
+                                         normal; both DBs hold every lease given apart.
   test_frozen_server_detected            SIGSTOP: seen within max-response-delay, survivor
                                          serves the frozen one's clients; SIGCONT, normal.
   test_graceful_shutdown                 pacelessctl shutdown / omshell's control object: the
@@ -299,6 +302,42 @@ def test_partition_between_servers(request, lab, artifacts, pairing):
     pair.note('healed after %.1fs of partition' % (t_heal - t_part))
     back_to_normal(pair, 60)
     pair.note('normal %.1fs after healing' % (time.time() - t_heal))
+
+
+@pytest.mark.deadline(150)
+def test_both_partner_down_potential_conflict(request, lab, artifacts, pairing):
+    pair = make_pair(request, lab, artifacts, pairing)
+    up(pair)
+    pair.partition()
+    pair.wait_states('communications-interrupted', MRD_S + 5)
+    # The operator's mistake: partner-down on both sides of a partition.
+    for s in pair.servers.values():
+        s.partner_down()
+    t_pd = time.time()
+    pair.wait_states('partner-down', 10)
+    # Each serves new clients (from its own addresses: MCLT has not passed).
+    offers, vs = pair.take_each(4)
+    assert len(vs) == 4, 'both in partner-down served %d of 4 new clients' % len(vs)
+    assert time.time() < t_pd + MCLT_S - 2, 'too slow to heal before MCLT'
+    pair.check(what='both partner-down')
+
+    # Healed: potential-conflict (nobody serves), the primary asks for the secondary's
+    # unacked updates, conflict-done, the secondary asks back, normal; the DBs agree.
+    pair.heal()
+    t_heal = time.time()
+    back_to_normal(pair, 60)
+    pair.note('normal %.1fs after healing' % (time.time() - t_heal))
+    for s in pair.servers.values():
+        hist = s.history()
+        pair.note('%r went through %s' % (s, hist))
+        assert 'potential-conflict' in hist, hist
+    assert 'conflict-done' in pair.primary.history(), pair.primary.history()
+    snap = pair.check(converged=True, what='resolved')
+    for v in vs:
+        for name, (_, db) in snap.dbs.items():
+            r = db.get(v.address)
+            assert r is not None and r.state == 'active' and r.hardware == v.mac, \
+                '%s: lease of %s (%s) is %s' % (name, v.mac, v.address, r)
 
 
 @pytest.mark.deadline(120)
