@@ -559,8 +559,8 @@ static void send_updates(struct dhcp_server *s, struct srv_fo_rel *r)
 }
 
 struct tally {
-	size_t own, peer, give;
-	bool used; /* second pass: leases that had clients */
+	size_t own, peer, give, given;
+	enum { PASS_AFFINE, PASS_UNUSED, PASS_USED } pass;
 };
 
 static void count_one(struct dhcp_server *s, struct srv_fo_rel *r, uint32_t a, void *arg)
@@ -575,14 +575,29 @@ static void count_one(struct dhcp_server *s, struct srv_fo_rel *r, uint32_t a, v
 	t->peer += b == peer_free(r);
 }
 
+/* ISC's peer_wants_lease: the lease's last client hashes to the peer. */
+static bool peer_wants(const struct srv_fo_rel *r, const struct dhcp_lease *l)
+{
+	uint8_t bucket;
+
+	if (l->uid_len)
+		bucket = dhcp_fo_client_bucket(dhcp_lease_uid(l), l->uid_len, NULL, 0);
+	else if (l->hlen)
+		bucket = dhcp_fo_client_bucket(NULL, 0, l->hw, l->hlen);
+	else
+		return false;
+	return dhcp_fo_hba_primary(dhcp_fo_hba(r->fo), bucket) != (r->cfg->role == DHCP_FO_PRIMARY);
+}
+
 static void give_one(struct dhcp_server *s, struct srv_fo_rel *r, uint32_t a, void *arg)
 {
 	struct tally *t = arg;
 	struct dhcp_lease *l = dhcp_leasedb_get(s->db, a);
 	bool used = l && (l->hlen || l->uid_len);
 
-	if (!t->give || used != t->used || dhcp_pools_reserved(s->pools, a) ||
-	    (l && (l->reserved || l->offer_until > s->now || l->binding != DHCP_BINDING_FREE)))
+	if (!t->give || used != (t->pass != PASS_UNUSED) || dhcp_pools_reserved(s->pools, a) ||
+	    (l && (l->reserved || l->offer_until > s->now || l->binding != DHCP_BINDING_FREE)) ||
+	    (t->pass == PASS_AFFINE && !peer_wants(r, l)))
 		return;
 	if (!l && !(l = dhcp_leasedb_obtain(s->db, a)))
 		return;
@@ -592,26 +607,39 @@ static void give_one(struct dhcp_server *s, struct srv_fo_rel *r, uint32_t a, vo
 		l->fo->tstp = s->now;
 	srv_fo_changed(s, r, l);
 	t->give--;
+	t->given++;
 	r->ctr.leases_balanced++;
 }
 
-/* One pool's balance: half of the difference between our free leases and the peer's goes
- * to the peer, never used ones first. */
+/*
+ * One pool's balance: half of the difference between our free leases and the peer's goes to
+ * the peer. As ISC's first pass, leases whose last client hashes to the peer go first, up to
+ * max-lease-ownership % of the pool past even, so that a returning client finds its address
+ * with the server that answers it; then never used ones, then the rest.
+ */
 static void balance_pool(struct dhcp_server *s, struct srv_fo_rel *r, const struct dhcp_pool *pool,
                          void *arg)
 {
 	size_t *given = arg;
 	struct tally t = {0};
-	size_t want;
+	size_t want, total = 0, hold;
 
 	for_each_in_pool(s, r, pool, count_one, &t);
 	if (t.own <= t.peer + 1)
 		return;
-	t.give = want = (t.own - t.peer) / 2;
+	for (size_t k = 0; k < pool->ranges_n; k++)
+		total += (size_t)(pool->ranges[k].hi - pool->ranges[k].lo) + 1;
+	hold = (total * r->cfg->max_lease_ownership + 50) / 100;
+	want = (t.own - t.peer) / 2;
+	t.give = want + hold;
+	t.pass = PASS_AFFINE;
 	for_each_in_pool(s, r, pool, give_one, &t);
-	t.used = true;
+	t.give = t.given < want ? want - t.given : 0;
+	t.pass = PASS_UNUSED;
 	for_each_in_pool(s, r, pool, give_one, &t);
-	*given += want - t.give;
+	t.pass = PASS_USED;
+	for_each_in_pool(s, r, pool, give_one, &t);
+	*given += t.given;
 }
 
 /*

@@ -538,6 +538,46 @@ static void test_rewind_alone(void **state)
 	assert_int_equal(binding(&prim, id), DHCP_BINDING_RELEASED);
 }
 
+/*
+ * ISC's first balancing pass: free leases whose last client hashes to the secondary go to it
+ * first (up to max-lease-ownership past even), so that a returning client finds its address
+ * with the server that answers it.
+ */
+static void test_balance_keeps_clients_addresses(void **state)
+{
+	struct tclient theirs[6], later[6];
+	uint32_t addr[6];
+	size_t moved = 0;
+
+	(void)state;
+	/* Alone, the primary serves six of the secondary's clients, which then leave. */
+	cut();
+	tick(1);
+	for (uint8_t i = 0, last = 1; i < 6; i++, last++) {
+		client_for(&theirs[i], false, last);
+		last = theirs[i].mac[5];
+		addr[i] = tserver_dora(&prim.t, &theirs[i], now);
+		assert_int_not_equal(addr[i], 0);
+		release(&prim, &theirs[i], addr[i]);
+		assert_int_equal(binding(&prim, addr[i]), DHCP_BINDING_FREE);
+	}
+	connect_pair();
+	/* The secondary hands out six of its ten: 10 free against 4 backup, 3 to give. */
+	for (uint8_t i = 0, last = 100; i < 6; i++, last++) {
+		client_for(&later[i], false, last);
+		last = later[i].mac[5];
+		assert_int_not_equal(tserver_dora(&sec.t, &later[i], now), 0);
+	}
+	run();
+	tick(61);
+	for (int i = 0; i < 6; i++)
+		moved += binding(&prim, addr[i]) == DHCP_BINDING_BACKUP;
+	/* want 3 + hold 2 (max-lease-ownership 10 % of 20): five of the six. */
+	assert_int_equal(moved, 5);
+	assert_int_equal(count(&prim, DHCP_BINDING_FREE), 5);
+	assert_same_bindings();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -552,6 +592,7 @@ int main(void)
 	                                             (void *)"max-lease-misbalance 5;"),
 	    cmocka_unit_test_setup_teardown(test_secondary_alone_uses_backup_only, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rewind_alone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_balance_keeps_clients_addresses, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
