@@ -1201,6 +1201,8 @@ size_t dhcp_server_pool_stats(const struct dhcp_server *s, int64_t now,
 						st->reserved++;
 					else if (l && l->binding == DHCP_BINDING_ABANDONED)
 						st->abandoned++;
+					else if (l && l->binding == DHCP_BINDING_BACKUP)
+						st->backup++;
 					else if (l && dhcp_server_lease_state(l, now) ==
 							      DHCP_BINDING_ACTIVE)
 						st->active++;

@@ -140,7 +140,9 @@ const struct dhcp_counters *dhcp_server_counters(const struct dhcp_server *s);
 /* Occupancy of one pool, for pool-stats. */
 struct dhcp_pool_stats {
 	const struct dhcp_pool *pool;
-	uint32_t total, active, free, abandoned, reserved;
+	/* backup: a failover pool's leases the secondary may give (free: the rest, the
+	 * primary's, and those waiting for the peer's word) */
+	uint32_t total, active, free, backup, abandoned, reserved;
 };
 /* Fills up to max entries; returns the number of pools. */
 size_t dhcp_server_pool_stats(const struct dhcp_server *s, int64_t now,

@@ -294,6 +294,16 @@ static void test_recover_then_balance(void **state)
 	assert_int_equal(count(&prim, DHCP_BINDING_FREE), 10);
 	assert_int_equal(count(&prim, DHCP_BINDING_BACKUP), 10);
 	assert_same_bindings();
+	/* What pool-stats shows: the balance, as ISC's "balancing pool" line. */
+	for (int i = 0; i < 2; i++) {
+		struct dhcp_pool_stats st;
+
+		assert_int_equal(dhcp_server_pool_stats(i ? sec.t.srv : prim.t.srv, now, &st, 1), 1);
+		assert_int_equal(st.total, 20);
+		assert_int_equal(st.free, 10);
+		assert_int_equal(st.backup, 10);
+		assert_int_equal(st.active, 0);
+	}
 }
 
 /* In normal each server answers only its hash bucket's clients, from its own leases, and the
