@@ -885,7 +885,7 @@ static int on_discover(struct dhcp_server *s, struct req *q, struct dhcp_tx *tx)
 	fo = net_rel(s, q);
 	if (fo && !srv_fo_serving(fo))
 		return ignore(s, q, DHCP_IGN_FO_NOT_SERVING);
-	if (fo && !srv_fo_discover_mine(fo, q->p, q->uid, q->uid_len))
+	if (fo && !srv_fo_discover_mine(s, fo, q->shared, q->p, q->uid, q->uid_len))
 		return ignore(s, q, DHCP_IGN_FO_PEER_CLIENT);
 	if (choose_addr(s, q, false, &addr) < 0) {
 		CLOG_RL(&s->rl, s->now * 1000, CORE_LOG_WARN,

@@ -185,6 +185,7 @@ struct dhcp_server_fo_counters {
 	uint64_t rejects_sent, rejects_received; /* BNDACKs with a reject reason */
 	uint64_t leases_balanced;                 /* given to the peer by pool balancing */
 	uint64_t poolreq_received, poolreq_sent;
+	uint64_t peer_dry_answered; /* the peer's clients answered: it had no free lease */
 };
 struct dhcp_server_fo_stats {
 	const struct dhcp_failover_peer *cfg;

@@ -54,6 +54,7 @@ int srv_fo_set_conf(struct dhcp_server *s, const struct dhcp_conf *conf,
 
 		if (s->fo)
 			*r = s->fo[i]; /* the machine, counters and timers carry over */
+		r->dry = NULL; /* pointed into the old configuration */
 		r->cfg = conf->failover_peers[i];
 		r->addrs = rel_addrs(conf, r->cfg);
 		/* A reload may change the ranges: a new queue of the new size, with the
@@ -191,9 +192,55 @@ bool srv_fo_serving(const struct srv_fo_rel *r)
 	return r->fo && dhcp_fo_service(r->fo) != DHCP_FO_SERVE_NONE;
 }
 
-/* RFC 3074 as ISC applies it: DISCOVERs only, in normal, with load balancing configured. */
-bool srv_fo_discover_mine(const struct srv_fo_rel *r, const struct dhcp_packet *p,
-                          const uint8_t *uid, size_t uid_len)
+static bool peer_free_at(const struct dhcp_server *s, const struct srv_fo_rel *r, uint32_t a)
+{
+	const struct dhcp_lease *l = dhcp_leasedb_get(s->db, a);
+
+	return (l ? l->binding : DHCP_BINDING_FREE) == peer_free(r) && !(l && l->reserved) &&
+	       !dhcp_pools_reserved(s->pools, a);
+}
+
+/*
+ * Whether the peer has a free lease in r's pools of network net (ISC's peer_has_leases). The
+ * last one found is checked first; a network where it had none is not searched again within
+ * the same second.
+ */
+static bool peer_has_free(struct dhcp_server *s, struct srv_fo_rel *r, const struct dhcp_shared *net)
+{
+	const struct dhcp_pool *hp = dhcp_pools_find(s->pools, r->peer_free_hint, NULL);
+
+	if (hp && hp->subnet->shared == net && srv_fo_rel_of(s, hp) == r &&
+	    peer_free_at(s, r, r->peer_free_hint))
+		return true;
+	if (r->dry == net && r->dry_at == s->now)
+		return false;
+	for (size_t i = 0; i < net->subnets_n; i++) {
+		const struct dhcp_subnet *sn = net->subnets[i];
+
+		for (size_t j = 0; j < sn->pools_n; j++) {
+			const struct dhcp_pool *pool = sn->pools[j];
+
+			if (srv_fo_rel_of(s, pool) != r)
+				continue;
+			for (size_t k = 0; k < pool->ranges_n; k++)
+				for (uint64_t a = pool->ranges[k].lo; a <= pool->ranges[k].hi; a++)
+					if (peer_free_at(s, r, (uint32_t)a)) {
+						r->peer_free_hint = (uint32_t)a;
+						return true;
+					}
+		}
+	}
+	r->dry = net;
+	r->dry_at = s->now;
+	return false;
+}
+
+/*
+ * RFC 3074 as ISC applies it: DISCOVERs only, in normal, with load balancing configured; and
+ * a client of the peer's is answered anyway when the peer has no free lease for it.
+ */
+bool srv_fo_discover_mine(struct dhcp_server *s, struct srv_fo_rel *r, const struct dhcp_shared *net,
+                          const struct dhcp_packet *p, const uint8_t *uid, size_t uid_len)
 {
 	uint8_t bucket;
 
@@ -201,7 +248,12 @@ bool srv_fo_discover_mine(const struct srv_fo_rel *r, const struct dhcp_packet *
 	    p->secs > r->cfg->load_balance_max_secs)
 		return true;
 	bucket = dhcp_fo_client_bucket(uid, uid_len, p->chaddr, p->hlen);
-	return dhcp_fo_hba_primary(dhcp_fo_hba(r->fo), bucket) == (r->cfg->role == DHCP_FO_PRIMARY);
+	if (dhcp_fo_hba_primary(dhcp_fo_hba(r->fo), bucket) == (r->cfg->role == DHCP_FO_PRIMARY))
+		return true;
+	if (peer_has_free(s, r, net))
+		return false;
+	r->ctr.peer_dry_answered++;
+	return true;
 }
 
 uint32_t srv_fo_lease_time(struct dhcp_server *s, struct srv_fo_rel *r, struct dhcp_lease *l,

@@ -588,6 +588,36 @@ static void test_balance_keeps_clients_addresses(void **state)
 	assert_same_bindings();
 }
 
+/* A client of the secondary's is left to it while it has free leases, and answered by the
+ * primary once (as the primary's DB shows) it has none left (ISC's peer_has_leases). */
+static void test_peer_without_leases(void **state)
+{
+	struct tclient c;
+	struct dhcp_server_fo_stats st;
+	uint8_t buf[DHCP_PACKET_MAX];
+	uint8_t last = 1;
+
+	(void)state;
+	client_for(&c, false, last);
+	assert_int_equal(tserver_feed(&prim.t, buf,
+	                              tclient_request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0),
+	                              now),
+	                 -1);
+	for (int i = 0; i < 10; i++) {
+		last = (uint8_t)(c.mac[5] + 1);
+		assert_int_not_equal(tserver_dora(&sec.t, &c, now), 0);
+		client_for(&c, false, last);
+	}
+	run();
+	assert_int_equal(count(&prim, DHCP_BINDING_BACKUP), 0);
+	assert_int_equal(tserver_feed(&prim.t, buf,
+	                              tclient_request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0),
+	                              now),
+	                 DHCPOFFER);
+	dhcp_server_fo_stats(prim.t.srv, 0, &st);
+	assert_int_equal(st.ctr.peer_dry_answered, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -603,6 +633,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_secondary_alone_uses_backup_only, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rewind_alone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_balance_keeps_clients_addresses, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_peer_without_leases, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
