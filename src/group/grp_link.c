@@ -337,6 +337,7 @@ static size_t link_frames(struct grp_link *l, size_t off)
 {
 	const struct grp_link_env *env = l->env;
 
+	l->rneed = 0;
 	while (!l->closing && off < l->rlen) {
 		size_t fl;
 		int rc = grp_wire_frame_len(l->rbuf + off, l->rlen - off, &fl);
@@ -350,6 +351,7 @@ static size_t link_frames(struct grp_link *l, size_t off)
 		if (fl > l->rlen - off) {
 			if (!rbuf_reserve(l, fl))
 				grp_link_close(l);
+			l->rneed = fl;
 			break;
 		}
 		rc = grp_wire_decode(l->rbuf + off, fl, &l->peer, env->msg, env->scratch);
@@ -396,8 +398,9 @@ static void link_input(struct grp_link *l)
 		return;
 	memmove(l->rbuf, l->rbuf + off, l->rlen - off);
 	l->rlen -= off;
-	/* Give a large frame's buffer back once it is consumed. */
-	if (l->rcap > RBUF_MIN && l->rlen <= RBUF_MIN) {
+	/* Give a large frame's buffer back once it is consumed (not while one is being read: a
+	 * full buffer would stop reading). */
+	if (l->rcap > RBUF_MIN && l->rlen <= RBUF_MIN && l->rneed <= RBUF_MIN) {
 		uint8_t *nb = realloc(l->rbuf, RBUF_MIN);
 
 		if (nb) {

@@ -91,6 +91,7 @@ struct grp_link {
 	size_t pend_len, pend_cap;
 	uint8_t *rbuf;
 	size_t rlen, rcap;
+	size_t rneed;              /* the length of the frame rbuf holds the start of; 0: none */
 	char what[GRP_ADDR_MAX + 16]; /* names the link in log lines */
 };
 
