@@ -32,9 +32,14 @@
  *
  * Memory: the log cache is bounded by cache_bytes (plus one entry); pending submissions by
  * submit_max. Beyond those limits calls fail with CORE_EFULL; nothing grows without bound.
+ * What a leader hands the transport for one follower is bounded by link_busy_bytes plus one
+ * APPEND (GRP_PROTO_APPEND_BYTES_MAX of payload plus one entry) and rate-limited control
+ * messages, provided the transport reports its queue (grp_ops.queued).
  */
 
 struct grp_proto;
+
+#define GRP_PROTO_APPEND_BYTES_MAX (4u << 20) /* payload in one APPEND (plus one entry) */
 
 struct grp_params {
 	uint32_t heartbeat_ms;        /* leader -> followers; default 100 */
@@ -48,6 +53,9 @@ struct grp_params {
 	uint32_t fc_limit;            /* a member's backlog above this pauses submissions; default
 				       * 1024 */
 	uint64_t cache_bytes;         /* delivered entries kept for joiners; default 128 MiB */
+	uint64_t link_busy_bytes;     /* a follower whose link holds this many bytes not yet
+				       * written (grp_ops.queued) is sent no new entries until it
+				       * drains; > 0; default 4 MiB */
 	uint32_t submit_max;          /* own submissions not yet ordered; default 4096 */
 	uint32_t weight;              /* this node's weight; default 1 */
 	uint64_t seed;                /* randomises election timeouts; vary per node */
@@ -85,6 +93,20 @@ struct grp_ops {
 	void (*xfer_needed)(void *ctx, const struct grp_member *donor);
 	/* A member's service state changed (it was ordered like a message). NULL allowed. */
 	void (*member_state)(void *ctx, const struct grp_uuid *who, enum grp_svc_state st);
+	/*
+	 * Bytes the transport holds for the node with this uuid that are not written to its
+	 * socket yet (0 when there is no link). NULL allowed: always 0. An input, read when the
+	 * protocol decides what to send (this is how it stays pure without a "link drained"
+	 * event it could miss); it must not call back into the protocol. Two uses:
+	 *  - back-pressure: while it is at least link_busy_bytes, a leader sends that follower
+	 *    no new entries (heartbeats still go); grp_proto_flush() and the heartbeat look
+	 *    again, and once more than fc_limit entries wait for a live member, flow control
+	 *    pauses submissions (docs/internals/group-protocol.md, "Slow links");
+	 *  - while it is above 0 the transport may write a frame without entries (a heartbeat,
+	 *    an ack, a vote, a PING) before queued frames with entries, so a heartbeat then
+	 *    names only what the follower acked as its prev, never what may still be queued.
+	 */
+	uint64_t (*queued)(void *ctx, const struct grp_uuid *to);
 };
 
 /*
@@ -176,6 +198,7 @@ struct grp_status {
 	uint32_t pending;       /* own submissions not yet delivered */
 	uint64_t dropped;       /* messages ignored as stale or invalid */
 	uint64_t abandoned;     /* own submissions given up at a state transfer */
+	uint64_t held_back;     /* leader: times a follower's busy link held its entries back */
 };
 void grp_proto_status(const struct grp_proto *p, struct grp_status *st);
 /* The configuration in force (the latest in the log, possibly uncommitted). */
