@@ -140,7 +140,7 @@ static void usage(void)
 		"usage: grp_testnode --cluster C --name N --listen H:P --out FILE [--peers H:P,...]\n"
 		"  [--weight W] [--bootstrap] [--seq S] [--state FILE] [--rate MSG_PER_S]\n"
 		"  [--count N] [--size BYTES] [--members N] [--heartbeat-ms MS] [--election-ms MS]\n"
-		"  [--suspect-ms MS]\n"
+		"  [--suspect-ms MS] [--cache-mb MIB]\n"
 		"  [--tls-cert PEM --tls-key PEM [--tls-ca PEM]]\n");
 }
 
@@ -168,7 +168,8 @@ static int parse(struct args *a, int argc, char **argv, struct tn *t)
 		{"suspect-ms", required_argument, NULL, 'U'},
 		{"tls-cert", required_argument, NULL, 'T'}, {"tls-key", required_argument, NULL, 'K'},
 		{"tls-ca", required_argument, NULL, 'A'}, {"size", required_argument, NULL, 'z'},
-		{"members", required_argument, NULL, 'm'}, {NULL, 0, NULL, 0},
+		{"members", required_argument, NULL, 'm'}, {"cache-mb", required_argument, NULL, 'M'},
+		{NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -193,6 +194,7 @@ static int parse(struct args *a, int argc, char **argv, struct tn *t)
 		case 'A': a->cfg.tls.ca = optarg; break;
 		case 'z': a->size = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'm': a->members = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'M': a->cfg.params.cache_bytes = strtoull(optarg, NULL, 10) << 20; break;
 		default: return -EINVAL;
 		}
 	}
