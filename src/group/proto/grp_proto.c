@@ -430,7 +430,7 @@ static uint64_t unsent(const struct grp_proto *p, const struct peer *pe)
 	return pe->next <= p->log.last ? p->log.last + 1 - pe->next : 0;
 }
 
-/* A member flow control waits for: live, in the configuration, not desynced. */
+/* A member flow control waits for: in the configuration and not desynced. */
 static bool fc_member(struct grp_proto *p, const struct peer *pe)
 {
 	struct origin *o;
@@ -442,10 +442,22 @@ static bool fc_member(struct grp_proto *p, const struct peer *pe)
 }
 
 /*
+ * What a busy link held back from pe counts for flow control while pe's link is open and it
+ * answered within suspect_ms (longer, it is removed as dead): a member that is merely slow, or
+ * stopped for a moment, holds the group back rather than being left behind the cache.
+ */
+static uint64_t held_queue(const struct grp_proto *p, const struct peer *pe)
+{
+	if (!pe->held || pe->link_down || p->now - pe->ack_ms >= p->par.suspect_ms)
+		return 0;
+	return unsent(p, pe);
+}
+
+/*
  * Leader: pe's link holds link_busy_bytes or more that it has not written (a slow or stopped
  * reader): it is sent no new entries until that drains (grp_proto_flush() and each heartbeat
  * look again). What it lacks waits in the log; once more than fc_limit entries wait for a
- * live member, flow control pauses submissions, so the log stops growing for it. Closing the
+ * member (held_queue), flow control pauses submissions, so the log stops growing for it. Closing the
  * link instead would remove a member that is merely slow.
  */
 static void hold_back(struct grp_proto *p, struct peer *pe)
@@ -456,8 +468,7 @@ static void hold_back(struct grp_proto *p, struct peer *pe)
 		CLOG_DEBUG("group: leader %s holds entries back from %s: its link is busy",
 			   p->self.name, pe->m.name);
 	}
-	if (!p->paused && unsent(p, pe) > p->par.fc_limit && peer_live(p, pe) &&
-	    fc_member(p, pe)) {
+	if (!p->paused && held_queue(p, pe) > p->par.fc_limit && fc_member(p, pe)) {
 		CLOG_INFO("group: flow control pauses submissions (%s lags %llu entries on a "
 			  "busy link)", pe->m.name, (unsigned long long)unsent(p, pe));
 		p->paused = true;
@@ -1053,8 +1064,8 @@ static void flow_update(struct grp_proto *p)
 
 		if (!fc_member(p, pe))
 			continue;
-		if (pe->held && peer_live(p, pe) && unsent(p, pe) > queue)
-			queue = unsent(p, pe);
+		if (held_queue(p, pe) > queue)
+			queue = held_queue(p, pe);
 		if (queue > p->par.fc_limit)
 			over = true;
 		if (queue > p->par.fc_limit / 2)

@@ -100,7 +100,7 @@ struct grp_ops {
 	 * event it could miss); it must not call back into the protocol. Two uses:
 	 *  - back-pressure: while it is at least link_busy_bytes, a leader sends that follower
 	 *    no new entries (heartbeats still go); grp_proto_flush() and the heartbeat look
-	 *    again, and once more than fc_limit entries wait for a live member, flow control
+	 *    again, and once more than fc_limit entries wait for a member that answers, flow control
 	 *    pauses submissions (docs/internals/group-protocol.md, "Slow links");
 	 *  - while it is above 0 the transport may write a frame without entries (a heartbeat,
 	 *    an ack, a vote, a PING) before queued frames with entries, so a heartbeat then
