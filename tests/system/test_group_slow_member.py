@@ -7,13 +7,15 @@ view never changes, no link is closed for overflow, every node delivers the same
 sequence of all the messages, the leader's back-pressure engaged, and the leader's resident
 memory stays under the bound below."""
 
+import os
 import signal
 import time
 
 import pytest
 
 import group_util
-from group_util import check_order, delivered_payloads, now_ms, own_payloads, start_group, wait_for
+from group_util import (build_dir, check_order, delivered_payloads, now_ms, own_payloads,
+                        start_group, wait_for)
 
 lo = group_util.lo  # the fixture
 
@@ -80,7 +82,9 @@ def test_slow_follower_under_flood_is_never_excluded(lo, artifacts):
         assert nd.in_primary_view(names)
     assert all(c.get('links_overflow', 0) == 0 for c in counters)
     assert counters[nodes.index(leader)].get('held_back', 0) > 0, 'back-pressure never engaged'
-    assert rss_max_kb / 1024 < RSS_BOUND_MB
+    # Under the sanitizers (a build dir named *asan*) memory is theirs: shadow, quarantine.
+    if 'asan' not in os.path.basename(os.path.normpath(build_dir())):
+        assert rss_max_kb / 1024 < RSS_BOUND_MB
     # One gap-free sequence everywhere, with every message of every node.
     check_order(lists, first_seq=lists[0][0][1])
     assert [x[1:] for x in lists[0]] == [x[1:] for x in lists[1]] == [x[1:] for x in lists[2]]
