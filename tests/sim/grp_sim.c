@@ -499,8 +499,41 @@ static bool link_up(const struct sim *s, int a, int b)
 	return s->reach[a][b] && s->reach[b][a];
 }
 
+/* ---- slow members ---- */
+
+#define SIM_SLOW_WINDOW_MS 400
+
+/*
+ * Slow members. In half the seeds (chosen from the seed alone: nothing is drawn from the PRNG,
+ * so the other seeds run exactly as before), each node is slow in 5-30 % of the windows of
+ * SIM_SLOW_WINDOW_MS, as a process that reads nothing for a while (SIGSTOP, a starved CPU):
+ * what is sent to it arrives only once the window ends, and the links to it report a full
+ * queue to grp_ops.queued (link_busy_bytes) for the first three quarters of the window and a
+ * draining one (half of it: not busy, but frames may still overtake) for the rest. Never in
+ * the calm, so that convergence is checked at full speed. These seeds also get a small
+ * fc_limit, so that what a busy link holds back reaches flow control.
+ */
+static uint32_t slow_pct(const struct sim *s)
+{
+	uint64_t h = sim_mix(s->seed, 0x510e);
+
+	return h % 2 ? 0 : (uint32_t)(5 + (h >> 8) % 26);
+}
+
+/* The end of slot's slow window now, or 0 when it is not slow. */
+static uint64_t slow_until(const struct sim *s, int slot)
+{
+	uint64_t w = s->now / SIM_SLOW_WINDOW_MS;
+	uint32_t pct = slow_pct(s);
+
+	if (!pct || s->calm || sim_mix(sim_mix(s->seed, (uint64_t)slot + 1), w) % 100 >= pct)
+		return 0;
+	return (w + 1) * SIM_SLOW_WINDOW_MS;
+}
+
 static void net_queue(struct sim *s, int from, int to, uint32_t inc, uint64_t delay_ms)
 {
+	uint64_t until = slow_until(s, to);
 	struct sim_blob *bl;
 	struct sim_ev ev = {.kind = SIM_EV_MSG, .slot = (uint8_t)to, .inc = inc};
 
@@ -514,6 +547,8 @@ static void net_queue(struct sim *s, int from, int to, uint32_t inc, uint64_t de
 	bl->len = pack_len;
 	memcpy(bl->b, pack_buf, pack_len);
 	ev.at_ms = s->now + delay_ms;
+	if (ev.at_ms < until)
+		ev.at_ms = until; /* it reads nothing before */
 	/* --fifo models one TCP connection per link: no overtaking on it (ties pop in order). */
 	if (opts.fifo && ev.at_ms < s->link_last_ms[from][to])
 		ev.at_ms = s->link_last_ms[from][to];
@@ -564,6 +599,22 @@ static void op_send(void *ctx, const struct grp_uuid *to, const struct grp_msg *
 		s->st.dup++;
 		net_queue(s, nd->slot, dst, s->node[dst].inc, net_delay(s));
 	}
+}
+
+static uint64_t op_queued(void *ctx, const struct grp_uuid *to)
+{
+	struct sim_node *nd = ctx;
+	struct sim *s = nd->sim;
+	int dst = slot_of(s, to);
+	uint64_t until = dst < 0 ? 0 : slow_until(s, dst);
+
+	if (!until)
+		return 0;
+	if (until - s->now > SIM_SLOW_WINDOW_MS / 4) {
+		s->st.busy++;
+		return s->params.link_busy_bytes;
+	}
+	return s->params.link_busy_bytes / 2;
 }
 
 static void op_learn(void *ctx, const struct grp_member *peer)
@@ -629,6 +680,7 @@ static const struct grp_ops sim_ops = {
 	.xfer_needed = op_xfer_needed,
 	.member_state = op_member_state,
 	.persist = op_persist,
+	.queued = op_queued,
 };
 
 
@@ -1392,6 +1444,8 @@ static void sim_reset(struct sim *s, uint64_t seed)
 		s->params.cache_bytes = s->prof.cache_bytes;
 	if (s->prof.submit_max)
 		s->params.submit_max = s->prof.submit_max;
+	if (slow_pct(s))
+		s->params.fc_limit = (uint32_t)(8 + sim_mix(seed, 0xfc) % 57);
 	sim_check_reset(s);
 	replay_format(seed);
 }
@@ -1475,9 +1529,10 @@ static void run_seed(struct sim *s, uint64_t seed, struct sim_stats *tot)
 {
 	sim_reset(s, seed);
 	sim_log(s, "seed %llu profile %s loss=%u dup=%u delay<=%u faults/%ums cache=%llu "
-		"submit_max=%u", (unsigned long long)seed, s->prof.name, s->prof.loss_ppm,
-		s->prof.dup_ppm, s->prof.delay_max_ms, s->prof.fault_every_ms,
-		(unsigned long long)s->params.cache_bytes, s->params.submit_max);
+		"submit_max=%u slow=%u%% fc_limit=%u", (unsigned long long)seed, s->prof.name,
+		s->prof.loss_ppm, s->prof.dup_ppm, s->prof.delay_max_ms, s->prof.fault_every_ms,
+		(unsigned long long)s->params.cache_bytes, s->params.submit_max, slow_pct(s),
+		s->params.fc_limit);
 	node_start(s, 0, true);
 	for (int i = 1; i < s->n; i++)
 		ev_at(s, range(s, 1, 50), SIM_EV_START, i, SIM_NO_INC, 0);
@@ -1626,8 +1681,9 @@ int main(int argc, char **argv)
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("paceless-group-sim: %s seeds=%llu-%llu (%llu) nodes=%d steps=%llu deliveries=%llu "
 	       "views=%llu elections=%llu crashes=%llu all-crashed=%llu restores=%llu leaves=%llu "
-	       "partitions=%llu freezes=%llu xfers=%llu/%llu failed efull=%llu estate=%llu lost=%llu dup=%llu qdrop=%llu "
-	       "in %.2fs (%.1f seeds/s)\n", failed ? "FAILED" : "OK",
+	       "partitions=%llu freezes=%llu xfers=%llu/%llu failed efull=%llu estate=%llu "
+	       "lost=%llu dup=%llu qdrop=%llu busy=%llu in %.2fs (%.1f seeds/s)\n",
+	       failed ? "FAILED" : "OK",
 	       (unsigned long long)opts.seed_from, (unsigned long long)opts.seed_to,
 	       (unsigned long long)seeds, opts.nodes, (unsigned long long)tot.steps,
 	       (unsigned long long)tot.deliveries, (unsigned long long)tot.views,
@@ -1637,7 +1693,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)tot.freezes, (unsigned long long)tot.xfers,
 	       (unsigned long long)tot.xfer_failed, (unsigned long long)tot.efull,
 	       (unsigned long long)tot.estate, (unsigned long long)tot.lost,
-	       (unsigned long long)tot.dup, (unsigned long long)tot.dropped_full, secs,
+	       (unsigned long long)tot.dup, (unsigned long long)tot.dropped_full,
+	       (unsigned long long)tot.busy, secs,
 	       secs > 0 ? (double)seeds / secs : 0.0);
 	if (failed)
 		printf("paceless-group-sim: %llu of %llu seeds failed\n",

@@ -12,7 +12,6 @@
 #define PEERS_MAX (2 * GRP_MEMBERS_MAX) /* members plus joiners we know of */
 #define ORIGINS_MAX 1024                /* submitters remembered for de-duplication */
 #define UNCOMMITTED_MAX 65536           /* entries a leader appends beyond its commit index */
-#define APPEND_BYTES_MAX (4u << 20)     /* payload in one APPEND */
 #define SUBMIT_BYTES_MAX (1u << 20)     /* payload in one SUBMIT */
 #define RESEND_MSGS_MAX 4               /* SUBMITs per resend round */
 #define PING_SLOW 5                     /* a primary member pings every 5 heartbeats */
@@ -39,7 +38,8 @@ struct peer {
 	/* The leader's record of it. */
 	uint64_t next;
 	uint64_t match;
-	uint64_t sent_commit; /* the commit index our last APPEND to it carried */
+	uint64_t sent_commit; /* the commit index our last APPEND to it let it reach */
+	bool held; /* its link is busy: entries wait (see hold_back) */
 	uint64_t ack_ms;
 	uint32_t backlog;
 	bool learner; /* asked to join; catching up before it is added */
@@ -118,6 +118,7 @@ struct grp_proto {
 	struct pend *pend; /* ring of submit_max */
 	uint32_t pend_head;
 	uint32_t pend_n;
+	uint32_t pend_sent; /* follower: the first pend_sent went to a leader at least once */
 	uint64_t next_id;
 	uint64_t resend_at;
 
@@ -132,6 +133,7 @@ struct grp_proto {
 	bool origins_stale; /* state transfer done, no CONFIG applied since: may not lead */
 	bool cfg_stale;     /* state transfer done, no CONFIG applied since: no election */
 	uint64_t abandoned; /* own submissions given up at a state transfer */
+	uint64_t held_back; /* leader: a busy link held a follower's entries back */
 	uint64_t dropped;
 	struct core_ratelimit rl; /* for lines a peer's messages trigger */
 
@@ -162,6 +164,7 @@ void grp_params_default(struct grp_params *p)
 	p->resend_ms = 200;
 	p->fc_limit = 1024;
 	p->cache_bytes = 128u << 20;
+	p->link_busy_bytes = 4u << 20;
 	p->submit_max = 4096;
 	p->weight = 1;
 }
@@ -444,47 +447,147 @@ static void send_xfer(struct grp_proto *p, struct peer *pe)
 	send_to(p, &pe->m.uuid, GRP_MSG_XFER);
 }
 
-/* Leader: the next entries pe lacks (or a heartbeat), pipelined: next moves on at once. */
-static void send_append(struct grp_proto *p, struct peer *pe)
+/* Bytes the transport holds for a node and has not written yet (grp_ops.queued). */
+static uint64_t link_queued(const struct grp_proto *p, const struct grp_uuid *to)
+{
+	return p->ops->queued ? p->ops->queued(p->ctx, to) : 0;
+}
+
+/* Answers in time over an open link: the members the cache and flow control wait for. */
+static bool peer_live(const struct grp_proto *p, const struct peer *pe)
+{
+	return !pe->link_down && p->now - pe->ack_ms < p->par.election_ms;
+}
+
+/* Entries a follower lacks that the leader has not handed to its link yet. */
+static uint64_t unsent(const struct grp_proto *p, const struct peer *pe)
+{
+	return pe->next <= p->log.last ? p->log.last + 1 - pe->next : 0;
+}
+
+/* A member flow control waits for: in the configuration and not desynced. */
+static bool fc_member(struct grp_proto *p, const struct peer *pe)
+{
+	struct origin *o;
+
+	if (!pe->used || !is_member(p->cfg, &pe->m.uuid))
+		return false;
+	o = origin_get(p, &pe->m.uuid, false);
+	return !o || o->svc != GRP_SVC_DESYNCED;
+}
+
+/*
+ * What a busy link held back from pe counts for flow control while pe's link is open and it
+ * answered within suspect_ms (longer, it is removed as dead): a member that is merely slow, or
+ * stopped for a moment, holds the group back rather than being left behind the cache.
+ */
+static uint64_t held_queue(const struct grp_proto *p, const struct peer *pe)
+{
+	if (!pe->held || pe->link_down || p->now - pe->ack_ms >= p->par.suspect_ms)
+		return 0;
+	return unsent(p, pe);
+}
+
+/*
+ * Leader: pe's link holds link_busy_bytes or more that it has not written (a slow or stopped
+ * reader): it is sent no new entries until that drains (grp_proto_flush() and each heartbeat
+ * look again). What it lacks waits in the log; once more than fc_limit entries wait for a
+ * member (held_queue), flow control pauses submissions, so the log stops growing for it. Closing the
+ * link instead would remove a member that is merely slow.
+ */
+static void hold_back(struct grp_proto *p, struct peer *pe)
+{
+	if (!pe->held) {
+		pe->held = true;
+		p->held_back++;
+		CLOG_DEBUG("group: leader %s holds entries back from %s: its link is busy",
+			   p->self.name, pe->m.name);
+	}
+	if (!p->paused && held_queue(p, pe) > p->par.fc_limit && fc_member(p, pe)) {
+		CLOG_INFO("group: flow control pauses submissions (%s lags %llu entries on a "
+			  "busy link)", pe->m.name, (unsigned long long)unsent(p, pe));
+		p->paused = true;
+	}
+}
+
+/*
+ * The prev of an APPEND without entries. While the transport holds bytes for pe, it may write
+ * this one before queued APPENDs with entries (grp_ops.queued): then prev is what pe acked,
+ * which it holds whatever arrives first. (Naming next - 1 there, pe would refuse it and the
+ * leader would send everything queued again.) Otherwise next - 1, which also probes where a
+ * follower is after an election.
+ */
+static uint64_t empty_prev(const struct grp_proto *p, const struct peer *pe, uint64_t queued)
+{
+	uint64_t t;
+
+	if (queued && pe->match < pe->next - 1 && grp_log_term(&p->log, pe->match, &t))
+		return pe->match;
+	return pe->next - 1;
+}
+
+/*
+ * Leader: the next entries pe lacks, pipelined (next moves on at once), or an APPEND without
+ * entries: always when heartbeat (it keeps pe's election timer quiet), otherwise only when it
+ * lets pe reach a higher commit index. A busy link gets no entries (hold_back).
+ */
+static void send_append(struct grp_proto *p, struct peer *pe, bool heartbeat)
 {
 	struct grp_msg *o = p->out;
-	uint64_t prev, bytes = 0;
+	uint64_t prev, bytes = 0, queued;
 	uint32_t n = 0, cfgs = 0;
+	bool hold, entries;
 
 	if (pe->next > p->log.last + 1)
 		pe->next = p->log.last + 1;
+	queued = link_queued(p, &pe->m.uuid);
+	hold = pe->next <= p->log.last && queued >= p->par.link_busy_bytes;
+	if (hold) {
+		hold_back(p, pe);
+		if (!heartbeat)
+			return;
+	} else {
+		pe->held = false;
+	}
 	/*
 	 * An arbitrator behind the cache needs no state transfer: an XFER tells it so, and it is
 	 * sent the cache from its base, a committed position (base <= applied <= commit), where
 	 * it moves its own base (arbitrator_rebase).
 	 */
-	if (pe->next < p->log.first && is_arbitrator(&pe->m)) {
+	if (!hold && pe->next < p->log.first && is_arbitrator(&pe->m)) {
 		p->out->u.xfer.donor = p->self;
 		p->out->u.xfer.first_index = p->log.first;
 		send_to(p, &pe->m.uuid, GRP_MSG_XFER);
 		pe->next = p->log.first;
 	}
-	prev = pe->next - 1;
+	entries = !hold && pe->next <= p->log.last;
+	prev = entries ? pe->next - 1 : empty_prev(p, pe, queued);
 	if (!grp_log_term(&p->log, prev, &o->u.append.prev_term) ||
 	    !grp_log_seq(&p->log, prev, &o->u.append.prev_seq)) {
-		send_xfer(p, pe);
+		if (!hold)
+			send_xfer(p, pe);
 		return;
 	}
-	while (prev + 1 + n <= p->log.last && n < GRP_ENTRIES_PER_MSG && bytes < APPEND_BYTES_MAX) {
+	while (entries && prev + 1 + n <= p->log.last && n < GRP_ENTRIES_PER_MSG &&
+	       bytes < GRP_PROTO_APPEND_BYTES_MAX) {
 		grp_log_entry(&p->log, prev + 1 + n, &o->u.append.e[n]);
 		if (o->u.append.e[n].cfg && ++cfgs > GRP_CFGS_PER_MSG)
 			break;
 		bytes += o->u.append.e[n].len;
 		n++;
 	}
+	if (!n && !heartbeat && (p->commit < prev ? p->commit : prev) <= pe->sent_commit)
+		return; /* it would tell pe nothing new */
 	o->u.append.prev_index = prev;
 	o->u.append.commit = p->commit;
-	pe->sent_commit = p->commit;
+	/* pe takes the commit index only as far as the entries it holds (on_append) */
+	pe->sent_commit = p->commit < prev + n ? p->commit : prev + n;
 	o->u.append.n = n;
 	o->u.append.paused = p->paused;
 	o->u.append.no_quorum = p->no_quorum;
 	send_to(p, &pe->m.uuid, GRP_MSG_APPEND);
-	pe->next = prev + n + 1;
+	if (n)
+		pe->next = prev + n + 1;
 }
 
 /* Leader: the peers it replicates to: members of the configuration in force, and learners. */
@@ -499,16 +602,22 @@ static void replicate(struct grp_proto *p, bool heartbeat)
 		struct peer *pe = &p->peers[i];
 
 		if (is_target(p, pe) && (heartbeat || pe->next <= p->log.last))
-			send_append(p, pe);
+			send_append(p, pe, heartbeat);
 	}
 }
 
+/*
+ * Follower: up to msgs_max SUBMITs of pending submissions from the from-th on. None while the
+ * link to the leader is busy (back-pressure, as for the leader's APPENDs): they wait in the
+ * pending ring (submit_max) and go out from grp_proto_flush() once it drained.
+ */
 static void send_submits(struct grp_proto *p, uint32_t from, uint32_t msgs_max)
 {
 	struct grp_msg *o = p->out;
 	uint32_t i = from;
 
-	if (grp_uuid_is_nil(&p->leader) || grp_uuid_eq(&p->leader, &p->self.uuid))
+	if (grp_uuid_is_nil(&p->leader) || grp_uuid_eq(&p->leader, &p->self.uuid) ||
+	    link_queued(p, &p->leader) >= p->par.link_busy_bytes)
 		return;
 	/* Every id below head was delivered to us or given up at a state transfer. */
 	o->u.submit.head = p->pend_n ? p->pend[p->pend_head].id : p->next_id + 1;
@@ -531,6 +640,8 @@ static void send_submits(struct grp_proto *p, uint32_t from, uint32_t msgs_max)
 		o->u.submit.n = n;
 		send_to(p, &p->leader, GRP_MSG_SUBMIT);
 	}
+	if (i > p->pend_sent)
+		p->pend_sent = i;
 }
 
 /* ---- configuration in force ---- */
@@ -760,6 +871,7 @@ static void become_leader(struct grp_proto *p)
 		pe->ack_ms = p->now;
 		pe->learner = false;
 		pe->leave = false;
+		pe->held = false;
 	}
 	p->paused = false;
 	p->no_quorum = false;
@@ -780,6 +892,8 @@ static void pend_done(struct grp_proto *p, uint64_t id)
 		p->pend[p->pend_head].data = NULL;
 		p->pend_head = (p->pend_head + 1) % p->par.submit_max;
 		p->pend_n--;
+		if (p->pend_sent)
+			p->pend_sent--;
 		p->resend_at = p->now + p->par.resend_ms;
 	}
 }
@@ -876,9 +990,7 @@ static uint64_t evict_upto(const struct grp_proto *p)
 		const struct peer *pe = &p->peers[i];
 
 		if (is_target(p, pe) && !is_arbitrator(&pe->m) &&
-		    (is_arbitrator(&p->self) ||
-		     (!pe->link_down && p->now - pe->ack_ms < p->par.election_ms)) &&
-		    pe->match < upto)
+		    (is_arbitrator(&p->self) || peer_live(p, pe)) && pe->match < upto)
 			upto = pe->match;
 	}
 	return upto;
@@ -985,21 +1097,23 @@ static void flow_update(struct grp_proto *p)
 
 	for (size_t i = 0; i < PEERS_MAX; i++) {
 		const struct peer *pe = &p->peers[i];
-		struct origin *o;
+		/* a member's queue: what it has not consumed, and what its busy link held back */
+		uint64_t queue = pe->backlog;
 
-		if (!pe->used || !is_member(p->cfg, &pe->m.uuid))
+		if (!fc_member(p, pe))
 			continue;
-		o = origin_get(p, &pe->m.uuid, false);
-		if (o && o->svc == GRP_SVC_DESYNCED)
-			continue;
-		if (pe->backlog > p->par.fc_limit)
+		if (held_queue(p, pe) > queue)
+			queue = held_queue(p, pe);
+		if (queue > p->par.fc_limit)
 			over = true;
-		if (pe->backlog > p->par.fc_limit / 2)
+		if (queue > p->par.fc_limit / 2)
 			under = false;
 	}
 	if (over && !p->paused)
-		CLOG_INFO("group: flow control pauses submissions (a member's backlog > %u)",
+		CLOG_INFO("group: flow control pauses submissions (a member's queue > %u)",
 			  p->par.fc_limit);
+	if (under && p->paused)
+		CLOG_INFO("group: flow control resumes submissions");
 	if (over)
 		p->paused = true;
 	else if (under)
@@ -1356,6 +1470,8 @@ static void on_append(struct grp_proto *p, const struct grp_msg *m)
 	become_follower(p, m->term, &m->from.uuid);
 	p->leader_ms = p->now;
 	election_reset(p);
+	if (p->paused && !m->u.append.paused && p->pend_n)
+		p->resend_at = p->now; /* the leader dropped what came while it paused */
 	p->paused = m->u.append.paused;
 	p->leader_no_quorum = m->u.append.no_quorum;
 	view_update(p);
@@ -1450,7 +1566,7 @@ static void on_append_ack(struct grp_proto *p, const struct grp_msg *m, struct p
 	flow_update(p);
 	/* One APPEND per ack at most: two would double the traffic with every round trip. */
 	if (pe->next <= p->log.last || !m->u.append_ack.success)
-		send_append(p, pe);
+		send_append(p, pe, !m->u.append_ack.success);
 }
 
 /* ---- other messages ---- */
@@ -1487,7 +1603,7 @@ static void leader_restart_member(struct grp_proto *p, const struct grp_msg *m, 
 	CLOG_RL(&p->rl, (int64_t)p->now, CORE_LOG_INFO,
 		"group: member %s restarted from its state file; it resumes at seq %llu",
 		pe->m.name, (unsigned long long)m->u.ping.seq);
-	send_append(p, pe);
+	send_append(p, pe, false);
 }
 
 static void on_ping(struct grp_proto *p, const struct grp_msg *m, struct peer *pe)
@@ -1542,7 +1658,7 @@ static void on_ping(struct grp_proto *p, const struct grp_msg *m, struct peer *p
 				pe->learner = true;
 			}
 			pe->join_ms = p->now;
-			send_append(p, pe);
+			send_append(p, pe, true);
 		}
 	}
 	if (!(m->u.ping.flags & GRP_PING_REPLY))
@@ -1698,6 +1814,7 @@ static void tick_leader(struct grp_proto *p)
 		p->quorum_at = p->now + p->par.election_ms;
 		quorum_check(p);
 	}
+	flow_update(p); /* a busy link may have drained, or its member gone silent */
 	for (size_t i = 0; i < PEERS_MAX; i++) {
 		struct peer *pe = &p->peers[i];
 
@@ -1729,15 +1846,22 @@ void grp_proto_flush(struct grp_proto *p)
 	 * APPEND carried an older commit index is sent one (without entries unless it lacks
 	 * some). Once per batch, not per ack: at high rates the index moves with every ack.
 	 */
-	if (p->role != ROLE_LEADER)
+	if (p->role != ROLE_LEADER) {
+		/* Submissions a busy link to the leader held back. */
+		if (p->pend_sent < p->pend_n && !p->paused)
+			send_submits(p, p->pend_sent, RESEND_MSGS_MAX);
 		return;
+	}
 	for (size_t i = 0; i < PEERS_MAX; i++) {
 		struct peer *pe = &p->peers[i];
 
-		/* Not one that must first be sent to a state transfer (send_append would XFER). */
-		if (is_target(p, pe) && pe->sent_commit < p->commit && !pe->link_down &&
-		    pe->next >= p->log.first && pe->next > 0)
-			send_append(p, pe);
+		/*
+		 * Not one that must first be sent to a state transfer (send_append would XFER).
+		 * A follower whose busy link held entries back is sent them once it drained.
+		 */
+		if (is_target(p, pe) && (pe->sent_commit < p->commit || pe->held) &&
+		    !pe->link_down && pe->next >= p->log.first && pe->next > 0)
+			send_append(p, pe, false);
 	}
 }
 
@@ -2002,7 +2126,8 @@ int grp_proto_create(const struct grp_member *self, const struct grp_params *par
 
 	if (!params->heartbeat_ms || params->election_ms <= params->heartbeat_ms ||
 	    params->suspect_ms < params->election_ms || !params->submit_max ||
-	    !params->resend_ms || params->weight > GRP_WEIGHT_MAX || grp_uuid_is_nil(&self->uuid))
+	    !params->resend_ms || !params->link_busy_bytes || params->weight > GRP_WEIGHT_MAX ||
+	    grp_uuid_is_nil(&self->uuid))
 		return -EINVAL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -2150,7 +2275,7 @@ static int64_t submit(struct grp_proto *p, uint8_t type, const void *data, uint3
 		if (!p->no_quorum && leader_take(p, &p->self.uuid, pd->id, type, copy, len))
 			replicate(p, false);
 	} else {
-		send_submits(p, p->pend_n - 1, 1);
+		send_submits(p, p->pend_sent, 1); /* after those a busy link held back */
 	}
 	return (int64_t)pd->id;
 }
@@ -2295,6 +2420,7 @@ void grp_proto_status(const struct grp_proto *p, struct grp_status *st)
 	st->dropped = p->dropped;
 	st->abandoned = p->abandoned;
 	st->restoring = p->rec || p->novote;
+	st->held_back = p->held_back;
 }
 
 const struct grp_config *grp_proto_config(const struct grp_proto *p)

@@ -35,9 +35,14 @@
  *
  * Memory: the log cache is bounded by cache_bytes (plus one entry); pending submissions by
  * submit_max. Beyond those limits calls fail with CORE_EFULL; nothing grows without bound.
+ * What a leader hands the transport for one follower is bounded by link_busy_bytes plus one
+ * APPEND (GRP_PROTO_APPEND_BYTES_MAX of payload plus one entry) and rate-limited control
+ * messages, provided the transport reports its queue (grp_ops.queued).
  */
 
 struct grp_proto;
+
+#define GRP_PROTO_APPEND_BYTES_MAX (4u << 20) /* payload in one APPEND (plus one entry) */
 
 struct grp_params {
 	uint32_t heartbeat_ms;        /* leader -> followers; default 100 */
@@ -51,6 +56,9 @@ struct grp_params {
 	uint32_t fc_limit;            /* a member's backlog above this pauses submissions; default
 				       * 1024 */
 	uint64_t cache_bytes;         /* delivered entries kept for joiners; default 128 MiB */
+	uint64_t link_busy_bytes;     /* a follower whose link holds this many bytes not yet
+				       * written (grp_ops.queued) is sent no new entries until it
+				       * drains; > 0; default 4 MiB */
 	uint32_t submit_max;          /* own submissions not yet ordered; default 4096 */
 	uint32_t weight;              /* this node's weight; default 1 */
 	uint64_t seed;                /* randomises election timeouts; vary per node */
@@ -122,6 +130,20 @@ struct grp_ops {
 	 * it holds (not yet added, or removed); remove the state, a restart must not restore it.
 	 */
 	void (*persist)(void *ctx, const struct grp_durable *d);
+	/*
+	 * Bytes the transport holds for the node with this uuid that are not written to its
+	 * socket yet (0 when there is no link). NULL allowed: always 0. An input, read when the
+	 * protocol decides what to send (this is how it stays pure without a "link drained"
+	 * event it could miss); it must not call back into the protocol. Two uses:
+	 *  - back-pressure: while it is at least link_busy_bytes, a leader sends that follower
+	 *    no new entries (heartbeats still go); grp_proto_flush() and the heartbeat look
+	 *    again, and once more than fc_limit entries wait for a member that answers, flow control
+	 *    pauses submissions (docs/internals/group-protocol.md, "Slow links");
+	 *  - while it is above 0 the transport may write a frame without entries (a heartbeat,
+	 *    an ack, a vote, a PING) before queued frames with entries, so a heartbeat then
+	 *    names only what the follower acked as its prev, never what may still be queued.
+	 */
+	uint64_t (*queued)(void *ctx, const struct grp_uuid *to);
 };
 
 /*
@@ -235,6 +257,7 @@ struct grp_status {
 	uint64_t abandoned;     /* own submissions given up at a state transfer */
 	bool restoring;         /* restored from its state file: waiting for the members of its
 				 * last views, or rejoined and not yet given a vote again */
+	uint64_t held_back;     /* leader: times a follower's busy link held its entries back */
 };
 void grp_proto_status(const struct grp_proto *p, struct grp_status *st);
 /* The configuration in force (the latest in the log, possibly uncommitted). */

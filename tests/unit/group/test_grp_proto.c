@@ -44,6 +44,7 @@ static bool dup;                 /* every message is sent twice */
 static uint32_t weights[NODES];  /* 0: default */
 static uint64_t cache_bytes;     /* 0: default */
 static bool arbitrator[NODES];   /* GRP_MEMBER_ARBITRATOR */
+static uint64_t queued[NODES];   /* what a link to node i holds (grp_ops.queued) */
 
 static int node_of(const struct grp_uuid *u)
 {
@@ -143,11 +144,20 @@ static void op_xfer(void *ctx, const struct grp_member *donor)
 	nodes[(intptr_t)ctx].donor = donor->uuid;
 }
 
+static uint64_t op_queued(void *ctx, const struct grp_uuid *to)
+{
+	int dst = node_of(to);
+
+	(void)ctx;
+	return dst < 0 ? 0 : queued[dst];
+}
+
 static const struct grp_ops ops = {
 	.send = op_send,
 	.deliver = op_deliver,
 	.view = op_view,
 	.xfer_needed = op_xfer,
+	.queued = op_queued,
 };
 
 static void start(int i, bool bootstrap)
@@ -250,6 +260,7 @@ static void teardown_cluster(void)
 	memset(weights, 0, sizeof(weights));
 	cache_bytes = 0;
 	memset(arbitrator, 0, sizeof(arbitrator));
+	memset(queued, 0, sizeof(queued));
 }
 
 static void submit_n(int i, int n)
@@ -453,6 +464,131 @@ static void test_flow_control_pauses_and_resumes(void **state)
 	teardown_cluster();
 }
 
+#define BUSY (4u << 20) /* grp_params_default's link_busy_bytes */
+
+/*
+ * A follower whose link is busy gets no entries, only heartbeats: it stays primary and in the
+ * view (it is slow, not dead) while the others go on; once its link drained, the next flush
+ * sends it what it lacks.
+ */
+static void test_busy_link_holds_entries_back(void **state)
+{
+	struct grp_status st;
+	int l, f, g;
+	uint64_t view;
+
+	(void)state;
+	setup_cluster(3);
+	l = leader_of(3);
+	f = (l + 1) % 3;
+	g = (l + 2) % 3;
+	view = nodes[l].view_id;
+	queued[f] = BUSY;
+	submit_n(l, 10);
+	run(2500); /* past election_ms: heartbeats keep f quiet */
+	assert_int_equal(nodes[g].n_data, 10);
+	assert_int_equal(nodes[f].n_data, 0);
+	assert_true(nodes[f].primary);
+	assert_int_equal(leader_of(3), l);
+	assert_int_equal(nodes[l].view_id, view);
+	grp_proto_status(nodes[l].p, &st);
+	assert_int_equal(st.held_back, 1);
+	queued[f] = 0;
+	grp_proto_flush(nodes[l].p);
+	drain(true);
+	assert_int_equal(nodes[f].n_data, 10);
+	for (int k = 0; k < 10; k++)
+		assert_int_equal(nodes[f].delivered_seq[k], nodes[g].delivered_seq[k]);
+	assert_int_equal(nodes[l].view_id, view);
+	teardown_cluster();
+}
+
+/* What a busy link holds back counts for flow control: over fc_limit entries waiting for a
+ * live member pause submissions, until it has them. */
+static void test_busy_link_pauses_flow_control(void **state)
+{
+	int l, f;
+
+	(void)state;
+	setup_cluster(3);
+	l = leader_of(3);
+	f = (l + 1) % 3;
+	queued[f] = BUSY;
+	submit_n(l, 1025); /* fc_limit 1024 */
+	run(100);
+	assert_int_equal(grp_proto_submit(nodes[l].p, "x", 1, now), CORE_EFULL);
+	assert_int_equal(grp_proto_submit(nodes[(l + 2) % 3].p, "x", 1, now), CORE_EFULL);
+	queued[f] = 0;
+	run(500);
+	assert_int_equal(nodes[f].n_data, 1025);
+	submit_n(l, 1);
+	run(100);
+	assert_int_equal(nodes[f].n_data, 1026);
+	teardown_cluster();
+}
+
+/* Index in the queue of the first message of this type to node to (entries or none). */
+static ssize_t find_msg(int to, uint8_t type, bool entries)
+{
+	for (size_t k = 0; k < q_n; k++)
+		if (queue[k].to == to && queue[k].m->type == type &&
+		    (type != GRP_MSG_APPEND || (queue[k].m->u.append.n > 0) == entries))
+			return (ssize_t)k;
+	return -1;
+}
+
+/*
+ * While a link holds bytes, a heartbeat may be written before the entries queued ahead of
+ * it: it names what the follower acked as prev, so the follower takes it (no failure, no
+ * resending of everything queued) whichever arrives first.
+ */
+static void test_heartbeat_may_overtake_entries(void **state)
+{
+	struct qmsg held[16];
+	size_t n_held = 0;
+	uint64_t first_prev;
+	ssize_t k;
+	int l, f;
+
+	(void)state;
+	setup_cluster(3);
+	l = leader_of(3);
+	f = (l + 1) % 3;
+	queued[f] = 1000; /* not busy, but not empty */
+	submit_n(l, 5);
+	/* The entries for f stay queued behind what comes next. */
+	while ((k = find_msg(f, GRP_MSG_APPEND, true)) >= 0) {
+		assert_true(n_held < 16);
+		held[n_held++] = queue[k];
+		memmove(queue + k, queue + k + 1, (q_n - (size_t)k - 1) * sizeof(queue[0]));
+		q_n--;
+	}
+	assert_int_equal(n_held, 5);
+	first_prev = held[0].m->u.append.prev_index;
+	now += 100;
+	grp_proto_tick(nodes[l].p, now); /* the heartbeat */
+	k = find_msg(f, GRP_MSG_APPEND, false);
+	assert_true(k >= 0);
+	assert_true(queue[k].m->u.append.prev_index <= first_prev);
+	assert_int_equal(find_msg(f, GRP_MSG_APPEND, true), -1); /* nothing sent twice */
+	for (size_t i = 0, n = q_n; i < n; i++)
+		if (queue[i].to == f)
+			grp_proto_recv(nodes[f].p, queue[i].m, now);
+	k = find_msg(l, GRP_MSG_APPEND_ACK, false);
+	assert_true(k >= 0);
+	for (size_t i = 0; i < q_n; i++)
+		if (queue[i].m->type == GRP_MSG_APPEND_ACK &&
+		    grp_uuid_eq(&queue[i].m->from.uuid, &nodes[f].me.uuid))
+			assert_true(queue[i].m->u.append_ack.success);
+	for (size_t i = 0; i < n_held; i++) {
+		assert_true(q_n < QMAX);
+		queue[q_n++] = held[i];
+	}
+	drain(true);
+	assert_int_equal(nodes[f].n_data, 5);
+	teardown_cluster();
+}
+
 static void test_duplicated_messages_deliver_once(void **state)
 {
 	(void)state;
@@ -593,6 +729,9 @@ int main(void)
 		cmocka_unit_test(test_graceful_leave_keeps_quorum),
 		cmocka_unit_test(test_weights_decide_quorum),
 		cmocka_unit_test(test_flow_control_pauses_and_resumes),
+		cmocka_unit_test(test_busy_link_holds_entries_back),
+		cmocka_unit_test(test_busy_link_pauses_flow_control),
+		cmocka_unit_test(test_heartbeat_may_overtake_entries),
 		cmocka_unit_test(test_duplicated_messages_deliver_once),
 		cmocka_unit_test(test_joiner_beyond_cache_gets_state_transfer),
 		cmocka_unit_test(test_arbitrator_keeps_quorum),
