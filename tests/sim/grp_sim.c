@@ -1258,6 +1258,48 @@ static bool ev_deferred(struct sim *s, struct sim_ev *ev)
 	return true;
 }
 
+/* The fields a replay is read by: positions, commit, votes. */
+static void log_msg(struct sim *s, int to, int from, const struct grp_msg *m)
+{
+	char d[96] = "";
+
+	if (!s->verbose)
+		return;
+	switch (m->type) {
+	case GRP_MSG_PING:
+		snprintf(d, sizeof(d), " flags=%#x applied=%lld", m->u.ping.flags,
+			 m->u.ping.applied == GRP_NO_BASE ? -1LL : (long long)m->u.ping.applied);
+		break;
+	case GRP_MSG_APPEND:
+		snprintf(d, sizeof(d), " prev=%llu/%llu n=%u commit=%llu",
+			 (unsigned long long)m->u.append.prev_index,
+			 (unsigned long long)m->u.append.prev_term, m->u.append.n,
+			 (unsigned long long)m->u.append.commit);
+		break;
+	case GRP_MSG_APPEND_ACK:
+		snprintf(d, sizeof(d), " ok=%d match=%llu", m->u.append_ack.success,
+			 (unsigned long long)m->u.append_ack.match);
+		break;
+	case GRP_MSG_VOTE:
+		snprintf(d, sizeof(d), " pre=%d last=%llu/%llu", m->u.vote.pre,
+			 (unsigned long long)m->u.vote.last_index,
+			 (unsigned long long)m->u.vote.last_term);
+		break;
+	case GRP_MSG_VOTE_ACK:
+		snprintf(d, sizeof(d), " pre=%d granted=%d", m->u.vote_ack.pre,
+			 m->u.vote_ack.granted);
+		break;
+	case GRP_MSG_XFER:
+		snprintf(d, sizeof(d), " donor=%s first=%llu", m->u.xfer.donor.name,
+			 (unsigned long long)m->u.xfer.first_index);
+		break;
+	default:
+		break;
+	}
+	sim_log(s, "n%d <- n%d type=%u term=%llu%s", to, from, m->type,
+		(unsigned long long)m->term, d);
+}
+
 static void ev_msg(struct sim *s, struct sim_ev *ev)
 {
 	struct sim_node *nd = &s->node[ev->slot];
@@ -1270,8 +1312,7 @@ static void ev_msg(struct sim *s, struct sim_ev *ev)
 	if (ev_deferred(s, ev))
 		return;
 	m = unpack_msg(ev->msg);
-	sim_log(s, "n%d <- n%d type=%u term=%llu", ev->slot, ev->msg->from, m->type,
-		(unsigned long long)m->term);
+	log_msg(s, ev->slot, ev->msg->from, m);
 	grp_proto_recv(nd->p, m, sim_node_now(nd));
 	if (opts.flush)
 		grp_proto_flush(nd->p); /* the runtime's end of batch; here after every message */
