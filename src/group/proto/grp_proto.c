@@ -1527,6 +1527,8 @@ static void on_append(struct grp_proto *p, const struct grp_msg *m)
 
 static void on_append_ack(struct grp_proto *p, const struct grp_msg *m, struct peer *pe)
 {
+	bool delayed = false;
+
 	if (m->term > p->term) {
 		struct grp_uuid nil = {0};
 
@@ -1547,25 +1549,30 @@ static void on_append_ack(struct grp_proto *p, const struct grp_msg *m, struct p
 		if (pe->next < pe->match + 1)
 			pe->next = pe->match + 1;
 		leader_commit(p);
-	} else {
-		uint64_t hint = m->u.append_ack.match;
-
+	} else if (m->u.append_ack.match < pe->match && !(pe->ping_flags & GRP_PING_STALE)) {
 		/*
-		 * Resend from where it says it is. Below what it acked only when all it acked is
-		 * committed: then its log was replaced by a state transfer (sent only while next, and
-		 * so match, is below the cache, hence committed). Otherwise a failure below match is
-		 * a delayed one, and going back could send a node that holds uncommitted entries we
-		 * count on to a state transfer. match itself is never lowered: a delayed success
-		 * could raise it again past what the node holds.
+		 * A refusal below what it acked in this term is a delayed one (it answers an
+		 * APPEND that overtook an earlier one): nothing to do. Nothing else takes back
+		 * what a follower acked: a state transfer or an arbitrator's base move keeps the
+		 * entries that agree with the leader's log (its entry at the donor's index is the
+		 * committed one when it acked past it). Going back would send a follower whose
+		 * acked entries are evicted since to a state transfer, which a leader that is an
+		 * arbitrator cannot give when that follower is its only data member.
 		 */
-		if (hint < pe->match && pe->match > p->commit)
-			hint = pe->match;
-		if (hint + 1 < pe->next)
-			pe->next = hint + 1;
+		delayed = true;
+	} else if (m->u.append_ack.match + 1 < pe->next) {
+		/*
+		 * Resend from where it says it is. Below match only for a node that says it came
+		 * back without its log (GRP_PING_STALE, until it applies a CONFIG entry): a
+		 * restored process keeps its uuid, and a delayed ack of the process before it can
+		 * raise match past what it holds (match is never lowered: a delayed success could
+		 * raise it again).
+		 */
+		pe->next = m->u.append_ack.match + 1;
 	}
 	flow_update(p);
 	/* One APPEND per ack at most: two would double the traffic with every round trip. */
-	if (pe->next <= p->log.last || !m->u.append_ack.success)
+	if (pe->next <= p->log.last || (!m->u.append_ack.success && !delayed))
 		send_append(p, pe, !m->u.append_ack.success);
 }
 
