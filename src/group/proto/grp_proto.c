@@ -1262,9 +1262,19 @@ static bool may_elect(const struct grp_proto *p)
 	 * the same term. The simulator found that order violation. (An arbitrator that moved
 	 * its base is not held back: it is often the one that must lead, see Arbitrators.)
 	 */
-	return p->has_base && !p->xfer_pending && !p->novote && !p->cfg_stale &&
-	       is_member(p->cfg, &p->self.uuid) &&
-	       (in_members(p->cfg->m, p->cfg->n, &p->self.uuid) || p->cfg->n_old);
+	if (!p->has_base || p->xfer_pending || p->novote || p->cfg_stale)
+		return false;
+	if (is_member(p->cfg, &p->self.uuid))
+		return true;
+	/*
+	 * Removed by a C_new it holds but does not know to be committed: it still stands,
+	 * under that configuration (where its own vote does not count), as Raft elects by the
+	 * candidate's last configuration whether or not the candidate is in it. It must: when
+	 * the leader died after sending C_new to this node alone, the others hold C_old,new,
+	 * and this node, whose log is ahead of theirs, refuses them its vote for good. Once
+	 * elected it commits C_new and steps down (leader_after_config).
+	 */
+	return p->cfg_index > p->commit && is_member(&p->cfg_done, &p->self.uuid);
 }
 
 static void count_votes(struct grp_proto *p);

@@ -47,6 +47,8 @@ static uint32_t weights[NODES];  /* 0: default */
 static uint64_t cache_bytes;     /* 0: default */
 static bool arbitrator[NODES];   /* GRP_MEMBER_ARBITRATOR */
 static uint64_t queued[NODES];   /* what a link to node i holds (grp_ops.queued) */
+static int cnew_from = -1;       /* its APPENDs to a node in cnew_to lose their C_new */
+static bool cnew_to[NODES];
 
 static int node_of(const struct grp_uuid *u)
 {
@@ -101,11 +103,22 @@ static void free_msg(struct grp_msg *m)
 	free(m);
 }
 
+/* An APPEND that carries a configuration without an old half (a C_new). */
+static bool carries_cnew(const struct grp_msg *m)
+{
+	for (uint32_t i = 0; m->type == GRP_MSG_APPEND && i < m->u.append.n; i++)
+		if (m->u.append.e[i].cfg && !m->u.append.e[i].cfg->n_old)
+			return true;
+	return false;
+}
+
 static void op_send(void *ctx, const struct grp_uuid *to, const struct grp_msg *m)
 {
 	int from = (int)(intptr_t)ctx, dst = node_of(to);
 
 	if (dst < 0 || nodes[from].cut || nodes[dst].cut)
+		return;
+	if (from == cnew_from && cnew_to[dst] && carries_cnew(m))
 		return;
 	for (int k = 0; k < 1 + dup; k++) {
 		assert_true(q_n < QMAX);
@@ -275,6 +288,8 @@ static void teardown_cluster(void)
 	cache_bytes = 0;
 	memset(arbitrator, 0, sizeof(arbitrator));
 	memset(queued, 0, sizeof(queued));
+	cnew_from = -1;
+	memset(cnew_to, 0, sizeof(cnew_to));
 }
 
 static void submit_n(int i, int n)
@@ -846,6 +861,42 @@ static void test_restored_member_refusals_count(void **state)
 	teardown_cluster();
 }
 
+/*
+ * The leader dies after sending C_new to the member it removes and to nobody else. The others
+ * hold only C_old,new, and the removed one, whose log is ahead, refuses them its vote: it must
+ * stand itself, under C_new (in which its own vote does not count), commit it and step down.
+ * Here weights make the member that stays a majority of C_new alone. (The simulator found the
+ * group stuck: 3 weighted nodes, seed 4647; 5 nodes, seed 165.)
+ */
+static void test_removed_member_holding_cnew_stands(void **state)
+{
+	const struct grp_config *c;
+	int waited = 0;
+
+	(void)state;
+	weights[0] = 1;
+	weights[1] = 2;
+	weights[2] = 1;
+	setup_cluster(3);
+	assert_int_equal(leader_of(3), 0);
+	cnew_from = 0;
+	cnew_to[1] = true;
+	grp_proto_leave(nodes[2].p, now);
+	do {
+		run(10);
+		c = grp_proto_config(nodes[2].p);
+	} while ((c->n_old || c->n != 2) && (waited += 10) < 3000);
+	assert_int_equal(c->n_old, 0);
+	assert_int_equal(grp_proto_config(nodes[1].p)->n_old, 3);
+	kill_node(0);
+	cnew_from = -1;
+	run(6000);
+	assert_true(nodes[1].primary);
+	assert_int_equal(nodes[1].view_n, 1);
+	assert_int_equal(nodes[2].my_index, -1);
+	teardown_cluster();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -868,6 +919,7 @@ int main(void)
 		cmocka_unit_test(test_arbitrator_joins_late),
 		cmocka_unit_test(test_delayed_refusal_keeps_follower),
 		cmocka_unit_test(test_restored_member_refusals_count),
+		cmocka_unit_test(test_removed_member_holding_cnew_stands),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
