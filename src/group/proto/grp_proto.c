@@ -2431,7 +2431,8 @@ void grp_proto_status(const struct grp_proto *p, struct grp_status *st)
 	st->view_id = p->view_id;
 	st->is_leader = p->role == ROLE_LEADER;
 	st->primary = is_primary(p);
-	st->member = is_member(p->cfg, &p->self.uuid);
+	/* Until it delivered the configuration that removes it: a leader leads till then. */
+	st->member = is_member(p->cfg, &p->self.uuid) || is_member(&p->cfg_done, &p->self.uuid);
 	st->paused = p->paused;
 	st->pending = p->pend_n;
 	st->dropped = p->dropped;

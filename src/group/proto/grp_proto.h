@@ -250,7 +250,9 @@ struct grp_status {
 	uint64_t view_id;
 	bool is_leader;
 	bool primary;
-	bool member;
+	bool member;            /* in the configuration in force or in the last one delivered:
+				 * a node being removed is one until it delivers the change (a
+				 * leader leads till then), so wait for false before stopping */
 	bool paused;            /* flow control */
 	uint32_t pending;       /* own submissions not yet delivered */
 	uint64_t dropped;       /* messages ignored as stale or invalid */

@@ -897,6 +897,42 @@ static void test_removed_member_holding_cnew_stands(void **state)
 	teardown_cluster();
 }
 
+/*
+ * A leader that leaves appends C_new without itself, and leads until that commits: it is
+ * still a member until then (grp_status.member), so a service that waits for "not a member"
+ * does not stop it while the others hold only C_old,new, whose old half needs it. (The
+ * simulator found the group stuck after a leader left: 3 nodes, seed 1611.)
+ */
+static void test_leaving_leader_is_member_until_cnew_commits(void **state)
+{
+	struct grp_status st;
+	int l;
+
+	(void)state;
+	setup_cluster(3);
+	l = leader_of(3);
+	cnew_from = l;
+	memset(cnew_to, 1, sizeof(cnew_to));
+	grp_proto_leave(nodes[l].p, now);
+	run(2000);
+	assert_int_equal(grp_proto_config(nodes[l].p)->n_old, 0);
+	assert_int_equal(grp_proto_config(nodes[l].p)->n, 2);
+	grp_proto_status(nodes[l].p, &st);
+	assert_true(st.member);
+	assert_true(st.is_leader);
+	cnew_from = -1;
+	run(2000);
+	grp_proto_status(nodes[l].p, &st);
+	assert_false(st.member);
+	assert_false(st.is_leader);
+	kill_node(l);
+	run(3000);
+	l = leader_of(3);
+	assert_true(l >= 0);
+	assert_int_equal(nodes[l].view_n, 2);
+	teardown_cluster();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -920,6 +956,7 @@ int main(void)
 		cmocka_unit_test(test_delayed_refusal_keeps_follower),
 		cmocka_unit_test(test_restored_member_refusals_count),
 		cmocka_unit_test(test_removed_member_holding_cnew_stands),
+		cmocka_unit_test(test_leaving_leader_is_member_until_cnew_commits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
