@@ -82,6 +82,7 @@ struct grp_proto {
 	const struct grp_ops *ops;
 	void *ctx;
 	uint64_t now;
+	uint64_t resumed_ms; /* when it last ran again after a gap (clock_to) */
 	uint64_t rng;
 
 	enum role role;
@@ -167,6 +168,26 @@ void grp_params_default(struct grp_params *p)
 	p->link_busy_bytes = 4u << 20;
 	p->submit_max = 4096;
 	p->weight = 1;
+}
+
+/*
+ * Every call brings the caller's time. A gap between two calls longer than half an election
+ * timeout means this node did not run meanwhile (a paused process, a stalled loop, a clock
+ * step). It heard nothing in that time, and what it reads first after it may have waited
+ * since before: a leader that judged its members at once would take the silent for dead and
+ * those whose old messages waited for it for alive (see reconfigure). The runtime calls every
+ * few ms, far below the gap.
+ */
+static void clock_to(struct grp_proto *p, uint64_t now_ms)
+{
+	if (now_ms <= p->now)
+		return;
+	if (now_ms - p->now > p->par.election_ms / 2) {
+		CLOG_DEBUG("group: node %s did not run for %llu ms", p->self.name,
+			   (unsigned long long)(now_ms - p->now));
+		p->resumed_ms = now_ms;
+	}
+	p->now = now_ms;
 }
 
 /* splitmix64: the only randomness, seeded by the caller. */
@@ -1229,6 +1250,14 @@ static void reconfigure(struct grp_proto *p)
 		replicate(p, false);
 		return;
 	}
+	/*
+	 * Not within suspect_ms of a pause (clock_to): its members' silence then is ours, and
+	 * what came first after it may have been sent long before, by a member that died since.
+	 * (The simulator found leaders that, run again, removed a live member and kept one that
+	 * had just stopped: stuck under a configuration that needed it, 3 nodes, seeds 973, 159.)
+	 */
+	if (p->resumed_ms && p->now - p->resumed_ms < p->par.suspect_ms)
+		return;
 	if (p->cfg->n_old) {
 		if (p->now - p->cfg_ms < p->par.election_ms || alive_quorum(p, p->cfg) ||
 		    !desired_config(p, p->cfg->old, p->cfg->n_old, p->cfg->m, p->cfg->n, &c))
@@ -1738,8 +1767,7 @@ void grp_proto_recv(struct grp_proto *p, const struct grp_msg *m, uint64_t now_m
 {
 	struct peer *pe;
 
-	if (now_ms > p->now)
-		p->now = now_ms;
+	clock_to(p, now_ms);
 	pe = peer_get(p, &m->from);
 	if (!pe || m->type < GRP_MSG_PING || m->type > GRP_MSG_TYPE_MAX) {
 		p->dropped++;
@@ -1884,8 +1912,7 @@ void grp_proto_flush(struct grp_proto *p)
 
 void grp_proto_tick(struct grp_proto *p, uint64_t now_ms)
 {
-	if (now_ms > p->now)
-		p->now = now_ms;
+	clock_to(p, now_ms);
 	if (p->role == ROLE_LEADER)
 		tick_leader(p);
 	else if (p->now >= p->election_at && may_elect(p))
@@ -2228,8 +2255,7 @@ void grp_proto_peer_up(struct grp_proto *p, const struct grp_member *peer, uint6
 {
 	struct peer *pe;
 
-	if (now_ms > p->now)
-		p->now = now_ms;
+	clock_to(p, now_ms);
 	pe = peer_get(p, peer);
 	if (!pe)
 		return;
@@ -2242,8 +2268,7 @@ void grp_proto_peer_down(struct grp_proto *p, const struct grp_uuid *peer, uint6
 {
 	struct peer *pe;
 
-	if (now_ms > p->now)
-		p->now = now_ms;
+	clock_to(p, now_ms);
 	pe = peer_find(p, peer);
 	if (!pe || pe->link_down)
 		return;
@@ -2265,8 +2290,7 @@ static int64_t submit(struct grp_proto *p, uint8_t type, const void *data, uint3
 	struct pend *pd;
 	uint8_t *copy = NULL;
 
-	if (now_ms > p->now)
-		p->now = now_ms;
+	clock_to(p, now_ms);
 	if (!p->has_base || !is_member(p->cfg, &p->self.uuid) || p->leaving || p->left ||
 	    is_arbitrator(&p->self))
 		return CORE_ESTATE; /* an arbitrator has no service to submit for */
@@ -2323,8 +2347,7 @@ int grp_proto_xfer_done(struct grp_proto *p, uint64_t index, uint64_t term, uint
 {
 	uint64_t t;
 
-	if (now_ms > p->now)
-		p->now = now_ms;
+	clock_to(p, now_ms);
 	if (!p->xfer_pending)
 		return CORE_ESTATE;
 	if (p->has_base && index < p->applied) {
@@ -2367,8 +2390,7 @@ int grp_proto_xfer_done(struct grp_proto *p, uint64_t index, uint64_t term, uint
 
 void grp_proto_xfer_failed(struct grp_proto *p, uint64_t now_ms)
 {
-	if (now_ms > p->now)
-		p->now = now_ms;
+	clock_to(p, now_ms);
 	if (p->xfer_pending)
 		CLOG_WARN("group: node %s: state transfer failed; asking again", p->self.name);
 	p->xfer_pending = false;
@@ -2376,8 +2398,7 @@ void grp_proto_xfer_failed(struct grp_proto *p, uint64_t now_ms)
 
 void grp_proto_leave(struct grp_proto *p, uint64_t now_ms)
 {
-	if (now_ms > p->now)
-		p->now = now_ms;
+	clock_to(p, now_ms);
 	p->leaving = true;
 }
 
@@ -2411,8 +2432,7 @@ static void bootstrap_one(struct grp_proto *p)
 
 void grp_proto_force_bootstrap(struct grp_proto *p, uint64_t now_ms)
 {
-	if (now_ms > p->now)
-		p->now = now_ms;
+	clock_to(p, now_ms);
 	CLOG_NOTICE("group: node %s bootstraps a primary component of one", p->self.name);
 	bootstrap_one(p);
 	dur_update(p);

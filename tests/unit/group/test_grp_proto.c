@@ -746,6 +746,21 @@ static void test_arbitrator_joins_late(void **state)
 	teardown_cluster();
 }
 
+/* An APPEND_ACK from node `from` reaches node `to` now, as if it had been on the way. */
+static void inject_ack(int to, int from, uint64_t term, bool success, uint64_t match)
+{
+	struct grp_msg *m = calloc(1, sizeof(*m));
+
+	assert_non_null(m);
+	m->type = GRP_MSG_APPEND_ACK;
+	m->from = nodes[from].me;
+	m->term = term;
+	m->u.append_ack.success = success;
+	m->u.append_ack.match = match;
+	grp_proto_recv(nodes[to].p, m, now);
+	free(m);
+}
+
 /*
  * A follower's refusal of an APPEND that overtook an earlier one can arrive after its answer
  * to the earlier one, and after the leader's cache moved past what the refusal names. It is
@@ -756,7 +771,6 @@ static void test_arbitrator_joins_late(void **state)
 static void test_delayed_refusal_keeps_follower(void **state)
 {
 	struct grp_status st;
-	struct grp_msg *m;
 	int l, f;
 
 	(void)state;
@@ -769,15 +783,7 @@ static void test_delayed_refusal_keeps_follower(void **state)
 	assert_int_equal(nodes[f].n_data, 1000);
 	grp_proto_status(nodes[l].p, &st);
 	assert_true(st.cache_first > 2);
-	m = calloc(1, sizeof(*m));
-	assert_non_null(m);
-	m->type = GRP_MSG_APPEND_ACK;
-	m->from = nodes[f].me;
-	m->term = st.term;
-	m->u.append_ack.success = false;
-	m->u.append_ack.match = 1; /* where it was when the overtaking APPEND came */
-	grp_proto_recv(nodes[l].p, m, now);
-	free(m);
+	inject_ack(l, f, st.term, false, 1); /* where it was when the overtaking APPEND came */
 	assert_int_equal(find_msg(f, GRP_MSG_XFER, false), -1);
 	assert_int_equal(find_msg(f, GRP_MSG_APPEND, false), -1); /* nothing to answer */
 	submit_n(l, 1);
@@ -800,7 +806,6 @@ static void test_restored_member_refusals_count(void **state)
 	struct grp_position pos;
 	struct grp_params par;
 	struct grp_status st;
-	struct grp_msg *m;
 	bool dropped = false;
 	int l, f;
 
@@ -839,15 +844,7 @@ static void test_restored_member_refusals_count(void **state)
 		if (q.to == f && q.m->type == GRP_MSG_APPEND &&
 		    q.m->u.append.prev_index > pos.index && q.m->u.append.n) {
 			dropped = true;
-			m = calloc(1, sizeof(*m));
-			assert_non_null(m);
-			m->type = GRP_MSG_APPEND_ACK;
-			m->from = nodes[f].me;
-			m->term = st.term;
-			m->u.append_ack.success = true;
-			m->u.append_ack.match = st.last_index;
-			grp_proto_recv(nodes[l].p, m, now);
-			free(m);
+			inject_ack(l, f, st.term, true, st.last_index);
 		} else if (nodes[q.to].p) {
 			grp_proto_recv(nodes[q.to].p, q.m, now);
 		}
@@ -858,6 +855,37 @@ static void test_restored_member_refusals_count(void **state)
 	assert_int_equal(nodes[f].n_data, 610);
 	assert_true(nodes[f].primary);
 	assert_int_equal(nodes[f].view_n, 3);
+	teardown_cluster();
+}
+
+/*
+ * A leader that did not run for longer than suspect_ms (a paused process) changes no
+ * configuration for suspect_ms after: the member whose old answer waited for it is not taken
+ * for the only one alive, nor the others for dead. (The simulator found a leader that, thawed,
+ * kept a member that had just stopped and removed a live one: the group stuck under a
+ * configuration that needed the stopped one, 3 nodes, seed 973.) A member that stays silent
+ * once it runs again is removed as before.
+ */
+static void test_paused_leader_removes_nobody_at_once(void **state)
+{
+	struct grp_status st;
+	int l, f, g;
+
+	(void)state;
+	setup_cluster(3);
+	l = leader_of(3);
+	f = (l + 1) % 3;
+	g = (l + 2) % 3;
+	grp_proto_status(nodes[l].p, &st);
+	now += 4000; /* l was stopped; f's answer waited for it, g's did not come */
+	inject_ack(l, f, st.term, true, st.last_index);
+	grp_proto_tick(nodes[l].p, now);
+	assert_int_equal(grp_proto_config(nodes[l].p)->n, 3);
+	assert_int_equal(grp_proto_config(nodes[l].p)->n_old, 0);
+	nodes[g].cut = true;
+	run(5000);
+	assert_int_equal(nodes[l].view_n, 2);
+	assert_true(nodes[l].primary);
 	teardown_cluster();
 }
 
@@ -955,6 +983,7 @@ int main(void)
 		cmocka_unit_test(test_arbitrator_joins_late),
 		cmocka_unit_test(test_delayed_refusal_keeps_follower),
 		cmocka_unit_test(test_restored_member_refusals_count),
+		cmocka_unit_test(test_paused_leader_removes_nobody_at_once),
 		cmocka_unit_test(test_removed_member_holding_cnew_stands),
 		cmocka_unit_test(test_leaving_leader_is_member_until_cnew_commits),
 	};
