@@ -1521,9 +1521,17 @@ static void on_append(struct grp_proto *p, const struct grp_msg *m)
 		 * A joiner's start: the leader chose prev from our seq; check it, and take only a
 		 * committed one (a deposed leader may still send, and its entry there may be one
 		 * that is never committed). An arbitrator has no seq: any committed start will do.
+		 * A restored node whose service applied the leader's very entry at prev (same
+		 * index and term) takes it whatever the leader's commit index: it was delivered,
+		 * so committed, and a leader elected since may not know that yet and need this
+		 * node's ack to commit anything (a leader that is an arbitrator, with no other data
+		 * member that can hold its entries).
 		 */
+		bool applied_here = p->svc.index && prev == p->svc.index &&
+				    m->u.append.prev_term == p->svc.term;
+
 		if ((m->u.append.prev_seq != p->svc_seq && !is_arbitrator(&p->self)) ||
-		    m->u.append.prev_index > m->u.append.commit)
+		    (prev > m->u.append.commit && !applied_here))
 			return;
 		p->svc_seq = m->u.append.prev_seq;
 		grp_log_reset(&p->log, prev, m->u.append.prev_term, p->svc_seq);
