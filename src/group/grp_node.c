@@ -682,8 +682,9 @@ static int node_proto(struct grp_node *n, const struct grp_node_config *cfg,
 
 	if (d)
 		return grp_proto_restore(&n->self, params, ops, n, d, &pos, now_ms(n), &n->p);
-	return grp_proto_create(&n->self, params, ops, n, cfg->bootstrap,
-				cfg->arbitrator ? 0 : cfg->seq, now_ms(n), &n->p);
+	if (cfg->arbitrator)
+		memset(&pos, 0, sizeof(pos)); /* no service */
+	return grp_proto_create(&n->self, params, ops, n, cfg->bootstrap, &pos, now_ms(n), &n->p);
 }
 
 static int node_init(struct grp_node *n, const struct grp_node_config *cfg)

@@ -52,8 +52,9 @@ struct grp_node_config {
 	uint64_t seq;                   /* the service's position (see grp_proto_create) */
 	/*
 	 * With seq: the index and term of the last entry the service applied (its grp_entry's
-	 * index and term; 0 when none). Read only when the node restores from state_file: the
-	 * group formed again starts from the furthest service's index.
+	 * index and term; 0 when none). A node restored from state_file needs them: the group
+	 * formed again starts from the furthest service's index. A joiner uses them to start at
+	 * that entry before the leader knows it committed (grp_proto_create).
 	 */
 	uint64_t index;
 	uint64_t term;

@@ -740,6 +740,7 @@ static void node_start(struct sim *s, int slot, bool bootstrap)
 {
 	struct sim_node *nd = &s->node[slot];
 	struct grp_params pa = s->params;
+	struct grp_position pos;
 	struct sim_inc *inc;
 	uint64_t w[2];
 	bool restore;
@@ -799,13 +800,14 @@ static void node_start(struct sim *s, int slot, bool bootstrap)
 	sim_log(s, "n%d start inc=%u bootstrap=%d restore=%d seq=%llu index=%llu weight=%u", slot,
 		nd->inc, bootstrap, restore, (unsigned long long)nd->svc.seq,
 		(unsigned long long)nd->svc.index, pa.weight);
+	pos = (struct grp_position){nd->svc.index, nd->svc.term, nd->svc.seq};
 	if (restore) {
-		struct grp_position pos = {nd->svc.index, nd->svc.term, nd->svc.seq};
-
 		rc = grp_proto_restore(&nd->self, &pa, &sim_ops, nd, &nd->dur, &pos,
 				       sim_node_now(nd), &nd->p);
 	} else {
-		rc = grp_proto_create(&nd->self, &pa, &sim_ops, nd, bootstrap, nd->svc.seq,
+		if (nd->arb)
+			memset(&pos, 0, sizeof(pos)); /* no service, as the runtime's */
+		rc = grp_proto_create(&nd->self, &pa, &sim_ops, nd, bootstrap, &pos,
 				      sim_node_now(nd), &nd->p);
 	}
 	if (rc < 0)

@@ -144,7 +144,7 @@ struct grp_proto {
 	bool dur_removed;       /* persist(NULL) was the last call */
 	bool rec;               /* restored, no base yet: waiting for the members in dur */
 	bool novote;            /* restored: no vote until a CONFIG entry is delivered again */
-	struct grp_position svc; /* restored: the service's position */
+	struct grp_position svc; /* the service's position at start (grp_proto_create) */
 	struct grp_uuid rec_vote; /* the restored node it would follow (nil: not all back) */
 	uint32_t rec_n;           /* restored: the members it waited for, kept in its */
 	struct grp_member rec_m[GRP_MEMBERS_MAX]; /* state until it delivers a CONFIG entry */
@@ -1521,11 +1521,11 @@ static void on_append(struct grp_proto *p, const struct grp_msg *m)
 		 * A joiner's start: the leader chose prev from our seq; check it, and take only a
 		 * committed one (a deposed leader may still send, and its entry there may be one
 		 * that is never committed). An arbitrator has no seq: any committed start will do.
-		 * A restored node whose service applied the leader's very entry at prev (same
-		 * index and term) takes it whatever the leader's commit index: it was delivered,
-		 * so committed, and a leader elected since may not know that yet and need this
-		 * node's ack to commit anything (a leader that is an arbitrator, with no other data
-		 * member that can hold its entries).
+		 * A node whose service applied the leader's very entry at prev (the same index
+		 * and term: grp_proto_create's svc) takes it whatever the leader's commit index:
+		 * it was delivered, so committed, and a leader elected since may not know that yet
+		 * and need this node's ack to commit anything (a leader that is an arbitrator, with
+		 * no other data member that can hold its entries).
 		 */
 		bool applied_here = p->svc.index && prev == p->svc.index &&
 				    m->u.append.prev_term == p->svc.term;
@@ -2171,8 +2171,8 @@ static void rec_tick(struct grp_proto *p)
 /* ---- API ---- */
 
 int grp_proto_create(const struct grp_member *self, const struct grp_params *params,
-		     const struct grp_ops *ops, void *ctx, bool bootstrap, uint64_t seq,
-		     uint64_t now_ms, struct grp_proto **out)
+		     const struct grp_ops *ops, void *ctx, bool bootstrap,
+		     const struct grp_position *svc, uint64_t now_ms, struct grp_proto **out)
 {
 	struct grp_proto *p;
 
@@ -2201,8 +2201,9 @@ int grp_proto_create(const struct grp_member *self, const struct grp_params *par
 	p->rng = params->seed ^ 0x5a17c0de;
 	p->rl = (struct core_ratelimit)CORE_RATELIMIT_INIT(1000, 10);
 	p->role = ROLE_FOLLOWER;
-	p->svc_seq = seq;
-	grp_log_init(&p->log, 0, 0, seq);
+	p->svc = *svc;
+	p->svc_seq = svc->seq;
+	grp_log_init(&p->log, 0, 0, svc->seq);
 	cfg_set(p, &empty_cfg, 0);
 	election_reset(p);
 	if (bootstrap)
@@ -2221,7 +2222,7 @@ int grp_proto_restore(const struct grp_member *self, const struct grp_params *pa
 	if (!grp_uuid_eq(&self->uuid, &d->uuid) || d->n > GRP_MEMBERS_MAX ||
 	    !dur_has(d, &d->uuid) || is_arbitrator(self) || d->gen >= (1ull << 31))
 		return -EINVAL;
-	rc = grp_proto_create(self, params, ops, ctx, false, svc->seq, now_ms, &p);
+	rc = grp_proto_create(self, params, ops, ctx, false, svc, now_ms, &p);
 	if (rc)
 		return rc;
 	CLOG_INFO("group: node %s restored from its state file: term %llu, view %llu, %u members",
@@ -2231,7 +2232,6 @@ int grp_proto_restore(const struct grp_member *self, const struct grp_params *pa
 	memcpy(p->rec_m, d->m, sizeof(p->rec_m));
 	p->rec = p->novote = true;
 	p->origins_stale = true; /* and it may not lead before a CONFIG entry either */
-	p->svc = *svc;
 	p->term = d->term;
 	p->voted_for = d->voted_for;
 	/* Above every origin_id an earlier process with this uuid used: the leader goes on
@@ -2416,10 +2416,12 @@ static void bootstrap_one(struct grp_proto *p)
 	struct grp_config c;
 
 	if (!p->has_base) {
-		/* A restored node starts from its service's position; others from 0. */
+		/* From its service's position, in a term above the one of the entry there. */
 		grp_log_reset(&p->log, p->svc.index, p->svc.term, p->svc_seq);
 		p->has_base = true;
 		p->commit = p->applied = p->svc.index;
+		if (p->term < p->svc.term)
+			p->term = p->svc.term;
 	}
 	p->rec = false;
 	p->dur_dirty = true;

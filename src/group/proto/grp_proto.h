@@ -148,14 +148,18 @@ struct grp_ops {
 
 /*
  * Creates a node. self is copied (its weight is taken from params). With bootstrap, the node
- * forms a new group of one (Galera's --wsrep-new-cluster); otherwise it is a joiner that asks
- * the peers it hears from to add it. seq is the service's position (the last seq it applied;
- * 0 for an empty service): a joiner catches up from there if the cache still holds it.
- * Returns 0, -ENOMEM or -EINVAL (bad params); on error *out is untouched.
+ * forms a new group of one (Galera's --wsrep-new-cluster) whose log starts at svc; otherwise
+ * it is a joiner that asks the peers it hears from to add it. svc (copied) is the service's
+ * position: the last entry it applied (all 0 for an empty service; an arbitrator has none). A
+ * joiner catches up from svc->seq if the cache still holds it; with svc->index and ->term it
+ * also starts there when the leader does not know that entry committed yet (the service
+ * applied it, so it is). Returns 0, -ENOMEM or -EINVAL (bad params); on error *out is
+ * untouched.
  */
 int grp_proto_create(const struct grp_member *self, const struct grp_params *params,
-		     const struct grp_ops *ops, void *ctx, bool bootstrap, uint64_t seq,
-		     uint64_t now_ms, struct grp_proto **out) CORE_WARN_UNUSED;
+		     const struct grp_ops *ops, void *ctx, bool bootstrap,
+		     const struct grp_position *svc, uint64_t now_ms,
+		     struct grp_proto **out) CORE_WARN_UNUSED;
 
 /*
  * Creates a node restarted from its durable state d (as written through ops->persist by an
