@@ -79,6 +79,7 @@ static uint64_t heap_order;
 static uint32_t inflight;
 static struct grp_msg *rx_msg;     /* unpacked message handed to grp_proto_recv */
 static struct grp_config *rx_cfgs; /* CONFIG entries' configurations of rx_msg */
+static struct grp_config *rx_append_cfg; /* and its own (append.cfg) */
 static uint8_t *pack_buf;
 static size_t pack_len, pack_cap;
 static char replay_line[256];      /* for the signal handler: no formatting there */
@@ -359,6 +360,22 @@ static void pk_entries(struct sim *s, const struct grp_msg *m)
 	}
 }
 
+/* An APPEND's configuration at prev_index: a byte saying whether there is one, then it. */
+static void pk_append_cfg(struct sim *s, const struct grp_msg *m)
+{
+	uint8_t has = m->u.append.cfg != NULL;
+
+	pk(s, &has, 1);
+	if (!has)
+		return;
+	if (!m->u.append.cfg_index || m->u.append.cfg_index > m->u.append.prev_index)
+		sim_fail(s, "sent APPEND prev %llu with the configuration of index %llu",
+			 (unsigned long long)m->u.append.prev_index,
+			 (unsigned long long)m->u.append.cfg_index);
+	pk(s, &m->u.append.cfg_index, sizeof(m->u.append.cfg_index));
+	pk_cfg(s, m->u.append.cfg);
+}
+
 /* Packs m into pack_buf: the used part of the struct, then what its pointers reach. */
 static void pack_msg(struct sim *s, const struct grp_msg *m)
 {
@@ -380,6 +397,7 @@ static void pack_msg(struct sim *s, const struct grp_msg *m)
 		pk(s, m->u.append.e, m->u.append.n * sizeof(struct grp_entry));
 		pk(s, &m->u.append.paused, sizeof(m->u.append.paused));
 		pk(s, &m->u.append.no_quorum, sizeof(m->u.append.no_quorum));
+		pk_append_cfg(s, m);
 		pk_entries(s, m);
 		break;
 	case GRP_MSG_APPEND_ACK:
@@ -421,6 +439,17 @@ static const uint8_t *up(const uint8_t **p, size_t n)
 	return r;
 }
 
+/* The inverse of pk_cfg, into c. */
+static const struct grp_config *up_cfg(const uint8_t **p, struct grp_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	memcpy(&c->n, up(p, sizeof(c->n)), sizeof(c->n));
+	memcpy(c->m, up(p, c->n * sizeof(c->m[0])), c->n * sizeof(c->m[0]));
+	memcpy(&c->n_old, up(p, sizeof(c->n_old)), sizeof(c->n_old));
+	memcpy(c->old, up(p, c->n_old * sizeof(c->old[0])), c->n_old * sizeof(c->old[0]));
+	return c;
+}
+
 /* The inverse of pack_msg, into rx_msg; pointers point into the blob (which outlives recv). */
 static const struct grp_msg *unpack_msg(const struct sim_blob *bl)
 {
@@ -446,22 +475,17 @@ static const struct grp_msg *unpack_msg(const struct sim_blob *bl)
 		       m->u.append.n * sizeof(struct grp_entry));
 		memcpy(&m->u.append.paused, up(&p, sizeof(bool)), sizeof(bool));
 		memcpy(&m->u.append.no_quorum, up(&p, sizeof(bool)), sizeof(bool));
+		m->u.append.cfg = NULL;
+		m->u.append.cfg_index = 0;
+		if (*up(&p, 1)) {
+			memcpy(&m->u.append.cfg_index, up(&p, sizeof(uint64_t)), sizeof(uint64_t));
+			m->u.append.cfg = up_cfg(&p, rx_append_cfg);
+		}
 		for (uint32_t i = 0; i < m->u.append.n; i++) {
 			struct grp_entry *e = &m->u.append.e[i];
 
 			e->data = e->len ? up(&p, e->len) : NULL;
-			e->cfg = NULL;
-			if (e->type != GRP_ENTRY_CONFIG)
-				continue;
-			struct grp_config *c = &rx_cfgs[i];
-
-			memset(c, 0, sizeof(*c));
-			memcpy(&c->n, up(&p, sizeof(c->n)), sizeof(c->n));
-			memcpy(c->m, up(&p, c->n * sizeof(c->m[0])), c->n * sizeof(c->m[0]));
-			memcpy(&c->n_old, up(&p, sizeof(c->n_old)), sizeof(c->n_old));
-			memcpy(c->old, up(&p, c->n_old * sizeof(c->old[0])),
-			       c->n_old * sizeof(c->old[0]));
-			e->cfg = c;
+			e->cfg = e->type == GRP_ENTRY_CONFIG ? up_cfg(&p, &rx_cfgs[i]) : NULL;
 		}
 		break;
 	}
@@ -1273,10 +1297,11 @@ static void log_msg(struct sim *s, int to, int from, const struct grp_msg *m)
 			 m->u.ping.applied == GRP_NO_BASE ? -1LL : (long long)m->u.ping.applied);
 		break;
 	case GRP_MSG_APPEND:
-		snprintf(d, sizeof(d), " prev=%llu/%llu n=%u commit=%llu",
+		snprintf(d, sizeof(d), " prev=%llu/%llu n=%u commit=%llu cfg=%llu",
 			 (unsigned long long)m->u.append.prev_index,
 			 (unsigned long long)m->u.append.prev_term, m->u.append.n,
-			 (unsigned long long)m->u.append.commit);
+			 (unsigned long long)m->u.append.commit,
+			 (unsigned long long)m->u.append.cfg_index); /* 0: none */
 		break;
 	case GRP_MSG_APPEND_ACK:
 		snprintf(d, sizeof(d), " ok=%d match=%llu", m->u.append_ack.success,
@@ -1706,7 +1731,8 @@ int main(int argc, char **argv)
 	heap = calloc(SIM_EVENTS_MAX, sizeof(*heap));
 	rx_msg = calloc(1, sizeof(*rx_msg));
 	rx_cfgs = calloc(GRP_ENTRIES_PER_MSG, sizeof(*rx_cfgs));
-	if (!heap || !rx_msg || !rx_cfgs)
+	rx_append_cfg = calloc(1, sizeof(*rx_append_cfg));
+	if (!heap || !rx_msg || !rx_cfgs || !rx_append_cfg)
 		return 2;
 	signal(SIGABRT, on_fatal_signal);
 	signal(SIGSEGV, on_fatal_signal);

@@ -46,6 +46,7 @@ struct peer {
 	uint64_t join_ms;
 	bool leave; /* asked to be removed */
 	uint64_t xfer_ms;
+	bool cfg_due; /* sent an XFER: its next APPENDs carry the configuration at prev */
 	/* A candidate's record of it. */
 	bool granted;
 	/* Its last PING as a restored node (GRP_PING_RECOVER); rec_on false: none since. */
@@ -132,7 +133,8 @@ struct grp_proto {
 	uint64_t xfer_ms;
 	bool rebase_ok; /* arbitrator: the leader said (XFER) it is behind its cache */
 	bool origins_stale; /* state transfer done, no CONFIG applied since: may not lead */
-	bool cfg_stale;     /* state transfer done, no CONFIG applied since: no election */
+	bool cfg_stale;     /* back from a state transfer or a base move, and the configuration
+			     * in force at its base unknown: no election (cfg_learn) */
 	uint64_t abandoned; /* own submissions given up at a state transfer */
 	uint64_t held_back; /* leader: a busy link held a follower's entries back */
 	uint64_t dropped;
@@ -466,6 +468,7 @@ static void send_xfer(struct grp_proto *p, struct peer *pe)
 	p->out->u.xfer.donor = *donor;
 	p->out->u.xfer.first_index = p->log.first;
 	send_to(p, &pe->m.uuid, GRP_MSG_XFER);
+	pe->cfg_due = true;
 }
 
 /* Bytes the transport holds for a node and has not written yet (grp_ops.queued). */
@@ -548,6 +551,26 @@ static uint64_t empty_prev(const struct grp_proto *p, const struct peer *pe, uin
 }
 
 /*
+ * Leader: to a follower that came back without its configuration (a state transfer, an
+ * arbitrator's base move: it says GRP_PING_STALE, or we sent it an XFER), an APPEND carries the
+ * configuration in force at prev, which it takes when prev is where its log starts
+ * (cfg_learn). We know it for prev between our last applied configuration and our last applied
+ * entry. Before that, a configuration we applied later follows prev in the stream and the
+ * follower applies it soon; after, prev may not be committed.
+ */
+static void append_cfg(struct grp_proto *p, const struct peer *pe, uint64_t prev)
+{
+	bool due = pe->cfg_due || (pe->ping_flags & GRP_PING_STALE);
+
+	p->out->u.append.cfg = NULL;
+	p->out->u.append.cfg_index = 0;
+	if (!due || !p->cfg_done_index || prev < p->cfg_done_index || prev > p->applied)
+		return;
+	p->out->u.append.cfg = &p->cfg_done;
+	p->out->u.append.cfg_index = p->cfg_done_index;
+}
+
+/*
  * Leader: the next entries pe lacks, pipelined (next moves on at once), or an APPEND without
  * entries: always when heartbeat (it keeps pe's election timer quiet), otherwise only when it
  * lets pe reach a higher commit index. A busy link gets no entries (hold_back).
@@ -580,6 +603,7 @@ static void send_append(struct grp_proto *p, struct peer *pe, bool heartbeat)
 		p->out->u.xfer.first_index = p->log.first;
 		send_to(p, &pe->m.uuid, GRP_MSG_XFER);
 		pe->next = p->log.first;
+		pe->cfg_due = true;
 	}
 	entries = !hold && pe->next <= p->log.last;
 	prev = entries ? pe->next - 1 : empty_prev(p, pe, queued);
@@ -606,6 +630,7 @@ static void send_append(struct grp_proto *p, struct peer *pe, bool heartbeat)
 	o->u.append.n = n;
 	o->u.append.paused = p->paused;
 	o->u.append.no_quorum = p->no_quorum;
+	append_cfg(p, pe, prev);
 	send_to(p, &pe->m.uuid, GRP_MSG_APPEND);
 	if (n)
 		pe->next = prev + n + 1;
@@ -1285,11 +1310,11 @@ static void reconfigure(struct grp_proto *p)
 static bool may_elect(const struct grp_proto *p)
 {
 	/*
-	 * Not before a CONFIG entry since a state transfer (cfg_stale): the configuration it
-	 * holds is the one it had delivered before, and members the group has removed since
-	 * (still running, or leaving) could elect it under it while the group has a leader of
-	 * the same term. The simulator found that order violation. (An arbitrator that moved
-	 * its base is not held back: it is often the one that must lead, see Arbitrators.)
+	 * Not while the configuration in force at its base is unknown (cfg_stale, after a state
+	 * transfer or an arbitrator's base move, until the leader tells it or it applies a CONFIG
+	 * entry): the one it holds is the one it had delivered before, and members the group has
+	 * removed since (still running, or leaving) could elect it under it while the group has a
+	 * leader of the same term. The simulator found that order violation.
 	 */
 	if (!p->has_base || p->xfer_pending || p->novote || p->cfg_stale)
 		return false;
@@ -1486,12 +1511,40 @@ static void arbitrator_rebase(struct grp_proto *p, const struct grp_msg *m)
 	grp_log_reset(&p->log, prev, m->u.append.prev_term, m->u.append.prev_seq);
 	p->commit = p->applied = prev;
 	p->dur_dirty = true;
-	p->origins_stale = true;
+	p->origins_stale = p->cfg_stale = true;
 	p->rebase_ok = false;
 	/* As at a state transfer: own submissions skipped over may or may not be ordered. */
 	p->abandoned += p->pend_n;
 	pend_done(p, p->next_id);
 	cfg_refresh(p);
+}
+
+/*
+ * Follower back from a state transfer or a base move (cfg_stale): the leader's APPEND whose
+ * prev is where our log starts, and matched it, carries the configuration in force there
+ * (append_cfg). That is the configuration we would hold had we applied the entries the
+ * transfer skipped: whether we are still a member, and whose votes count. It is committed
+ * (cfg_index <= prev, our base, is), so it becomes the last one applied; any CONFIG entry we
+ * hold after the base stays in force over it. Without this, a node transferred past the
+ * CONFIG entry that removed it could stand under its old configuration (no longer: cfg_stale
+ * holds it back) and a member had to wait for a CONFIG entry to stand at all.
+ */
+static void cfg_learn(struct grp_proto *p, const struct grp_msg *m)
+{
+	if (!m->u.append.cfg || !p->cfg_stale || m->u.append.prev_index != p->log.first - 1 ||
+	    m->u.append.cfg_index < p->cfg_done_index)
+		return;
+	p->cfg_done = *m->u.append.cfg;
+	p->cfg_done_index = m->u.append.cfg_index;
+	p->cfg_stale = false;
+	p->dur_dirty = true;
+	if (p->cfg == &p->cfg_done || p->cfg == &empty_cfg)
+		cfg_set(p, &p->cfg_done, p->cfg_done_index);
+	CLOG_RL(&p->rl, (int64_t)p->now, CORE_LOG_INFO,
+		"group: node %s learns the configuration at its base, index %llu: %s", p->self.name,
+		(unsigned long long)p->cfg_done_index,
+		is_member(&p->cfg_done, &p->self.uuid) ? "a member" : "not a member");
+	view_update(p);
 }
 
 static void on_append(struct grp_proto *p, const struct grp_msg *m)
@@ -1550,6 +1603,7 @@ static void on_append(struct grp_proto *p, const struct grp_msg *m)
 		ack(p, &m->from.uuid, false, p->commit);
 		return;
 	}
+	cfg_learn(p, m);
 	if (!take_entries(p, m)) {
 		p->dropped++;
 		CLOG_RL(&p->rl, (int64_t)p->now, CORE_LOG_WARN,
@@ -1591,6 +1645,7 @@ static void on_append_ack(struct grp_proto *p, const struct grp_msg *m, struct p
 		pe->join_ms = p->now;
 	pe->backlog = m->u.append_ack.backlog;
 	if (m->u.append_ack.success) {
+		pe->cfg_due = false; /* it took an APPEND since: its PINGs say if it still lacks it */
 		if (m->u.append_ack.match > pe->match && m->u.append_ack.match <= p->log.last)
 			pe->match = m->u.append_ack.match;
 		if (pe->next < pe->match + 1)
