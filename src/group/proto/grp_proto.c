@@ -1728,7 +1728,14 @@ static void on_ping(struct grp_proto *p, const struct grp_msg *m, struct peer *p
 
 		if (member && m->u.ping.applied == GRP_NO_BASE && !is_arbitrator(&pe->m))
 			leader_restart_member(p, m, pe);
-
+		else if (member && p->now - pe->ack_ms >= p->par.election_ms)
+			/*
+			 * A member silent for a while (a paused process, a healed partition) is
+			 * back: an APPEND now, for the ack that shows it alive, rather than at the
+			 * next heartbeat, which may come after it is judged dead (the simulator
+			 * found a member removed 25 ms after it came back: 3 nodes, seed 3852).
+			 */
+			send_append(p, pe, true);
 		if (member && (m->u.ping.flags & GRP_PING_LEAVE))
 			pe->leave = true;
 		/* A member back from a state transfer learns the submitters' positions from a
