@@ -1276,12 +1276,17 @@ static void reconfigure(struct grp_proto *p)
 		return;
 	}
 	/*
-	 * Not within suspect_ms of a pause (clock_to): its members' silence then is ours, and
-	 * what came first after it may have been sent long before, by a member that died since.
-	 * (The simulator found leaders that, run again, removed a live member and kept one that
-	 * had just stopped: stuck under a configuration that needed it, 3 nodes, seeds 973, 159.)
+	 * Not right after a pause (clock_to): its members' silence then was ours, and what came
+	 * first after it may have been sent long before, by a member that died since. (The
+	 * simulator found leaders that, run again, removed a live member and kept one that had
+	 * just stopped: stuck under a configuration that needed it, 3 nodes, seeds 973, 159.)
+	 * election_ms and a heartbeat: by then a live member has answered afresh, and what came
+	 * in the first burst no longer counts as answered within election_ms (alive_quorum).
+	 * No longer: where pauses come every few seconds, waiting suspect_ms after each left a
+	 * leader unable to add anyone (seed 596 without state files, 3 nodes).
 	 */
-	if (p->resumed_ms && p->now - p->resumed_ms < p->par.suspect_ms)
+	if (p->resumed_ms &&
+	    p->now - p->resumed_ms < (uint64_t)p->par.election_ms + p->par.heartbeat_ms)
 		return;
 	if (p->cfg->n_old) {
 		if (p->now - p->cfg_ms < p->par.election_ms || alive_quorum(p, p->cfg) ||

@@ -182,8 +182,8 @@ void grp_proto_destroy(struct grp_proto *p);
  * Time passes; runs timers. now_ms never goes backwards (a clock jump forward is fine). Call
  * it often (the runtime: every 10 ms): a gap of more than election_ms / 2 between two calls
  * that bring a time (this or any other) is taken for a pause of this node, after which a
- * leader changes no configuration for suspect_ms (it could not hear its members meanwhile,
- * and what it reads first may have waited since before the pause).
+ * leader changes no configuration for election_ms and a heartbeat (it could not hear its
+ * members meanwhile, and what it reads first may have waited since before the pause).
  */
 void grp_proto_tick(struct grp_proto *p, uint64_t now_ms);
 

@@ -894,7 +894,7 @@ static void test_restored_member_refusals_count(void **state)
 
 /*
  * A leader that did not run for longer than suspect_ms (a paused process) changes no
- * configuration for suspect_ms after: the member whose old answer waited for it is not taken
+ * configuration for a while after: the member whose old answer waited for it is not taken
  * for the only one alive, nor the others for dead. (The simulator found a leader that, thawed,
  * kept a member that had just stopped and removed a live one: the group stuck under a
  * configuration that needed the stopped one, 3 nodes, seed 973.) A member that stays silent
