@@ -904,13 +904,15 @@ static bool restore_needed(struct sim *s, int victim)
 }
 
 /*
- * Whether the members of c other than victim that are alive hold a weighted majority of c,
- * and, when c has arbitrators, whether one of them is a data member: arbitrators hold no
- * state, so a group left with only them cannot give a restarted data node what it lacks.
+ * Whether the members of c other than victim that are alive hold a weighted majority of c
+ * (a majority of the members when every weight is 0, as the protocol counts), and, when c has
+ * arbitrators, whether one of them is a data member: arbitrators hold no state, so a group
+ * left with only them cannot give a restarted data node what it lacks.
  */
 static bool cfg_survives(struct sim *s, const struct grp_member *m, uint32_t n, int victim)
 {
 	uint64_t total = 0, alive = 0;
+	uint32_t n_alive = 0;
 	bool arbs = false, data = false;
 
 	for (uint32_t i = 0; i < n; i++) {
@@ -920,10 +922,13 @@ static bool cfg_survives(struct sim *s, const struct grp_member *m, uint32_t n, 
 		arbs |= (m[i].flags & GRP_MEMBER_ARBITRATOR) != 0;
 		if (sl >= 0 && sl != victim && !s->node[sl].leaving && !restoring(s, sl)) {
 			alive += m[i].weight;
+			n_alive++;
 			data |= !s->node[sl].arb;
 		}
 	}
-	return (total == 0 || 2 * alive > total) && (!arbs || data);
+	if (!n)
+		return true; /* a joiner's: nothing to keep */
+	return (total ? 2 * alive > total : 2 * n_alive > n) && (!arbs || data);
 }
 
 /*
