@@ -527,17 +527,22 @@ bool sim_converged(struct sim *s, char *why, size_t len)
 			return false;
 		}
 	}
-	c = grp_proto_config(s->node[0].p);
-	if (c->n != (uint32_t)s->n || c->n_old) {
-		snprintf(why, len, "configuration has %u members (%u old) for %d live nodes", c->n,
-			 c->n_old, s->n);
-		return false;
-	}
-	for (int i = 0; i < s->n; i++)
-		if (grp_config_find(c, &s->node[i].self.uuid) < 0) {
-			snprintf(why, len, "n%d's incarnation is not in the configuration", i);
+	/* Every node's configuration in force, not one's: the leader's may already be changing
+	 * while a follower has not received the change yet. */
+	for (int j = 0; j < s->n; j++) {
+		c = grp_proto_config(s->node[j].p);
+		if (c->n != (uint32_t)s->n || c->n_old) {
+			snprintf(why, len, "n%d's configuration has %u members (%u old) for %d live "
+				 "nodes", j, c->n, c->n_old, s->n);
 			return false;
 		}
+		for (int i = 0; i < s->n; i++)
+			if (grp_config_find(c, &s->node[i].self.uuid) < 0) {
+				snprintf(why, len, "n%d's incarnation is not in n%d's configuration", i,
+					 j);
+				return false;
+			}
+	}
 	return !undelivered(s, why, len);
 }
 
