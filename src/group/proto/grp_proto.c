@@ -949,7 +949,13 @@ static void apply_config(struct grp_proto *p, const struct grp_entry *e)
 	p->cfg_done = *e->cfg;
 	p->cfg_done_index = e->index;
 	p->origins_stale = p->cfg_stale = false;
-	p->novote = false; /* it holds everything up to here, received since it restarted */
+	/*
+	 * A restored node holds everything up to here, received since it restarted, once the
+	 * CONFIG entry is past what its service had applied: not one its service applied before,
+	 * sent again (its process before may have acked entries after it).
+	 */
+	if (e->index > p->svc.index)
+		p->novote = false;
 	p->dur_dirty = true;
 	for (uint32_t i = 0; i < e->cfg->n + e->cfg->n_old; i++) {
 		const struct grp_member *m = i < e->cfg->n ? &e->cfg->m[i]
@@ -1710,10 +1716,20 @@ static void rec_record(struct grp_proto *p, const struct grp_msg *m, struct peer
  */
 static void leader_restart_member(struct grp_proto *p, const struct grp_msg *m, struct peer *pe)
 {
-	uint64_t idx = 0;
+	uint64_t idx = 0, seq;
 
 	pe->match = 0;
-	pe->next = grp_log_index_of_seq(&p->log, m->u.ping.seq, &idx) ? idx + 1 : 0;
+	/*
+	 * Right after what its service applied (GRP_PING_RECOVER gives its index), when we hold
+	 * it with that seq; else after the DATA entry of its seq. Not before what it applied:
+	 * its service would be given it again, and old CONFIG entries among it would count as
+	 * received since it restarted (see apply_config).
+	 */
+	if ((m->u.ping.flags & GRP_PING_RECOVER) &&
+	    grp_log_seq(&p->log, m->u.ping.rec_index, &seq) && seq == m->u.ping.seq)
+		pe->next = m->u.ping.rec_index + 1;
+	else /* 0: behind the cache, a state transfer */
+		pe->next = grp_log_index_of_seq(&p->log, m->u.ping.seq, &idx) ? idx + 1 : 0;
 	CLOG_RL(&p->rl, (int64_t)p->now, CORE_LOG_INFO,
 		"group: member %s restarted from its state file; it resumes at seq %llu",
 		pe->m.name, (unsigned long long)m->u.ping.seq);
