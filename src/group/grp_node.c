@@ -347,6 +347,14 @@ static void op_send(void *ctx, const struct grp_uuid *to, const struct grp_msg *
 		n->cnt.send_dropped++;
 }
 
+static uint64_t op_queued(void *ctx, const struct grp_uuid *to)
+{
+	struct grp_node *n = ctx;
+	struct grp_link *l = link_find(n, to, NULL);
+
+	return l ? grp_link_queued(l) : 0;
+}
+
 static void op_learn(void *ctx, const struct grp_member *peer)
 {
 	struct grp_node *n = ctx;
@@ -408,6 +416,7 @@ static const struct grp_ops node_ops = {
 	.view = op_view,
 	.xfer_needed = op_xfer_needed,
 	.persist = op_persist,
+	.queued = op_queued,
 };
 
 /* ---- the loop thread's own events ---- */
@@ -560,6 +569,8 @@ static int config_check(const struct grp_node_config *cfg)
 		return -EINVAL;
 	if (cfg->arbitrator && (cfg->bootstrap || cfg->state_file))
 		return -EINVAL; /* a group must start from a node that has the service's state */
+	if (cfg->params.link_busy_bytes > GRP_NODE_LINK_BUSY_MAX)
+		return -EINVAL; /* back-pressure must act well below the safety net */
 	if (!cfg->tls.cert != !cfg->tls.key ||
 	    (!cfg->tls.cert && (cfg->tls.ca || cfg->tls.ciphers)))
 		return -EINVAL; /* half a TLS set-up would be a plain node that looks secured */
@@ -671,8 +682,9 @@ static int node_proto(struct grp_node *n, const struct grp_node_config *cfg,
 
 	if (d)
 		return grp_proto_restore(&n->self, params, ops, n, d, &pos, now_ms(n), &n->p);
-	return grp_proto_create(&n->self, params, ops, n, cfg->bootstrap,
-				cfg->arbitrator ? 0 : cfg->seq, now_ms(n), &n->p);
+	if (cfg->arbitrator)
+		memset(&pos, 0, sizeof(pos)); /* no service */
+	return grp_proto_create(&n->self, params, ops, n, cfg->bootstrap, &pos, now_ms(n), &n->p);
 }
 
 static int node_init(struct grp_node *n, const struct grp_node_config *cfg)
