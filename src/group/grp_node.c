@@ -372,6 +372,8 @@ static void op_deliver(void *ctx, const struct grp_entry *e)
 	n->cfg.deliver(n->cfg.ctx, e);
 }
 
+static void publish(struct grp_node *n);
+
 static void op_view(void *ctx, uint64_t id, const struct grp_config *cfg, int my_index,
 		    bool primary)
 {
@@ -380,6 +382,14 @@ static void op_view(void *ctx, uint64_t id, const struct grp_config *cfg, int my
 	CLOG_INFO("group: %s: view %llu: %u members%s, index %d, %s", n->self.name,
 		  (unsigned long long)id, cfg->n, cfg->n_old ? " (joint)" : "", my_index,
 		  primary ? "primary" : "non-primary");
+	/*
+	 * The status shows the view before the service hears of it: whoever acts on the view
+	 * must not read an older one (paceless-arbitrator, stopped right after its view said it
+	 * votes, read "not a member" and exited without leaving: its data node lost its
+	 * majority). Inside grp_proto_create() n->p is not set yet; grp_node_start() publishes.
+	 */
+	if (n->p)
+		publish(n);
 	if (n->cfg.view)
 		n->cfg.view(n->cfg.ctx, id, cfg, my_index, primary);
 }
@@ -421,7 +431,11 @@ static const struct grp_ops node_ops = {
 
 /* ---- the loop thread's own events ---- */
 
-/* Snapshot for grp_node_status / _counters; cheap, so after every batch of events. */
+/*
+ * Snapshot for grp_node_status / _counters; cheap, so after every batch of events (on_flush)
+ * and before every view callback (op_view: grp_proto_status() only reads, so it may be
+ * called from inside the protocol).
+ */
 static void publish(struct grp_node *n)
 {
 	struct grp_status st;
@@ -479,6 +493,7 @@ static void on_flush(uv_check_t *c)
 	grp_proto_flush(n->p);
 	for (size_t i = 0; i < n->n_links; i++)
 		grp_link_flush(n->links[i]);
+	publish(n); /* what the messages read in this iteration changed */
 }
 
 static void close_walk(uv_handle_t *h, void *arg)

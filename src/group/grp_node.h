@@ -154,7 +154,8 @@ void grp_node_stop(struct grp_node *n);
 
 /*
  * A snapshot of the protocol's status, taken on the loop thread after each batch of events
- * (so at most ~10 ms old). Any thread. Returns 0.
+ * and before each view callback: once the view callback has been called (and from inside
+ * it), the status shows that view or a later one. Any thread. Returns 0.
  */
 int grp_node_status(struct grp_node *n, struct grp_status *st);
 

@@ -31,7 +31,8 @@
  * grp_proto_tick(), messages with grp_proto_recv(), and everything it does goes out through
  * the callbacks in struct grp_ops, called synchronously from inside those functions. It is
  * single-threaded: every function on one struct grp_proto must be called from one thread (or
- * under one lock), and the callbacks must not call back into the same instance.
+ * under one lock), and the callbacks must not call back into the same instance (except the
+ * read-only grp_proto_status(), _config() and _self(), which change nothing).
  *
  * Memory: the log cache is bounded by cache_bytes (plus one entry); pending submissions by
  * submit_max. Beyond those limits calls fail with CORE_EFULL; nothing grows without bound.
