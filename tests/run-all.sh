@@ -49,7 +49,8 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print
 	tests/system/test_dhcpd_rewrite.py tests/system/test_failover_link_isc.py \
 	tests/system/test_failover_pairs.py::test_kill_primary_auto_partner_down \
 	tests/system/test_failover_pairs.py::test_partition_between_servers \
-	tests/system/test_group_order.py tests/system/test_group_recovery.py
+	tests/system/test_group_order.py tests/system/test_group_arbitrator.py \
+	tests/system/test_group_recovery.py
 
 step "system tests (network namespaces, real clients and servers)"
 PACELESS_BUILD="$root/build" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/system

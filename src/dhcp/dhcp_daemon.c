@@ -580,6 +580,10 @@ static json_t *cmd_pool_stats(void *ctx, json_t *args, char *err, size_t errlen)
 		json_object_set_new(o, "total", json_integer(st[i].total));
 		json_object_set_new(o, "active", json_integer(st[i].active));
 		json_object_set_new(o, "free", json_integer(st[i].free));
+		if (st[i].pool->fo) {
+			json_object_set_new(o, "backup", json_integer(st[i].backup));
+			json_object_set_new(o, "failover_peer", json_string(st[i].pool->fo->name));
+		}
 		json_object_set_new(o, "abandoned", json_integer(st[i].abandoned));
 		json_object_set_new(o, "reserved", json_integer(st[i].reserved));
 		json_array_append_new(list, o);

@@ -379,6 +379,8 @@ static json_t *peer_json(struct dhcp_fo_peers *p, size_t i)
 	json_object_set_new(o, "leases_balanced", json_integer((json_int_t)st.ctr.leases_balanced));
 	json_object_set_new(o, "poolreq_sent", json_integer((json_int_t)st.ctr.poolreq_sent));
 	json_object_set_new(o, "poolreq_received", json_integer((json_int_t)st.ctr.poolreq_received));
+	json_object_set_new(o, "peer_dry_answered",
+	                    json_integer((json_int_t)st.ctr.peer_dry_answered));
 	json_object_set_new(o, "connects", json_integer((json_int_t)lc.connects));
 	json_object_set_new(o, "accepted", json_integer((json_int_t)lc.accepted));
 	json_object_set_new(o, "refused_address", json_integer((json_int_t)lc.refused_address));

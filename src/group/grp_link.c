@@ -14,6 +14,8 @@
 #define RBUF_MIN ((size_t)64 << 10)
 #define PEND_FLUSH ((size_t)256 << 10) /* frames gathered for one write: flushed at this size */
 
+_Static_assert(GRP_NODE_LINK_BUSY_MAX + GRP_WIRE_FRAME_MAX + GRP_LINK_WRITE_AHEAD < GRP_NODE_OUTQ_MAX,
+	       "back-pressure holds a link well below the safety net");
 _Static_assert(1 + GRP_LINK_CLUSTER_MAX + 16 + GRP_NAME_MAX + GRP_ADDR_MAX + 2 <=
 		       GRP_LINK_HELLO_BODY_MAX,
 	       "the largest HELLO body fits");
@@ -141,7 +143,8 @@ static void on_closed(uv_handle_t *h)
 	l->env->ops->closed(l->env->ctx, l, l->is_self);
 	grp_tls_free(l->tls);
 	free(l->rbuf);
-	free(l->pend);
+	free(l->ctl.b);
+	free(l->bulk.b);
 	free(l);
 }
 
@@ -183,31 +186,82 @@ void grp_link_check(struct grp_link *l, uint64_t now)
 
 /* ---- writing ---- */
 
+static size_t lane_pending(const struct grp_link_lane *ln)
+{
+	return ln->len - ln->off;
+}
+
+/* Room for need more bytes at the end of ln; false when out of memory. */
+static bool lane_reserve(struct grp_link_lane *ln, size_t need)
+{
+	size_t cap;
+	uint8_t *nb;
+
+	if (ln->cap - ln->len >= need)
+		return true;
+	/* What was written makes room first; amortised, as it is at least as much as moves. */
+	if (ln->off && ln->off >= lane_pending(ln)) {
+		memmove(ln->b, ln->b + ln->off, ln->len - ln->off);
+		ln->len -= ln->off;
+		ln->off = 0;
+		if (ln->cap - ln->len >= need)
+			return true;
+	}
+	cap = ln->cap ? ln->cap : 4096;
+	while (cap - ln->len < need)
+		cap *= 2;
+	nb = realloc(ln->b, cap);
+	if (!nb)
+		return false;
+	ln->b = nb;
+	ln->cap = cap;
+	return true;
+}
+
+/* n bytes from the front of ln were written. A burst's buffer is not kept. */
+static void lane_consume(struct grp_link_lane *ln, size_t n)
+{
+	ln->off += n;
+	if (ln->off < ln->len)
+		return;
+	ln->off = ln->len = 0;
+	if (ln->cap > PEND_FLUSH) {
+		free(ln->b);
+		ln->b = NULL;
+		ln->cap = 0;
+	}
+}
+
+/* Bytes libuv holds that it could not write to the socket yet. */
+static size_t libuv_queued(const struct grp_link *l)
+{
+	return uv_stream_get_write_queue_size((const uv_stream_t *)&l->tcp);
+}
+
+size_t grp_link_queued(const struct grp_link *l)
+{
+	return libuv_queued(l) + lane_pending(&l->ctl) + lane_pending(&l->bulk);
+}
+
+static void link_pump(struct grp_link *l);
+
 static void on_write(uv_write_t *req, int status)
 {
 	struct wreq *wr = (struct wreq *)req;
+	struct grp_link *l = wr->l;
 
 	/* A failed write shows up as a read error or EOF too; the link closes there. libuv
-	 * completes (or cancels) every write before the close callback, so wr->l is valid. */
-	(void)status;
-	wr->l->outq -= wr->len;
+	 * completes (or cancels) every write before the close callback, so l is valid. */
+	l->outq -= wr->len;
 	free(wr);
+	if (!status && !l->closing)
+		link_pump(l); /* bulk that waited for libuv's queue to drain */
 }
 
 static void link_write(struct grp_link *l, struct wreq *wr)
 {
 	uv_buf_t b = uv_buf_init((char *)wr->data, (unsigned)wr->len);
 
-	if (l->outq + wr->len > GRP_NODE_OUTQ_MAX) {
-		/* The peer does not keep up; the protocol recovers what a new link misses. */
-		l->env->cnt->links_overflow++;
-		CLOG_RL(l->env->rl, (int64_t)now_ms(l), CORE_LOG_WARN,
-			"group: %s: output queue over %zu bytes, closing", l->what,
-			GRP_NODE_OUTQ_MAX);
-		free(wr);
-		grp_link_close(l);
-		return;
-	}
 	wr->l = l;
 	if (uv_write(&wr->req, (uv_stream_t *)&l->tcp, &b, 1, on_write)) {
 		free(wr);
@@ -234,85 +288,131 @@ static void tls_output(struct grp_link *l)
 	link_write(l, wr);
 }
 
-/* Writes len bytes of the stream: as they are, or encrypted by the link's TLS session. */
-static void link_output(struct grp_link *l, const uint8_t *data, size_t len)
+/* Writes a then b (blen may be 0) as the stream's next bytes, in one write: as they are, or
+ * encrypted by the link's TLS session. */
+static void link_output(struct grp_link *l, const uint8_t *a, size_t alen, const uint8_t *b,
+			size_t blen)
 {
 	struct wreq *wr;
 
 	if (l->tls) {
-		if (grp_tls_write(l->tls, data, len) < 0)
+		if ((alen && grp_tls_write(l->tls, a, alen) < 0) ||
+		    (blen && grp_tls_write(l->tls, b, blen) < 0))
 			tls_refuse(l);
 		else
 			tls_output(l);
 		return;
 	}
-	wr = malloc(sizeof(*wr) + len);
+	wr = malloc(sizeof(*wr) + alen + blen);
 	if (!wr) {
 		l->env->cnt->send_dropped++;
 		return;
 	}
-	memcpy(wr->data, data, len);
-	wr->len = len;
+	if (alen)
+		memcpy(wr->data, a, alen);
+	if (blen)
+		memcpy(wr->data + alen, b, blen);
+	wr->len = alen + blen;
 	link_write(l, wr);
 }
 
+/* Whole bulk frames from the front, at most max bytes but at least one frame. */
+static size_t bulk_chunk(const struct grp_link *l, size_t max)
+{
+	const struct grp_link_lane *ln = &l->bulk;
+	size_t n = 0;
+
+	while (n < lane_pending(ln)) {
+		size_t fl = 0;
+		int rc = grp_wire_frame_len(ln->b + ln->off + n, lane_pending(ln) - n, &fl);
+
+		/* Our own frames, encoded whole by grp_link_send. */
+		ASSERT(rc == 0 && fl <= lane_pending(ln) - n);
+		if (n && n + fl > max)
+			break;
+		n += fl;
+	}
+	return n;
+}
+
 /*
- * Frames are gathered in l->pend and written together by grp_link_flush(), which the node
+ * Writes every control frame, and bulk frames while libuv's queue is under the write-ahead:
+ * a control frame gathered later then waits behind little. Called at each flush and as
+ * writes complete.
+ */
+static void link_pump(struct grp_link *l)
+{
+	size_t wq = libuv_queued(l), bulk = 0;
+
+	if (wq < GRP_LINK_WRITE_AHEAD)
+		bulk = bulk_chunk(l, GRP_LINK_WRITE_AHEAD - wq);
+	if (!lane_pending(&l->ctl) && !bulk)
+		return;
+	link_output(l, l->ctl.b + l->ctl.off, lane_pending(&l->ctl), l->bulk.b + l->bulk.off,
+		    bulk);
+	lane_consume(&l->ctl, lane_pending(&l->ctl));
+	lane_consume(&l->bulk, bulk);
+}
+
+/* Frames without entries: they may go before queued entries (see grp_link.h). */
+static bool is_control(const struct grp_msg *m)
+{
+	return m->type == GRP_MSG_PING || m->type == GRP_MSG_VOTE ||
+	       m->type == GRP_MSG_VOTE_ACK || m->type == GRP_MSG_APPEND_ACK ||
+	       (m->type == GRP_MSG_APPEND && !m->u.append.n);
+}
+
+/*
+ * Frames are gathered in their lane and written together by grp_link_flush(), which the node
  * calls once per loop iteration: one write(2) for everything a batch of events produced,
  * instead of one per frame (which cost most of the CPU under load).
  */
 void grp_link_send(struct grp_link *l, const struct grp_msg *m)
 {
+	struct grp_link_lane *ln = is_control(m) ? &l->ctl : &l->bulk;
 	struct core_wire w;
 	size_t len;
 
 	if (l->closing)
 		return;
 	len = grp_wire_encoded_len(m);
-	if (l->pend_cap - l->pend_len < len) {
-		size_t cap = l->pend_cap ? l->pend_cap : 4096;
-		uint8_t *p;
-
-		while (cap - l->pend_len < len)
-			cap *= 2;
-		p = realloc(l->pend, cap);
-		if (!p) {
-			l->env->cnt->send_dropped++;
-			return;
-		}
-		l->pend = p;
-		l->pend_cap = cap;
+	if (l->outq + lane_pending(&l->ctl) + lane_pending(&l->bulk) + len > GRP_NODE_OUTQ_MAX) {
+		/* The safety net: the protocol's back-pressure keeps far below it, unless the peer
+		 * stopped reading while we still send. It recovers what a new link misses. */
+		l->env->cnt->links_overflow++;
+		CLOG_RL(l->env->rl, (int64_t)now_ms(l), CORE_LOG_WARN,
+			"group: %s: output over %zu bytes, closing", l->what, GRP_NODE_OUTQ_MAX);
+		grp_link_close(l);
+		return;
 	}
-	core_wire_init(&w, l->pend + l->pend_len, len);
+	if (!lane_reserve(ln, len)) {
+		l->env->cnt->send_dropped++;
+		return;
+	}
+	core_wire_init(&w, ln->b + ln->len, len);
 	if (grp_wire_encode(m, &w) < 0) {
 		/* Over GRP_WIRE_FRAME_MAX: the protocol batches below it, so this is a loss. */
 		l->env->cnt->send_dropped++;
 		return;
 	}
-	l->pend_len += w.pos;
+	ln->len += w.pos;
 	l->env->cnt->frames_out++;
-	if (l->pend_len >= PEND_FLUSH)
+	if (lane_pending(&l->ctl) + lane_pending(&l->bulk) >= PEND_FLUSH &&
+	    libuv_queued(l) < GRP_LINK_WRITE_AHEAD)
 		grp_link_flush(l);
 }
 
 void grp_link_flush(struct grp_link *l)
 {
-	if (!l->pend_len || l->closing)
-		return;
-	link_output(l, l->pend, l->pend_len);
-	l->pend_len = 0;
-	if (l->pend_cap > PEND_FLUSH) { /* a burst's buffer is not kept */
-		free(l->pend);
-		l->pend = NULL;
-		l->pend_cap = 0;
-	}
+	if (!l->closing)
+		link_pump(l);
 }
 
 static void send_hello(struct grp_link *l)
 {
 	uint8_t buf[HELLO_HDR_LEN + GRP_LINK_HELLO_BODY_MAX];
 
-	link_output(l, buf, hello_encode(l->env, buf, sizeof(buf)));
+	link_output(l, buf, hello_encode(l->env, buf, sizeof(buf)), NULL, 0);
 }
 
 /* ---- reading ---- */
@@ -337,6 +437,7 @@ static size_t link_frames(struct grp_link *l, size_t off)
 {
 	const struct grp_link_env *env = l->env;
 
+	l->rneed = 0;
 	while (!l->closing && off < l->rlen) {
 		size_t fl;
 		int rc = grp_wire_frame_len(l->rbuf + off, l->rlen - off, &fl);
@@ -350,6 +451,7 @@ static size_t link_frames(struct grp_link *l, size_t off)
 		if (fl > l->rlen - off) {
 			if (!rbuf_reserve(l, fl))
 				grp_link_close(l);
+			l->rneed = fl;
 			break;
 		}
 		rc = grp_wire_decode(l->rbuf + off, fl, &l->peer, env->msg, env->scratch);
@@ -396,8 +498,9 @@ static void link_input(struct grp_link *l)
 		return;
 	memmove(l->rbuf, l->rbuf + off, l->rlen - off);
 	l->rlen -= off;
-	/* Give a large frame's buffer back once it is consumed. */
-	if (l->rcap > RBUF_MIN && l->rlen <= RBUF_MIN) {
+	/* Give a large frame's buffer back once it is consumed (not while one is being read: a
+	 * full buffer would stop reading). */
+	if (l->rcap > RBUF_MIN && l->rlen <= RBUF_MIN && l->rneed <= RBUF_MIN) {
 		uint8_t *nb = realloc(l->rbuf, RBUF_MIN);
 
 		if (nb) {

@@ -33,6 +33,18 @@
  * connection and counts in tls_refused. The whole exchange must end within
  * GRP_LINK_HELLO_TIMEOUT_MS too.
  *
+ * Output: two lanes. Frames without entries (PING, VOTE, VOTE_ACK, APPEND_ACK and APPEND with
+ * no entries: heartbeats, commit notices) are control frames; the rest (APPENDs with entries,
+ * SUBMITs, XFER) are bulk. Both gather until grp_link_flush(); control frames are then written
+ * first, and bulk frames are handed to the socket (whole frames) only while libuv's own queue
+ * of unwritten bytes is under GRP_LINK_WRITE_AHEAD; the rest waits here and goes out as writes
+ * complete. So a heartbeat or an ack waits behind at most GRP_LINK_WRITE_AHEAD plus a frame and
+ * the kernel's socket buffers, never behind megabytes of entries. The protocol knows a control
+ * frame may overtake (grp_ops.queued). What a link holds is bounded by the protocol's
+ * back-pressure (it stops sending entries at link_busy_bytes, see grp_link_queued()); over
+ * GRP_NODE_OUTQ_MAX, a safety net far above that for a peer that stopped reading while the
+ * protocol still sends, the link is closed (links_overflow).
+ *
  * Everything here runs on the owning node's loop thread. Callbacks are never called from
  * inside grp_link_send() or grp_link_close(), so the owner may call those from anywhere,
  * grp_proto callbacks included.
@@ -41,6 +53,7 @@
 #define GRP_LINK_HELLO_BODY_MAX 512
 #define GRP_LINK_HELLO_TIMEOUT_MS 5000
 #define GRP_LINK_CLUSTER_MAX 255
+#define GRP_LINK_WRITE_AHEAD ((size_t)256 << 10) /* bulk bytes libuv may hold unwritten */
 
 struct grp_link;
 
@@ -74,6 +87,12 @@ struct grp_link_env {
 };
 #define GRP_LINK_TLS_RBUF ((size_t)64 << 10)
 
+/* Frames gathered for the socket: b[off, len) are not written yet. */
+struct grp_link_lane {
+	uint8_t *b;
+	size_t off, len, cap;
+};
+
 struct grp_link {
 	const struct grp_link_env *env;
 	uv_tcp_t tcp;
@@ -87,10 +106,11 @@ struct grp_link {
 	struct grp_tls *tls;       /* with env->tls, once connected */
 	uint64_t created_ms;
 	size_t outq;               /* bytes handed to uv_write and not yet completed */
-	uint8_t *pend;             /* frames not yet written (grp_link_flush) */
-	size_t pend_len, pend_cap;
+	struct grp_link_lane ctl;  /* control frames: written first, all at once */
+	struct grp_link_lane bulk; /* the rest: handed to libuv up to GRP_LINK_WRITE_AHEAD */
 	uint8_t *rbuf;
 	size_t rlen, rcap;
+	size_t rneed;              /* the length of the frame rbuf holds the start of; 0: none */
 	char what[GRP_ADDR_MAX + 16]; /* names the link in log lines */
 };
 
@@ -103,13 +123,17 @@ void grp_link_connect(struct grp_link *l, const struct sockaddr *sa);
 /* Accepts a pending connection of srv into l and sends the HELLO; or closes l. */
 void grp_link_accept(struct grp_link *l, uv_stream_t *srv);
 
-/* Encodes m and queues it; it is written at the next grp_link_flush() (or when a quarter
- * MiB has gathered). Over GRP_NODE_OUTQ_MAX bytes queued the link is closed instead: the
- * protocol tolerates the loss. No-op on a closing link. */
+/* Encodes m and queues it in its lane; it is written at the next grp_link_flush() (or when a
+ * quarter MiB has gathered). Over GRP_NODE_OUTQ_MAX bytes held the link is closed instead:
+ * the protocol tolerates the loss. No-op on a closing link. */
 void grp_link_send(struct grp_link *l, const struct grp_msg *m);
-/* Writes what grp_link_send() gathered, in one write. The owner calls it once per loop
- * iteration, after the events it handled. */
+/* Writes what grp_link_send() gathered: the control frames, then bulk frames up to the
+ * write-ahead, in one write. The owner calls it once per loop iteration, after the events it
+ * handled; the bulk that waits goes out as earlier writes complete. */
 void grp_link_flush(struct grp_link *l);
+/* Bytes this link holds that are not written to the socket yet: both lanes and libuv's queue
+ * (grp_ops.queued). */
+size_t grp_link_queued(const struct grp_link *l);
 
 /* Starts closing; ops->closed follows from the loop. Idempotent. */
 void grp_link_close(struct grp_link *l);

@@ -347,6 +347,14 @@ static void op_send(void *ctx, const struct grp_uuid *to, const struct grp_msg *
 		n->cnt.send_dropped++;
 }
 
+static uint64_t op_queued(void *ctx, const struct grp_uuid *to)
+{
+	struct grp_node *n = ctx;
+	struct grp_link *l = link_find(n, to, NULL);
+
+	return l ? grp_link_queued(l) : 0;
+}
+
 static void op_learn(void *ctx, const struct grp_member *peer)
 {
 	struct grp_node *n = ctx;
@@ -364,6 +372,8 @@ static void op_deliver(void *ctx, const struct grp_entry *e)
 	n->cfg.deliver(n->cfg.ctx, e);
 }
 
+static void publish(struct grp_node *n);
+
 static void op_view(void *ctx, uint64_t id, const struct grp_config *cfg, int my_index,
 		    bool primary)
 {
@@ -372,6 +382,14 @@ static void op_view(void *ctx, uint64_t id, const struct grp_config *cfg, int my
 	CLOG_INFO("group: %s: view %llu: %u members%s, index %d, %s", n->self.name,
 		  (unsigned long long)id, cfg->n, cfg->n_old ? " (joint)" : "", my_index,
 		  primary ? "primary" : "non-primary");
+	/*
+	 * The status shows the view before the service hears of it: whoever acts on the view
+	 * must not read an older one (paceless-arbitrator, stopped right after its view said it
+	 * votes, read "not a member" and exited without leaving: its data node lost its
+	 * majority). Inside grp_proto_create() n->p is not set yet; grp_node_start() publishes.
+	 */
+	if (n->p)
+		publish(n);
 	if (n->cfg.view)
 		n->cfg.view(n->cfg.ctx, id, cfg, my_index, primary);
 }
@@ -408,11 +426,16 @@ static const struct grp_ops node_ops = {
 	.view = op_view,
 	.xfer_needed = op_xfer_needed,
 	.persist = op_persist,
+	.queued = op_queued,
 };
 
 /* ---- the loop thread's own events ---- */
 
-/* Snapshot for grp_node_status / _counters; cheap, so after every batch of events. */
+/*
+ * Snapshot for grp_node_status / _counters; cheap, so after every batch of events (on_flush)
+ * and before every view callback (op_view: grp_proto_status() only reads, so it may be
+ * called from inside the protocol).
+ */
 static void publish(struct grp_node *n)
 {
 	struct grp_status st;
@@ -470,6 +493,7 @@ static void on_flush(uv_check_t *c)
 	grp_proto_flush(n->p);
 	for (size_t i = 0; i < n->n_links; i++)
 		grp_link_flush(n->links[i]);
+	publish(n); /* what the messages read in this iteration changed */
 }
 
 static void close_walk(uv_handle_t *h, void *arg)
@@ -560,6 +584,8 @@ static int config_check(const struct grp_node_config *cfg)
 		return -EINVAL;
 	if (cfg->arbitrator && (cfg->bootstrap || cfg->state_file))
 		return -EINVAL; /* a group must start from a node that has the service's state */
+	if (cfg->params.link_busy_bytes > GRP_NODE_LINK_BUSY_MAX)
+		return -EINVAL; /* back-pressure must act well below the safety net */
 	if (!cfg->tls.cert != !cfg->tls.key ||
 	    (!cfg->tls.cert && (cfg->tls.ca || cfg->tls.ciphers)))
 		return -EINVAL; /* half a TLS set-up would be a plain node that looks secured */
@@ -671,8 +697,9 @@ static int node_proto(struct grp_node *n, const struct grp_node_config *cfg,
 
 	if (d)
 		return grp_proto_restore(&n->self, params, ops, n, d, &pos, now_ms(n), &n->p);
-	return grp_proto_create(&n->self, params, ops, n, cfg->bootstrap,
-				cfg->arbitrator ? 0 : cfg->seq, now_ms(n), &n->p);
+	if (cfg->arbitrator)
+		memset(&pos, 0, sizeof(pos)); /* no service */
+	return grp_proto_create(&n->self, params, ops, n, cfg->bootstrap, &pos, now_ms(n), &n->p);
 }
 
 static int node_init(struct grp_node *n, const struct grp_node_config *cfg)

@@ -52,8 +52,9 @@ struct grp_node_config {
 	uint64_t seq;                   /* the service's position (see grp_proto_create) */
 	/*
 	 * With seq: the index and term of the last entry the service applied (its grp_entry's
-	 * index and term; 0 when none). Read only when the node restores from state_file: the
-	 * group formed again starts from the furthest service's index.
+	 * index and term; 0 when none). A node restored from state_file needs them: the group
+	 * formed again starts from the furthest service's index. A joiner uses them to start at
+	 * that entry before the leader knows it committed (grp_proto_create).
 	 */
 	uint64_t index;
 	uint64_t term;
@@ -153,7 +154,8 @@ void grp_node_stop(struct grp_node *n);
 
 /*
  * A snapshot of the protocol's status, taken on the loop thread after each batch of events
- * (so at most ~10 ms old). Any thread. Returns 0.
+ * and before each view callback: once the view callback has been called (and from inside
+ * it), the status shows that view or a later one. Any thread. Returns 0.
  */
 int grp_node_status(struct grp_node *n, struct grp_status *st);
 
@@ -166,7 +168,8 @@ struct grp_node_counters {
 	uint64_t frames_in;
 	uint64_t frames_out;
 	uint64_t send_dropped;    /* no connection to the addressee, or it was over its limit */
-	uint64_t links_overflow;  /* connections closed: output queue over GRP_NODE_OUTQ_MAX */
+	uint64_t links_overflow;  /* connections closed: output over GRP_NODE_OUTQ_MAX (a peer
+				     that stopped reading; slow ones get back-pressure first) */
 	uint64_t links_refused;   /* inbound connections over GRP_NODE_LINKS_MAX */
 	uint64_t learn_dropped;   /* learned addresses not kept: table full or unparsable */
 	uint64_t submit_dropped;  /* submissions the protocol refused for good (CORE_ETOOBIG) */
@@ -174,7 +177,16 @@ struct grp_node_counters {
 				     a plain peer) or broke before the peer's HELLO */
 	uint64_t state_errors;    /* state file writes or removals that failed (logged) */
 };
-#define GRP_NODE_OUTQ_MAX ((size_t)64 << 20) /* bytes queued on one connection */
+/*
+ * What one connection holds for its peer. The protocol stops sending a follower entries once
+ * its link holds params.link_busy_bytes not yet written (back-pressure, grp_ops.queued), so a
+ * link holds at most link_busy_bytes + one frame (GRP_WIRE_FRAME_MAX) + GRP_LINK_WRITE_AHEAD,
+ * and rate-limited control frames. GRP_NODE_OUTQ_MAX is only a safety net above that, for a
+ * peer that stopped reading entirely: over it the link is closed (links_overflow).
+ * link_busy_bytes above GRP_NODE_LINK_BUSY_MAX is refused (-EINVAL).
+ */
+#define GRP_NODE_OUTQ_MAX ((size_t)64 << 20)
+#define GRP_NODE_LINK_BUSY_MAX ((size_t)16 << 20)
 #define GRP_NODE_LINKS_MAX 256               /* connections, both directions */
 #define GRP_NODE_TARGETS_MAX 128             /* addresses this node dials */
 int grp_node_counters(struct grp_node *n, struct grp_node_counters *c);

@@ -110,6 +110,14 @@ static int check_append(const struct grp_msg *m)
 
 	if (term > m->term)
 		return CORE_EMALFORMED;
+	if (m->u.append.cfg) {
+		int rc = check_config(m->u.append.cfg);
+
+		if (rc)
+			return rc;
+		if (m->u.append.cfg_index == 0 || m->u.append.cfg_index > index)
+			return CORE_EMALFORMED;
+	}
 	if (m->u.append.n > GRP_ENTRIES_PER_MSG)
 		return CORE_ETOOBIG;
 	for (uint32_t i = 0; i < m->u.append.n; i++) {
@@ -205,6 +213,8 @@ static size_t frame_len_of(const struct grp_msg *m)
 		break;
 	case GRP_MSG_APPEND:
 		len += 8 + 8 + 8 + 8 + 1 + 2;
+		if (m->u.append.cfg)
+			len += 8 + config_len(m->u.append.cfg);
 		for (uint32_t i = 0; i < m->u.append.n; i++)
 			len += entry_len(&m->u.append.e[i]);
 		break;
@@ -309,7 +319,12 @@ static void put_append(struct core_wire *w, const struct grp_msg *m)
 	core_wire_write_u64(w, m->u.append.prev_seq);
 	core_wire_write_u64(w, m->u.append.commit);
 	core_wire_write_u8(w, (m->u.append.paused ? GRP_WIRE_APPEND_PAUSED : 0) |
-				 (m->u.append.no_quorum ? GRP_WIRE_APPEND_NO_QUORUM : 0));
+				 (m->u.append.no_quorum ? GRP_WIRE_APPEND_NO_QUORUM : 0) |
+				 (m->u.append.cfg ? GRP_WIRE_APPEND_CFG : 0));
+	if (m->u.append.cfg) {
+		core_wire_write_u64(w, m->u.append.cfg_index);
+		put_config(w, m->u.append.cfg);
+	}
 	core_wire_write_u16(w, (uint16_t)m->u.append.n);
 	for (uint32_t i = 0; i < m->u.append.n; i++)
 		put_entry(w, &m->u.append.e[i]);
@@ -523,10 +538,19 @@ static int get_append(struct core_wire *r, struct grp_msg *m, struct grp_wire_sc
 	m->u.append.prev_seq = core_wire_read_u64(r);
 	m->u.append.commit = core_wire_read_u64(r);
 	flags = core_wire_read_u8(r);
-	if (flags & ~(GRP_WIRE_APPEND_PAUSED | GRP_WIRE_APPEND_NO_QUORUM))
+	if (flags & ~(GRP_WIRE_APPEND_PAUSED | GRP_WIRE_APPEND_NO_QUORUM | GRP_WIRE_APPEND_CFG))
 		return CORE_EMALFORMED;
 	m->u.append.paused = flags & GRP_WIRE_APPEND_PAUSED;
 	m->u.append.no_quorum = flags & GRP_WIRE_APPEND_NO_QUORUM;
+	m->u.append.cfg = NULL;
+	m->u.append.cfg_index = 0;
+	if (flags & GRP_WIRE_APPEND_CFG) {
+		m->u.append.cfg_index = core_wire_read_u64(r);
+		m->u.append.cfg = &scratch->append_cfg;
+		rc = get_config(r, &scratch->append_cfg);
+		if (rc)
+			return rc;
+	}
 	m->u.append.n = core_wire_read_u16(r);
 	if (m->u.append.n > GRP_ENTRIES_PER_MSG)
 		return CORE_ETOOBIG;

@@ -25,8 +25,9 @@
  *
  *   PING        member from, u8 flags, uuid leader, u64 applied, u64 seq, u32 backlog,
  *               u64 rec_index, u8 n_peers, member peers[n_peers]
- *   APPEND      u64 prev_index, u64 prev_term, u64 prev_seq, u64 commit, u8 flags, u16 n,
- *               entry e[n]; flags: GRP_WIRE_APPEND_PAUSED, GRP_WIRE_APPEND_NO_QUORUM
+ *   APPEND      u64 prev_index, u64 prev_term, u64 prev_seq, u64 commit, u8 flags,
+ *               [u64 cfg_index, config: only with GRP_WIRE_APPEND_CFG], u16 n, entry e[n];
+ *               flags: GRP_WIRE_APPEND_PAUSED, GRP_WIRE_APPEND_NO_QUORUM, GRP_WIRE_APPEND_CFG
  *   APPEND_ACK  u8 success, u64 match, u32 backlog
  *   VOTE        u8 pre, u64 last_index, u64 last_term
  *   VOTE_ACK    u8 pre, u8 granted
@@ -46,7 +47,7 @@
  * node; every other message's sender is the identity the transport's handshake established.
  */
 
-#define GRP_WIRE_VERSION 2 /* 2: PING carries rec_index */
+#define GRP_WIRE_VERSION 3 /* 2: PING carries rec_index; 3: APPEND may carry a configuration */
 #define GRP_WIRE_HDR_LEN 16
 /*
  * The largest frame either side accepts: one maximal payload always fits, with room for a
@@ -60,10 +61,13 @@
 /* APPEND flags byte */
 #define GRP_WIRE_APPEND_PAUSED 0x01
 #define GRP_WIRE_APPEND_NO_QUORUM 0x02
+#define GRP_WIRE_APPEND_CFG 0x04 /* the configuration at prev_index follows the flags */
 
-/* Where decode puts the configurations of CONFIG entries. Caller-owned; may be reused. */
+/* Where decode puts the configurations of CONFIG entries and an APPEND's own (append.cfg).
+ * Caller-owned; may be reused. */
 struct grp_wire_scratch {
 	struct grp_config cfg[GRP_WIRE_CFGS_MAX];
+	struct grp_config append_cfg;
 };
 
 /*
@@ -106,7 +110,8 @@ int grp_wire_frame_len(const void *buf, size_t len, size_t *frame_len) CORE_WARN
  *
  * Ownership: entry and submission data pointers point INTO buf (borrowed: valid while buf
  * is, and must not be used after the caller reuses buf); data is NULL when len is 0. CONFIG
- * entries' cfg point into scratch (required), valid until scratch is next used. Nothing is
+ * entries' cfg and an APPEND's cfg point into scratch (required), valid until scratch is next
+ * used; an APPEND without GRP_WIRE_APPEND_CFG decodes with cfg NULL and cfg_index 0. Nothing is
  * allocated. On success out->type, from, term and the type's union member are set (entries and
  * peers up to their count); anything else in out is unspecified. On error all of out and
  * scratch are unspecified.
@@ -121,10 +126,11 @@ int grp_wire_frame_len(const void *buf, size_t len, size_t *frame_len) CORE_WARN
  *  - CORE_EMALFORMED: anything else that is not a valid message: the length field below
  *    GRP_WIRE_HDR_LEN or smaller than len; reserved not 0; unknown message or entry type; a
  *    field running past the frame's end; bytes left after the body; a bool not 0/1; unknown
- *    PING flags; a NUL inside a name or address; weight > GRP_WEIGHT_MAX; NOOP with len != 0;
+ *    PING or APPEND flags; a NUL inside a name or address; weight > GRP_WEIGHT_MAX; NOOP with len != 0;
  *    a submission whose type is not DATA or STATE; STATE (entry or submission) not 1 byte of
  *    a valid enum grp_svc_state; a configuration with n == 0 or a uuid
- *    twice in m[] or twice in old[]; in APPEND, prev_term > term, an entry index other than
+ *    twice in m[] or twice in old[]; in APPEND, prev_term > term, cfg_index 0 or above
+ *    prev_index (with GRP_WIRE_APPEND_CFG), an entry index other than
  *    the previous one + 1 (starting at prev_index + 1), an entry term below the previous
  *    entry's (or prev_term) or above the message term, a seq other than the previous entry's
  *    (or prev_seq) + 1 for DATA and + 0 for other types.

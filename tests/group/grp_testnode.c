@@ -25,21 +25,25 @@
  *   <ms> T <seq> <donor name>                           ... and done (--xfer-dir): the service
  *                                                       jumped to the donor's seq
  *   <ms> L <1|0> <term>                                 this node became / stopped being leader
- *   <ms> C links_up=N hello_refused=N tls_refused=N frames_bad=N   transport counters, when
- *                                                       one of these changed
+ *   <ms> C links_up=N hello_refused=N tls_refused=N frames_bad=N links_overflow=N held_back=N
+ *                                                       transport counters and the leader's
+ *                                                       back-pressure count, when one changed
  *   <ms> E <text>                                       start-up or exit events
  *
- * A payload is "<node name>:<counter>", counters from 1. With --state FILE, the service's
+ * A payload is "<node name>:<counter>", counters from 1; with --size N it is padded to N bytes
+ * with '|' and filler, and only the part before the '|' is recorded. With --members N,
+ * submitting starts once a primary view has N members. With --state FILE, the service's
  * position ("<seq> <index> <term>" of the last entry delivered) is kept in FILE (rewritten
- * before each delivery is recorded) and read back at start as cfg.seq, .index and .term, so a restarted
- * process rejoins by incremental transfer. --state-file FILE is the group's state file
- * (grp_node_config.state_file): with it a process killed and started again keeps its uuid
+ * before each delivery is recorded) and read back at start as cfg.seq, .index and .term, so a
+ * restarted process rejoins by incremental transfer. --state-file FILE is the group's state
+ * file (grp_node_config.state_file): with it a process killed and started again keeps its uuid
  * and restores the group with the others. --xfer-dir DIR: every node's --state is
  * DIR/<name>.state, and a state transfer copies the donor's position from there (the test's
  * service has no state but its position). SIGUSR1: grp_node_force_bootstrap().
  */
 
 #define PEERS_MAX 16
+#define PAYLOAD_SIZE_MAX (1u << 20) /* --size */
 #define LEAVE_WAIT_MS 5000
 
 struct tn {
@@ -50,6 +54,7 @@ struct tn {
 	pthread_mutex_t mu; /* out and names: the loop thread and main both write */
 	struct grp_config names; /* every member seen in a view, for origin names */
 	uint64_t delivered;
+	uint32_t view_n; /* members of the last view, 0 when it is not primary */
 };
 
 static uint64_t mono_ms(void)
@@ -102,14 +107,16 @@ static void save_state(struct tn *t, uint64_t seq, uint64_t index, uint64_t term
 static void on_deliver(void *ctx, const struct grp_entry *e)
 {
 	struct tn *t = ctx;
+	const uint8_t *bar;
 
 	/* Durable before it is seen: a D line is never followed, after a kill, by the same seq. */
 	save_state(t, e->seq, e->index, e->term);
-	if (e->type == GRP_ENTRY_DATA) {
-		t->delivered++;
-		emit(t, "D %" PRIu64 " %s %.*s", e->seq, name_of(t, &e->origin), (int)e->len,
-		     (const char *)e->data);
-	}
+	if (e->type != GRP_ENTRY_DATA)
+		return;
+	t->delivered++;
+	bar = memchr(e->data, '|', e->len);
+	emit(t, "D %" PRIu64 " %s %.*s", e->seq, name_of(t, &e->origin),
+	     bar ? (int)(bar - e->data) : (int)e->len, (const char *)e->data);
 }
 
 static void on_view(void *ctx, uint64_t id, const struct grp_config *cfg, int my_index,
@@ -127,6 +134,7 @@ static void on_view(void *ctx, uint64_t id, const struct grp_config *cfg, int my
 		off += (size_t)snprintf(line + off, sizeof(line) - off, "%s%s", i ? "," : "",
 					cfg->m[i].name);
 	}
+	t->view_n = primary ? cfg->n : 0;
 	emit(t, "V %" PRIu64 " %c %d %s", id, primary ? 'P' : 'N', my_index,
 	     cfg->n ? line : "-");
 }
@@ -167,7 +175,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: grp_testnode --cluster C --name N --listen H:P --out FILE [--peers H:P,...]\n"
 		"  [--weight W] [--bootstrap] [--seq S] [--state FILE] [--rate MSG_PER_S]\n"
-		"  [--count N] [--heartbeat-ms MS] [--election-ms MS] [--suspect-ms MS]\n"
+		"  [--count N] [--size BYTES] [--members N] [--heartbeat-ms MS] [--election-ms MS]\n"
+		"  [--suspect-ms MS] [--cache-mb MIB]\n"
 		"  [--tls-cert PEM --tls-key PEM [--tls-ca PEM]]\n"
 		"  [--state-file FILE] [--xfer-dir DIR] [--counter-from N]\n");
 }
@@ -180,6 +189,8 @@ struct args {
 	double rate;
 	uint64_t count;
 	uint64_t counter_from; /* the first payload counter (a restarted process goes on) */
+	uint32_t size;    /* payload bytes; 0: just the name and counter */
+	uint32_t members; /* submit once a primary view has this many members */
 };
 
 static int parse(struct args *a, int argc, char **argv, struct tn *t)
@@ -197,7 +208,9 @@ static int parse(struct args *a, int argc, char **argv, struct tn *t)
 		{"tls-ca", required_argument, NULL, 'A'},
 		{"state-file", required_argument, NULL, 'G'},
 		{"xfer-dir", required_argument, NULL, 'D'},
-		{"counter-from", required_argument, NULL, 'F'}, {NULL, 0, NULL, 0},
+		{"counter-from", required_argument, NULL, 'F'}, {"size", required_argument, NULL, 'z'},
+		{"members", required_argument, NULL, 'm'}, {"cache-mb", required_argument, NULL, 'M'},
+		{NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -223,10 +236,14 @@ static int parse(struct args *a, int argc, char **argv, struct tn *t)
 		case 'G': a->cfg.state_file = optarg; break;
 		case 'D': t->xfer_dir = optarg; break;
 		case 'F': a->counter_from = strtoull(optarg, NULL, 10); break;
+		case 'z': a->size = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'm': a->members = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'M': a->cfg.params.cache_bytes = strtoull(optarg, NULL, 10) << 20; break;
 		default: return -EINVAL;
 		}
 	}
-	if (!a->cfg.cluster || !a->cfg.name || !a->cfg.listen || !a->out || optind != argc)
+	if (!a->cfg.cluster || !a->cfg.name || !a->cfg.listen || !a->out || optind != argc ||
+	    a->size > PAYLOAD_SIZE_MAX)
 		return -EINVAL;
 	for (char *save = NULL, *tok = a->peers_buf ? strtok_r(a->peers_buf, ",", &save) : NULL;
 	     tok && a->cfg.n_peers < PEERS_MAX; tok = strtok_r(NULL, ",", &save))
@@ -275,17 +292,34 @@ static void leave(struct tn *t, struct grp_node *n)
 }
 
 /* A C line when a counter a test checks moved since the last one. */
-static void counters_emit(struct tn *t, struct grp_node *n, struct grp_node_counters *last)
+static void counters_emit(struct tn *t, struct grp_node *n, struct grp_node_counters *last,
+			  uint64_t *last_held, const struct grp_status *st)
 {
 	struct grp_node_counters c;
 
 	(void)grp_node_counters(n, &c);
 	if (c.links_up == last->links_up && c.hello_refused == last->hello_refused &&
-	    c.tls_refused == last->tls_refused && c.frames_bad == last->frames_bad)
+	    c.tls_refused == last->tls_refused && c.frames_bad == last->frames_bad &&
+	    c.links_overflow == last->links_overflow && st->held_back == *last_held)
 		return;
 	*last = c;
+	*last_held = st->held_back;
 	emit(t, "C links_up=%" PRIu64 " hello_refused=%" PRIu64 " tls_refused=%" PRIu64
-		" frames_bad=%" PRIu64, c.links_up, c.hello_refused, c.tls_refused, c.frames_bad);
+		" frames_bad=%" PRIu64 " links_overflow=%" PRIu64 " held_back=%" PRIu64,
+	     c.links_up, c.hello_refused, c.tls_refused, c.frames_bad, c.links_overflow,
+	     st->held_back);
+}
+
+/* The next payload: "<name>:<counter>", padded to size with '|' and filler. */
+static uint32_t payload(const struct args *a, uint64_t counter, char *buf)
+{
+	int len = snprintf(buf, GRP_NAME_MAX + 24, "%s:%" PRIu64, a->cfg.name, counter);
+
+	if (a->size <= (uint32_t)len)
+		return (uint32_t)len;
+	memset(buf + len, '.', a->size - (uint32_t)len);
+	buf[len] = '|';
+	return a->size;
 }
 
 /* Submits count messages at rate per second (0: as fast as the queue takes them). */
@@ -295,7 +329,11 @@ static void run(struct tn *t, struct args *a, struct grp_node *n, const sigset_t
 	struct timespec idle = {.tv_sec = 0, .tv_nsec = 5 * 1000000L};
 	bool leader = false;
 	struct grp_node_counters last = {0};
+	uint64_t last_held = 0;
+	char *buf = malloc(GRP_NAME_MAX + 24 + a->size);
 
+	if (!buf)
+		return;
 	for (;;) {
 		struct grp_status st;
 		int sig = sigtimedwait(sigs, NULL, &idle);
@@ -307,10 +345,11 @@ static void run(struct tn *t, struct args *a, struct grp_node *n, const sigset_t
 		if (sig == SIGTERM || sig == SIGINT) {
 			emit(t, "E signal %d, delivered %" PRIu64, sig, t->delivered);
 			leave(t, n);
+			free(buf);
 			return;
 		}
-		counters_emit(t, n, &last);
 		(void)grp_node_status(n, &st);
+		counters_emit(t, n, &last, &last_held, &st);
 		if (st.is_leader != leader) {
 			leader = st.is_leader;
 			emit(t, "L %d %" PRIu64, leader, st.term);
@@ -319,15 +358,15 @@ static void run(struct tn *t, struct args *a, struct grp_node *n, const sigset_t
 			continue;
 		if (!st.member)
 			continue; /* submit once in the group: the queue would only hold them */
+		if (!start && t->view_n < a->members)
+			continue; /* --members: everyone starts together */
 		if (!start)
 			start = mono_ms();
 		while (sent < a->count &&
 		       (a->rate <= 0 || (double)sent < (double)(mono_ms() - start) * a->rate / 1000)) {
-			char buf[GRP_NAME_MAX + 24];
-			int len = snprintf(buf, sizeof(buf), "%s:%" PRIu64, a->cfg.name,
-					   a->counter_from + sent + (a->counter_from ? 0 : 1));
+			uint64_t counter = a->counter_from + sent + (a->counter_from ? 0 : 1);
 
-			if (grp_node_submit(n, buf, (uint32_t)len) != 0)
+			if (grp_node_submit(n, buf, payload(a, counter, buf)) != 0)
 				break; /* full: later */
 			if (++sent == a->count)
 				emit(t, "E submitted %" PRIu64, sent);
@@ -366,6 +405,8 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	core_log_open("grp_testnode", true, -1);
+	if (getenv("GRP_TESTNODE_DEBUG"))
+		core_log_level_max = CORE_LOG_DEBUG;
 	rc = grp_node_start(&a.cfg, &n);
 	if (rc) {
 		emit(&t, "E start failed: %s", core_strerror(rc));

@@ -79,6 +79,7 @@ static uint64_t heap_order;
 static uint32_t inflight;
 static struct grp_msg *rx_msg;     /* unpacked message handed to grp_proto_recv */
 static struct grp_config *rx_cfgs; /* CONFIG entries' configurations of rx_msg */
+static struct grp_config *rx_append_cfg; /* and its own (append.cfg) */
 static uint8_t *pack_buf;
 static size_t pack_len, pack_cap;
 static char replay_line[256];      /* for the signal handler: no formatting there */
@@ -359,6 +360,22 @@ static void pk_entries(struct sim *s, const struct grp_msg *m)
 	}
 }
 
+/* An APPEND's configuration at prev_index: a byte saying whether there is one, then it. */
+static void pk_append_cfg(struct sim *s, const struct grp_msg *m)
+{
+	uint8_t has = m->u.append.cfg != NULL;
+
+	pk(s, &has, 1);
+	if (!has)
+		return;
+	if (!m->u.append.cfg_index || m->u.append.cfg_index > m->u.append.prev_index)
+		sim_fail(s, "sent APPEND prev %llu with the configuration of index %llu",
+			 (unsigned long long)m->u.append.prev_index,
+			 (unsigned long long)m->u.append.cfg_index);
+	pk(s, &m->u.append.cfg_index, sizeof(m->u.append.cfg_index));
+	pk_cfg(s, m->u.append.cfg);
+}
+
 /* Packs m into pack_buf: the used part of the struct, then what its pointers reach. */
 static void pack_msg(struct sim *s, const struct grp_msg *m)
 {
@@ -380,6 +397,7 @@ static void pack_msg(struct sim *s, const struct grp_msg *m)
 		pk(s, m->u.append.e, m->u.append.n * sizeof(struct grp_entry));
 		pk(s, &m->u.append.paused, sizeof(m->u.append.paused));
 		pk(s, &m->u.append.no_quorum, sizeof(m->u.append.no_quorum));
+		pk_append_cfg(s, m);
 		pk_entries(s, m);
 		break;
 	case GRP_MSG_APPEND_ACK:
@@ -421,6 +439,17 @@ static const uint8_t *up(const uint8_t **p, size_t n)
 	return r;
 }
 
+/* The inverse of pk_cfg, into c. */
+static const struct grp_config *up_cfg(const uint8_t **p, struct grp_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	memcpy(&c->n, up(p, sizeof(c->n)), sizeof(c->n));
+	memcpy(c->m, up(p, c->n * sizeof(c->m[0])), c->n * sizeof(c->m[0]));
+	memcpy(&c->n_old, up(p, sizeof(c->n_old)), sizeof(c->n_old));
+	memcpy(c->old, up(p, c->n_old * sizeof(c->old[0])), c->n_old * sizeof(c->old[0]));
+	return c;
+}
+
 /* The inverse of pack_msg, into rx_msg; pointers point into the blob (which outlives recv). */
 static const struct grp_msg *unpack_msg(const struct sim_blob *bl)
 {
@@ -446,22 +475,17 @@ static const struct grp_msg *unpack_msg(const struct sim_blob *bl)
 		       m->u.append.n * sizeof(struct grp_entry));
 		memcpy(&m->u.append.paused, up(&p, sizeof(bool)), sizeof(bool));
 		memcpy(&m->u.append.no_quorum, up(&p, sizeof(bool)), sizeof(bool));
+		m->u.append.cfg = NULL;
+		m->u.append.cfg_index = 0;
+		if (*up(&p, 1)) {
+			memcpy(&m->u.append.cfg_index, up(&p, sizeof(uint64_t)), sizeof(uint64_t));
+			m->u.append.cfg = up_cfg(&p, rx_append_cfg);
+		}
 		for (uint32_t i = 0; i < m->u.append.n; i++) {
 			struct grp_entry *e = &m->u.append.e[i];
 
 			e->data = e->len ? up(&p, e->len) : NULL;
-			e->cfg = NULL;
-			if (e->type != GRP_ENTRY_CONFIG)
-				continue;
-			struct grp_config *c = &rx_cfgs[i];
-
-			memset(c, 0, sizeof(*c));
-			memcpy(&c->n, up(&p, sizeof(c->n)), sizeof(c->n));
-			memcpy(c->m, up(&p, c->n * sizeof(c->m[0])), c->n * sizeof(c->m[0]));
-			memcpy(&c->n_old, up(&p, sizeof(c->n_old)), sizeof(c->n_old));
-			memcpy(c->old, up(&p, c->n_old * sizeof(c->old[0])),
-			       c->n_old * sizeof(c->old[0]));
-			e->cfg = c;
+			e->cfg = e->type == GRP_ENTRY_CONFIG ? up_cfg(&p, &rx_cfgs[i]) : NULL;
 		}
 		break;
 	}
@@ -499,8 +523,41 @@ static bool link_up(const struct sim *s, int a, int b)
 	return s->reach[a][b] && s->reach[b][a];
 }
 
+/* ---- slow members ---- */
+
+#define SIM_SLOW_WINDOW_MS 400
+
+/*
+ * Slow members. In half the seeds (chosen from the seed alone: nothing is drawn from the PRNG,
+ * so the other seeds run exactly as before), each node is slow in 5-30 % of the windows of
+ * SIM_SLOW_WINDOW_MS, as a process that reads nothing for a while (SIGSTOP, a starved CPU):
+ * what is sent to it arrives only once the window ends, and the links to it report a full
+ * queue to grp_ops.queued (link_busy_bytes) for the first three quarters of the window and a
+ * draining one (half of it: not busy, but frames may still overtake) for the rest. Never in
+ * the calm, so that convergence is checked at full speed. These seeds also get a small
+ * fc_limit, so that what a busy link holds back reaches flow control.
+ */
+static uint32_t slow_pct(const struct sim *s)
+{
+	uint64_t h = sim_mix(s->seed, 0x510e);
+
+	return h % 2 ? 0 : (uint32_t)(5 + (h >> 8) % 26);
+}
+
+/* The end of slot's slow window now, or 0 when it is not slow. */
+static uint64_t slow_until(const struct sim *s, int slot)
+{
+	uint64_t w = s->now / SIM_SLOW_WINDOW_MS;
+	uint32_t pct = slow_pct(s);
+
+	if (!pct || s->calm || sim_mix(sim_mix(s->seed, (uint64_t)slot + 1), w) % 100 >= pct)
+		return 0;
+	return (w + 1) * SIM_SLOW_WINDOW_MS;
+}
+
 static void net_queue(struct sim *s, int from, int to, uint32_t inc, uint64_t delay_ms)
 {
+	uint64_t until = slow_until(s, to);
 	struct sim_blob *bl;
 	struct sim_ev ev = {.kind = SIM_EV_MSG, .slot = (uint8_t)to, .inc = inc};
 
@@ -514,6 +571,8 @@ static void net_queue(struct sim *s, int from, int to, uint32_t inc, uint64_t de
 	bl->len = pack_len;
 	memcpy(bl->b, pack_buf, pack_len);
 	ev.at_ms = s->now + delay_ms;
+	if (ev.at_ms < until)
+		ev.at_ms = until; /* it reads nothing before */
 	/* --fifo models one TCP connection per link: no overtaking on it (ties pop in order). */
 	if (opts.fifo && ev.at_ms < s->link_last_ms[from][to])
 		ev.at_ms = s->link_last_ms[from][to];
@@ -564,6 +623,22 @@ static void op_send(void *ctx, const struct grp_uuid *to, const struct grp_msg *
 		s->st.dup++;
 		net_queue(s, nd->slot, dst, s->node[dst].inc, net_delay(s));
 	}
+}
+
+static uint64_t op_queued(void *ctx, const struct grp_uuid *to)
+{
+	struct sim_node *nd = ctx;
+	struct sim *s = nd->sim;
+	int dst = slot_of(s, to);
+	uint64_t until = dst < 0 ? 0 : slow_until(s, dst);
+
+	if (!until)
+		return 0;
+	if (until - s->now > SIM_SLOW_WINDOW_MS / 4) {
+		s->st.busy++;
+		return s->params.link_busy_bytes;
+	}
+	return s->params.link_busy_bytes / 2;
 }
 
 static void op_learn(void *ctx, const struct grp_member *peer)
@@ -629,6 +704,7 @@ static const struct grp_ops sim_ops = {
 	.xfer_needed = op_xfer_needed,
 	.member_state = op_member_state,
 	.persist = op_persist,
+	.queued = op_queued,
 };
 
 
@@ -688,6 +764,7 @@ static void node_start(struct sim *s, int slot, bool bootstrap)
 {
 	struct sim_node *nd = &s->node[slot];
 	struct grp_params pa = s->params;
+	struct grp_position pos;
 	struct sim_inc *inc;
 	uint64_t w[2];
 	bool restore;
@@ -747,13 +824,14 @@ static void node_start(struct sim *s, int slot, bool bootstrap)
 	sim_log(s, "n%d start inc=%u bootstrap=%d restore=%d seq=%llu index=%llu weight=%u", slot,
 		nd->inc, bootstrap, restore, (unsigned long long)nd->svc.seq,
 		(unsigned long long)nd->svc.index, pa.weight);
+	pos = (struct grp_position){nd->svc.index, nd->svc.term, nd->svc.seq};
 	if (restore) {
-		struct grp_position pos = {nd->svc.index, nd->svc.term, nd->svc.seq};
-
 		rc = grp_proto_restore(&nd->self, &pa, &sim_ops, nd, &nd->dur, &pos,
 				       sim_node_now(nd), &nd->p);
 	} else {
-		rc = grp_proto_create(&nd->self, &pa, &sim_ops, nd, bootstrap, nd->svc.seq,
+		if (nd->arb)
+			memset(&pos, 0, sizeof(pos)); /* no service, as the runtime's */
+		rc = grp_proto_create(&nd->self, &pa, &sim_ops, nd, bootstrap, &pos,
 				      sim_node_now(nd), &nd->p);
 	}
 	if (rc < 0)
@@ -826,13 +904,15 @@ static bool restore_needed(struct sim *s, int victim)
 }
 
 /*
- * Whether the members of c other than victim that are alive hold a weighted majority of c,
- * and, when c has arbitrators, whether one of them is a data member: arbitrators hold no
- * state, so a group left with only them cannot give a restarted data node what it lacks.
+ * Whether the members of c other than victim that are alive hold a weighted majority of c
+ * (a majority of the members when every weight is 0, as the protocol counts), and, when c has
+ * arbitrators, whether one of them is a data member: arbitrators hold no state, so a group
+ * left with only them cannot give a restarted data node what it lacks.
  */
 static bool cfg_survives(struct sim *s, const struct grp_member *m, uint32_t n, int victim)
 {
 	uint64_t total = 0, alive = 0;
+	uint32_t n_alive = 0;
 	bool arbs = false, data = false;
 
 	for (uint32_t i = 0; i < n; i++) {
@@ -842,10 +922,13 @@ static bool cfg_survives(struct sim *s, const struct grp_member *m, uint32_t n, 
 		arbs |= (m[i].flags & GRP_MEMBER_ARBITRATOR) != 0;
 		if (sl >= 0 && sl != victim && !s->node[sl].leaving && !restoring(s, sl)) {
 			alive += m[i].weight;
+			n_alive++;
 			data |= !s->node[sl].arb;
 		}
 	}
-	return (total == 0 || 2 * alive > total) && (!arbs || data);
+	if (!n)
+		return true; /* a joiner's: nothing to keep */
+	return (total ? 2 * alive > total : 2 * n_alive > n) && (!arbs || data);
 }
 
 /*
@@ -1206,6 +1289,49 @@ static bool ev_deferred(struct sim *s, struct sim_ev *ev)
 	return true;
 }
 
+/* The fields a replay is read by: positions, commit, votes. */
+static void log_msg(struct sim *s, int to, int from, const struct grp_msg *m)
+{
+	char d[96] = "";
+
+	if (!s->verbose)
+		return;
+	switch (m->type) {
+	case GRP_MSG_PING:
+		snprintf(d, sizeof(d), " flags=%#x applied=%lld", m->u.ping.flags,
+			 m->u.ping.applied == GRP_NO_BASE ? -1LL : (long long)m->u.ping.applied);
+		break;
+	case GRP_MSG_APPEND:
+		snprintf(d, sizeof(d), " prev=%llu/%llu n=%u commit=%llu cfg=%llu",
+			 (unsigned long long)m->u.append.prev_index,
+			 (unsigned long long)m->u.append.prev_term, m->u.append.n,
+			 (unsigned long long)m->u.append.commit,
+			 (unsigned long long)m->u.append.cfg_index); /* 0: none */
+		break;
+	case GRP_MSG_APPEND_ACK:
+		snprintf(d, sizeof(d), " ok=%d match=%llu", m->u.append_ack.success,
+			 (unsigned long long)m->u.append_ack.match);
+		break;
+	case GRP_MSG_VOTE:
+		snprintf(d, sizeof(d), " pre=%d last=%llu/%llu", m->u.vote.pre,
+			 (unsigned long long)m->u.vote.last_index,
+			 (unsigned long long)m->u.vote.last_term);
+		break;
+	case GRP_MSG_VOTE_ACK:
+		snprintf(d, sizeof(d), " pre=%d granted=%d", m->u.vote_ack.pre,
+			 m->u.vote_ack.granted);
+		break;
+	case GRP_MSG_XFER:
+		snprintf(d, sizeof(d), " donor=%s first=%llu", m->u.xfer.donor.name,
+			 (unsigned long long)m->u.xfer.first_index);
+		break;
+	default:
+		break;
+	}
+	sim_log(s, "n%d <- n%d type=%u term=%llu%s", to, from, m->type,
+		(unsigned long long)m->term, d);
+}
+
 static void ev_msg(struct sim *s, struct sim_ev *ev)
 {
 	struct sim_node *nd = &s->node[ev->slot];
@@ -1218,8 +1344,7 @@ static void ev_msg(struct sim *s, struct sim_ev *ev)
 	if (ev_deferred(s, ev))
 		return;
 	m = unpack_msg(ev->msg);
-	sim_log(s, "n%d <- n%d type=%u term=%llu", ev->slot, ev->msg->from, m->type,
-		(unsigned long long)m->term);
+	log_msg(s, ev->slot, ev->msg->from, m);
 	grp_proto_recv(nd->p, m, sim_node_now(nd));
 	if (opts.flush)
 		grp_proto_flush(nd->p); /* the runtime's end of batch; here after every message */
@@ -1392,6 +1517,8 @@ static void sim_reset(struct sim *s, uint64_t seed)
 		s->params.cache_bytes = s->prof.cache_bytes;
 	if (s->prof.submit_max)
 		s->params.submit_max = s->prof.submit_max;
+	if (slow_pct(s))
+		s->params.fc_limit = (uint32_t)(8 + sim_mix(seed, 0xfc) % 57);
 	sim_check_reset(s);
 	replay_format(seed);
 }
@@ -1475,9 +1602,10 @@ static void run_seed(struct sim *s, uint64_t seed, struct sim_stats *tot)
 {
 	sim_reset(s, seed);
 	sim_log(s, "seed %llu profile %s loss=%u dup=%u delay<=%u faults/%ums cache=%llu "
-		"submit_max=%u", (unsigned long long)seed, s->prof.name, s->prof.loss_ppm,
-		s->prof.dup_ppm, s->prof.delay_max_ms, s->prof.fault_every_ms,
-		(unsigned long long)s->params.cache_bytes, s->params.submit_max);
+		"submit_max=%u slow=%u%% fc_limit=%u", (unsigned long long)seed, s->prof.name,
+		s->prof.loss_ppm, s->prof.dup_ppm, s->prof.delay_max_ms, s->prof.fault_every_ms,
+		(unsigned long long)s->params.cache_bytes, s->params.submit_max, slow_pct(s),
+		s->params.fc_limit);
 	node_start(s, 0, true);
 	for (int i = 1; i < s->n; i++)
 		ev_at(s, range(s, 1, 50), SIM_EV_START, i, SIM_NO_INC, 0);
@@ -1608,7 +1736,8 @@ int main(int argc, char **argv)
 	heap = calloc(SIM_EVENTS_MAX, sizeof(*heap));
 	rx_msg = calloc(1, sizeof(*rx_msg));
 	rx_cfgs = calloc(GRP_ENTRIES_PER_MSG, sizeof(*rx_cfgs));
-	if (!heap || !rx_msg || !rx_cfgs)
+	rx_append_cfg = calloc(1, sizeof(*rx_append_cfg));
+	if (!heap || !rx_msg || !rx_cfgs || !rx_append_cfg)
 		return 2;
 	signal(SIGABRT, on_fatal_signal);
 	signal(SIGSEGV, on_fatal_signal);
@@ -1626,8 +1755,9 @@ int main(int argc, char **argv)
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("paceless-group-sim: %s seeds=%llu-%llu (%llu) nodes=%d steps=%llu deliveries=%llu "
 	       "views=%llu elections=%llu crashes=%llu all-crashed=%llu restores=%llu leaves=%llu "
-	       "partitions=%llu freezes=%llu xfers=%llu/%llu failed efull=%llu estate=%llu lost=%llu dup=%llu qdrop=%llu "
-	       "in %.2fs (%.1f seeds/s)\n", failed ? "FAILED" : "OK",
+	       "partitions=%llu freezes=%llu xfers=%llu/%llu failed efull=%llu estate=%llu "
+	       "lost=%llu dup=%llu qdrop=%llu busy=%llu in %.2fs (%.1f seeds/s)\n",
+	       failed ? "FAILED" : "OK",
 	       (unsigned long long)opts.seed_from, (unsigned long long)opts.seed_to,
 	       (unsigned long long)seeds, opts.nodes, (unsigned long long)tot.steps,
 	       (unsigned long long)tot.deliveries, (unsigned long long)tot.views,
@@ -1637,7 +1767,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)tot.freezes, (unsigned long long)tot.xfers,
 	       (unsigned long long)tot.xfer_failed, (unsigned long long)tot.efull,
 	       (unsigned long long)tot.estate, (unsigned long long)tot.lost,
-	       (unsigned long long)tot.dup, (unsigned long long)tot.dropped_full, secs,
+	       (unsigned long long)tot.dup, (unsigned long long)tot.dropped_full,
+	       (unsigned long long)tot.busy, secs,
 	       secs > 0 ? (double)seeds / secs : 0.0);
 	if (failed)
 		printf("paceless-group-sim: %llu of %llu seeds failed\n",

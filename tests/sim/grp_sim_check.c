@@ -527,18 +527,35 @@ bool sim_converged(struct sim *s, char *why, size_t len)
 			return false;
 		}
 	}
-	c = grp_proto_config(s->node[0].p);
-	if (c->n != (uint32_t)s->n || c->n_old) {
-		snprintf(why, len, "configuration has %u members (%u old) for %d live nodes", c->n,
-			 c->n_old, s->n);
-		return false;
-	}
-	for (int i = 0; i < s->n; i++)
-		if (grp_config_find(c, &s->node[i].self.uuid) < 0) {
-			snprintf(why, len, "n%d's incarnation is not in the configuration", i);
+	/* Every node's configuration in force, not one's: the leader's may already be changing
+	 * while a follower has not received the change yet. */
+	for (int j = 0; j < s->n; j++) {
+		c = grp_proto_config(s->node[j].p);
+		if (c->n != (uint32_t)s->n || c->n_old) {
+			snprintf(why, len, "n%d's configuration has %u members (%u old) for %d live "
+				 "nodes", j, c->n, c->n_old, s->n);
 			return false;
 		}
+		for (int i = 0; i < s->n; i++)
+			if (grp_config_find(c, &s->node[i].self.uuid) < 0) {
+				snprintf(why, len, "n%d's incarnation is not in n%d's configuration", i,
+					 j);
+				return false;
+			}
+	}
 	return !undelivered(s, why, len);
+}
+
+/* " n<slot>/<incarnation>:<weight>", "(dead)" when that process is gone. */
+static void dump_members(struct sim *s, const struct grp_member *m, uint32_t n)
+{
+	for (uint32_t k = 0; k < n; k++) {
+		struct sim_inc *inc = sim_inc_find(s, &m[k].uuid);
+
+		fprintf(stderr, " n%d/%u:%u%s", inc ? inc->slot : -1,
+			inc ? (uint32_t)(inc - s->incs) : 0, m[k].weight,
+			inc && inc->alive ? "" : "(dead)");
+	}
 }
 
 void sim_dump(struct sim *s)
@@ -558,17 +575,16 @@ void sim_dump(struct sim *s)
 		l = sim_inc_find(s, &st.leader);
 		fprintf(stderr, "  n%d inc=%u term=%llu leader=%s%d is_leader=%d commit=%llu "
 			"applied=%llu seq=%llu last=%llu first=%llu view=%llu member=%d primary=%d "
-			"paused=%d pending=%u dropped=%llu cfg:", i, nd->inc, U(st.term),
+			"restoring=%d paused=%d pending=%u dropped=%llu cfg:", i, nd->inc, U(st.term),
 			l ? "n" : "-", l ? l->slot : 0, st.is_leader, U(st.commit), U(st.applied),
 			U(st.seq), U(st.last_index), U(st.cache_first), U(st.view_id), st.member,
-			st.primary, st.paused, st.pending, U(st.dropped));
-		for (uint32_t k = 0; k < c->n; k++) {
-			struct sim_inc *m = sim_inc_find(s, &c->m[k].uuid);
-
-			fprintf(stderr, " n%d/%u%s", m ? m->slot : -1,
-				m ? (uint32_t)(m - s->incs) : 0,
-				m && m->alive ? "" : "(dead)");
+			st.primary, st.restoring, st.paused, st.pending, U(st.dropped));
+		dump_members(s, c->m, c->n);
+		if (c->n_old) {
+			fprintf(stderr, " (joint; old:");
+			dump_members(s, c->old, c->n_old);
+			fprintf(stderr, ")");
 		}
-		fprintf(stderr, c->n_old ? " (joint, %u old)\n" : "\n", c->n_old);
+		fprintf(stderr, "\n");
 	}
 }

@@ -60,7 +60,8 @@ class TestNode:
 
     def __init__(self, host, artifacts, name, listen, peers=(), bootstrap=False, rate=0,
                  count=0, weight=1, state=None, tag='', cluster='paceless-test', tls=None,
-                 state_file=None, xfer_dir=None, counter_from=0):
+                 state_file=None, xfer_dir=None, counter_from=0, size=0, members=0,
+                 cache_mb=0):
         self.host = host
         self.name = name
         self.listen = listen
@@ -71,6 +72,12 @@ class TestNode:
                 '--count', str(count)]
         if peers:
             argv += ['--peers', ','.join(peers)]
+        if size:
+            argv += ['--size', str(size)]
+        if members:
+            argv += ['--members', str(members)]
+        if cache_mb:
+            argv += ['--cache-mb', str(cache_mb)]
         if bootstrap:
             argv.append('--bootstrap')
         if state:
@@ -131,6 +138,14 @@ class TestNode:
         """True when the last view is primary with exactly these member names."""
         v = self.view_now()
         return v is not None and v[2] and sorted(v[4]) == sorted(members)
+
+    def rss_kb(self):
+        """Resident memory of the process (VmRSS), 0 once it is gone."""
+        try:
+            with open('/proc/%d/status' % self.proc.pid) as f:
+                return next(int(ln.split()[1]) for ln in f if ln.startswith('VmRSS:'))
+        except (FileNotFoundError, StopIteration, ProcessLookupError):
+            return 0
 
     def kill(self):
         self.host.signal(self.proc, signal.SIGKILL)

@@ -135,6 +135,18 @@ void dhcp_fo_updq_sent(struct dhcp_fo_updq *q, uint32_t addr, uint32_t xid)
 		s->xid = xid;
 }
 
+void dhcp_fo_updq_hold(struct dhcp_fo_updq *q, uint32_t addr, uint64_t ready)
+{
+	struct slot *s = find(q, addr);
+
+	ASSERT((s->state == S_FLIGHT || s->state == S_FLIGHT_DIRTY) && !s->xid);
+	s->state = S_QUEUED;
+	if (ready > s->ready)
+		s->ready = ready;
+	q->in_flight--;
+	ring_push_front(q, addr);
+}
+
 enum dhcp_fo_ack dhcp_fo_updq_acked(struct dhcp_fo_updq *q, uint32_t addr, uint32_t xid)
 {
 	struct slot *s = find(q, addr);

@@ -42,6 +42,9 @@ int dhcp_fo_updq_push(struct dhcp_fo_updq *q, uint32_t addr, uint64_t ready) COR
  */
 int dhcp_fo_updq_next(struct dhcp_fo_updq *q, uint32_t window, uint64_t durable, uint32_t *addr);
 void dhcp_fo_updq_sent(struct dhcp_fo_updq *q, uint32_t addr, uint32_t xid);
+/* Instead of sending addr (just returned by dhcp_fo_updq_next): it goes back to the head of
+ * the queue until journal record ready is durable. */
+void dhcp_fo_updq_hold(struct dhcp_fo_updq *q, uint32_t addr, uint64_t ready);
 
 enum dhcp_fo_ack {
 	DHCP_FO_ACK_DONE,     /* acked; the lease is up to date at the peer */

@@ -376,8 +376,9 @@ struct dhcp_lease_fo *dhcp_leasedb_need_fo(struct dhcp_leasedb *db, struct dhcp_
 	if (!l->fo)
 		return NULL;
 	db->heap_bytes += sizeof(*l->fo);
+	/* Created before a change, mostly: the rewind state is the binding until then. */
 	*l->fo = (struct dhcp_lease_fo){.tstp = DHCP_TIME_NONE, .tsfp = DHCP_TIME_NONE,
-					.atsfp = DHCP_TIME_NONE};
+					.atsfp = DHCP_TIME_NONE, .rewind_binding = l->binding};
 	return l->fo;
 }
 

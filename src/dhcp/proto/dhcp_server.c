@@ -885,7 +885,7 @@ static int on_discover(struct dhcp_server *s, struct req *q, struct dhcp_tx *tx)
 	fo = net_rel(s, q);
 	if (fo && !srv_fo_serving(fo))
 		return ignore(s, q, DHCP_IGN_FO_NOT_SERVING);
-	if (fo && !srv_fo_discover_mine(fo, q->p, q->uid, q->uid_len))
+	if (fo && !srv_fo_discover_mine(s, fo, q->shared, q->p, q->uid, q->uid_len))
 		return ignore(s, q, DHCP_IGN_FO_PEER_CLIENT);
 	if (choose_addr(s, q, false, &addr) < 0) {
 		CLOG_RL(&s->rl, s->now * 1000, CORE_LOG_WARN,
@@ -1020,8 +1020,11 @@ static int on_release(struct dhcp_server *s, struct req *q)
 		return ignore(s, q, DHCP_IGN_FO_NOT_SERVING);
 	CLOG_INFO("DHCPRELEASE of %s from %s", srv_ip_str(l->addr, a), q->mac);
 	/* Without failover ISC frees a released lease at once, keeping its client; under
-	 * failover it is released, and free once the peer has acked that. */
-	l->binding = fo_rel(s, l->addr) ? DHCP_BINDING_RELEASED : DHCP_BINDING_FREE;
+	 * failover it is released, and free once the peer has acked that (or at once when the
+	 * peer never heard of it: srv_fo_end_state). */
+	l->binding = fo_rel(s, l->addr)
+	                 ? srv_fo_end_state(fo_rel(s, l->addr), l, DHCP_BINDING_RELEASED)
+	                 : DHCP_BINDING_FREE;
 	l->ends = s->now;
 	if (l->binding == DHCP_BINDING_RELEASED && dhcp_leasedb_need_fo(s->db, l))
 		l->fo->tstp = s->now;
@@ -1198,6 +1201,8 @@ size_t dhcp_server_pool_stats(const struct dhcp_server *s, int64_t now,
 						st->reserved++;
 					else if (l && l->binding == DHCP_BINDING_ABANDONED)
 						st->abandoned++;
+					else if (l && l->binding == DHCP_BINDING_BACKUP)
+						st->backup++;
 					else if (l && dhcp_server_lease_state(l, now) ==
 							      DHCP_BINDING_ACTIVE)
 						st->active++;

@@ -140,7 +140,9 @@ const struct dhcp_counters *dhcp_server_counters(const struct dhcp_server *s);
 /* Occupancy of one pool, for pool-stats. */
 struct dhcp_pool_stats {
 	const struct dhcp_pool *pool;
-	uint32_t total, active, free, abandoned, reserved;
+	/* backup: a failover pool's leases the secondary may give (free: the rest, the
+	 * primary's, and those waiting for the peer's word) */
+	uint32_t total, active, free, backup, abandoned, reserved;
 };
 /* Fills up to max entries; returns the number of pools. */
 size_t dhcp_server_pool_stats(const struct dhcp_server *s, int64_t now,
@@ -183,6 +185,7 @@ struct dhcp_server_fo_counters {
 	uint64_t rejects_sent, rejects_received; /* BNDACKs with a reject reason */
 	uint64_t leases_balanced;                 /* given to the peer by pool balancing */
 	uint64_t poolreq_received, poolreq_sent;
+	uint64_t peer_dry_answered; /* the peer's clients answered: it had no free lease */
 };
 struct dhcp_server_fo_stats {
 	const struct dhcp_failover_peer *cfg;

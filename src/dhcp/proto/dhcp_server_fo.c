@@ -54,6 +54,7 @@ int srv_fo_set_conf(struct dhcp_server *s, const struct dhcp_conf *conf,
 
 		if (s->fo)
 			*r = s->fo[i]; /* the machine, counters and timers carry over */
+		r->dry = NULL; /* pointed into the old configuration */
 		r->cfg = conf->failover_peers[i];
 		r->addrs = rel_addrs(conf, r->cfg);
 		/* A reload may change the ranges: a new queue of the new size, with the
@@ -191,9 +192,55 @@ bool srv_fo_serving(const struct srv_fo_rel *r)
 	return r->fo && dhcp_fo_service(r->fo) != DHCP_FO_SERVE_NONE;
 }
 
-/* RFC 3074 as ISC applies it: DISCOVERs only, in normal, with load balancing configured. */
-bool srv_fo_discover_mine(const struct srv_fo_rel *r, const struct dhcp_packet *p,
-                          const uint8_t *uid, size_t uid_len)
+static bool peer_free_at(const struct dhcp_server *s, const struct srv_fo_rel *r, uint32_t a)
+{
+	const struct dhcp_lease *l = dhcp_leasedb_get(s->db, a);
+
+	return (l ? l->binding : DHCP_BINDING_FREE) == peer_free(r) && !(l && l->reserved) &&
+	       !dhcp_pools_reserved(s->pools, a);
+}
+
+/*
+ * Whether the peer has a free lease in r's pools of network net (ISC's peer_has_leases). The
+ * last one found is checked first; a network where it had none is not searched again within
+ * the same second.
+ */
+static bool peer_has_free(struct dhcp_server *s, struct srv_fo_rel *r, const struct dhcp_shared *net)
+{
+	const struct dhcp_pool *hp = dhcp_pools_find(s->pools, r->peer_free_hint, NULL);
+
+	if (hp && hp->subnet->shared == net && srv_fo_rel_of(s, hp) == r &&
+	    peer_free_at(s, r, r->peer_free_hint))
+		return true;
+	if (r->dry == net && r->dry_at == s->now)
+		return false;
+	for (size_t i = 0; i < net->subnets_n; i++) {
+		const struct dhcp_subnet *sn = net->subnets[i];
+
+		for (size_t j = 0; j < sn->pools_n; j++) {
+			const struct dhcp_pool *pool = sn->pools[j];
+
+			if (srv_fo_rel_of(s, pool) != r)
+				continue;
+			for (size_t k = 0; k < pool->ranges_n; k++)
+				for (uint64_t a = pool->ranges[k].lo; a <= pool->ranges[k].hi; a++)
+					if (peer_free_at(s, r, (uint32_t)a)) {
+						r->peer_free_hint = (uint32_t)a;
+						return true;
+					}
+		}
+	}
+	r->dry = net;
+	r->dry_at = s->now;
+	return false;
+}
+
+/*
+ * RFC 3074 as ISC applies it: DISCOVERs only, in normal, with load balancing configured; and
+ * a client of the peer's is answered anyway when the peer has no free lease for it.
+ */
+bool srv_fo_discover_mine(struct dhcp_server *s, struct srv_fo_rel *r, const struct dhcp_shared *net,
+                          const struct dhcp_packet *p, const uint8_t *uid, size_t uid_len)
 {
 	uint8_t bucket;
 
@@ -201,7 +248,12 @@ bool srv_fo_discover_mine(const struct srv_fo_rel *r, const struct dhcp_packet *
 	    p->secs > r->cfg->load_balance_max_secs)
 		return true;
 	bucket = dhcp_fo_client_bucket(uid, uid_len, p->chaddr, p->hlen);
-	return dhcp_fo_hba_primary(dhcp_fo_hba(r->fo), bucket) == (r->cfg->role == DHCP_FO_PRIMARY);
+	if (dhcp_fo_hba_primary(dhcp_fo_hba(r->fo), bucket) == (r->cfg->role == DHCP_FO_PRIMARY))
+		return true;
+	if (peer_has_free(s, r, net))
+		return false;
+	r->ctr.peer_dry_answered++;
+	return true;
 }
 
 uint32_t srv_fo_lease_time(struct dhcp_server *s, struct srv_fo_rel *r, struct dhcp_lease *l,
@@ -223,13 +275,36 @@ uint32_t srv_fo_lease_time(struct dhcp_server *s, struct srv_fo_rel *r, struct d
 	return lt;
 }
 
+/*
+ * The rewind state is the last binding the peer may have heard of (ISC's
+ * rewind_binding_state). It follows the binding at once while we cooperate (the update goes
+ * out shortly, as ISC reasons) and otherwise when the update is sent (send_updates). Alone
+ * (communications-interrupted), a lease whose rewind state is our own free one was given
+ * while the peer could not hear of it: when it ends it goes straight back to free, as ISC's,
+ * instead of waiting in released or expired for an ack the peer cannot give.
+ */
+static bool rewind_follows(const struct srv_fo_rel *r)
+{
+	return dhcp_fo_service(r->fo) != DHCP_FO_SERVE_ALONE &&
+	       dhcp_fo_service(r->fo) != DHCP_FO_SERVE_PARTNER_DOWN;
+}
+
+uint8_t srv_fo_end_state(const struct srv_fo_rel *r, const struct dhcp_lease *l, uint8_t waiting)
+{
+	if (r->fo && dhcp_fo_service(r->fo) == DHCP_FO_SERVE_ALONE && l->fo &&
+	    l->fo->rewind_binding == own_free(r) && !l->reserved)
+		return own_free(r);
+	return waiting;
+}
+
 void srv_fo_changed(struct dhcp_server *s, struct srv_fo_rel *r, struct dhcp_lease *l)
 {
 	struct dhcp_lease_fo *f = dhcp_leasedb_need_fo(s->db, l);
 
 	if (f) {
 		f->next_binding = 0;
-		f->rewind_binding = l->binding;
+		if (!r->fo || rewind_follows(r))
+			f->rewind_binding = l->binding;
 	}
 	/* The queue has a slot for every address of the relationship: it cannot be full. A
 	 * record the journal could not take (0) is sent when what follows it is durable. */
@@ -256,7 +331,9 @@ void srv_fo_sweep(struct dhcp_server *s, struct srv_fo_rel *r, struct dhcp_lease
 	}
 	if (l->binding == DHCP_BINDING_ACTIVE)
 		s->ctr.leases_expired++;
-	l->binding = DHCP_BINDING_EXPIRED;
+	l->binding = l->binding == DHCP_BINDING_ACTIVE
+	                 ? srv_fo_end_state(r, l, DHCP_BINDING_EXPIRED)
+	                 : DHCP_BINDING_EXPIRED;
 	if (dhcp_leasedb_need_fo(s->db, l))
 		l->fo->tstp = l->ends;
 	srv_fo_changed(s, r, l);
@@ -511,8 +588,14 @@ static void send_updates(struct dhcp_server *s, struct srv_fo_rel *r)
 	struct dhcp_fo_msg m;
 
 	while (dhcp_fo_updq_next(r->q, window ? window : 1, s->durable, &a)) {
-		const struct dhcp_lease *l = dhcp_leasedb_get(s->db, a);
+		struct dhcp_lease *l = dhcp_leasedb_get(s->db, a);
 
+		if (l && l->fo && l->fo->rewind_binding != l->binding) {
+			/* The peer hears of it now: the rewind state moves first, on disk. */
+			l->fo->rewind_binding = l->binding;
+			dhcp_fo_updq_hold(r->q, a, srv_persist_rec(s, l));
+			return;
+		}
 		if (l)
 			dhcp_leasedb_to_rec(l, &rec);
 		else
@@ -528,8 +611,8 @@ static void send_updates(struct dhcp_server *s, struct srv_fo_rel *r)
 }
 
 struct tally {
-	size_t own, peer, give;
-	bool used; /* second pass: leases that had clients */
+	size_t own, peer, give, given;
+	enum { PASS_AFFINE, PASS_UNUSED, PASS_USED } pass;
 };
 
 static void count_one(struct dhcp_server *s, struct srv_fo_rel *r, uint32_t a, void *arg)
@@ -544,14 +627,29 @@ static void count_one(struct dhcp_server *s, struct srv_fo_rel *r, uint32_t a, v
 	t->peer += b == peer_free(r);
 }
 
+/* ISC's peer_wants_lease: the lease's last client hashes to the peer. */
+static bool peer_wants(const struct srv_fo_rel *r, const struct dhcp_lease *l)
+{
+	uint8_t bucket;
+
+	if (l->uid_len)
+		bucket = dhcp_fo_client_bucket(dhcp_lease_uid(l), l->uid_len, NULL, 0);
+	else if (l->hlen)
+		bucket = dhcp_fo_client_bucket(NULL, 0, l->hw, l->hlen);
+	else
+		return false;
+	return dhcp_fo_hba_primary(dhcp_fo_hba(r->fo), bucket) != (r->cfg->role == DHCP_FO_PRIMARY);
+}
+
 static void give_one(struct dhcp_server *s, struct srv_fo_rel *r, uint32_t a, void *arg)
 {
 	struct tally *t = arg;
 	struct dhcp_lease *l = dhcp_leasedb_get(s->db, a);
 	bool used = l && (l->hlen || l->uid_len);
 
-	if (!t->give || used != t->used || dhcp_pools_reserved(s->pools, a) ||
-	    (l && (l->reserved || l->offer_until > s->now || l->binding != DHCP_BINDING_FREE)))
+	if (!t->give || used != (t->pass != PASS_UNUSED) || dhcp_pools_reserved(s->pools, a) ||
+	    (l && (l->reserved || l->offer_until > s->now || l->binding != DHCP_BINDING_FREE)) ||
+	    (t->pass == PASS_AFFINE && !peer_wants(r, l)))
 		return;
 	if (!l && !(l = dhcp_leasedb_obtain(s->db, a)))
 		return;
@@ -561,26 +659,39 @@ static void give_one(struct dhcp_server *s, struct srv_fo_rel *r, uint32_t a, vo
 		l->fo->tstp = s->now;
 	srv_fo_changed(s, r, l);
 	t->give--;
+	t->given++;
 	r->ctr.leases_balanced++;
 }
 
-/* One pool's balance: half of the difference between our free leases and the peer's goes
- * to the peer, never used ones first. */
+/*
+ * One pool's balance: half of the difference between our free leases and the peer's goes to
+ * the peer. As ISC's first pass, leases whose last client hashes to the peer go first, up to
+ * max-lease-ownership % of the pool past even, so that a returning client finds its address
+ * with the server that answers it; then never used ones, then the rest.
+ */
 static void balance_pool(struct dhcp_server *s, struct srv_fo_rel *r, const struct dhcp_pool *pool,
                          void *arg)
 {
 	size_t *given = arg;
 	struct tally t = {0};
-	size_t want;
+	size_t want, total = 0, hold;
 
 	for_each_in_pool(s, r, pool, count_one, &t);
 	if (t.own <= t.peer + 1)
 		return;
-	t.give = want = (t.own - t.peer) / 2;
+	for (size_t k = 0; k < pool->ranges_n; k++)
+		total += (size_t)(pool->ranges[k].hi - pool->ranges[k].lo) + 1;
+	hold = (total * r->cfg->max_lease_ownership + 50) / 100;
+	want = (t.own - t.peer) / 2;
+	t.give = want + hold;
+	t.pass = PASS_AFFINE;
 	for_each_in_pool(s, r, pool, give_one, &t);
-	t.used = true;
+	t.give = t.given < want ? want - t.given : 0;
+	t.pass = PASS_UNUSED;
 	for_each_in_pool(s, r, pool, give_one, &t);
-	*given += want - t.give;
+	t.pass = PASS_USED;
+	for_each_in_pool(s, r, pool, give_one, &t);
+	*given += t.given;
 }
 
 /*

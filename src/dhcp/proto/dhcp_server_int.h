@@ -18,6 +18,9 @@ struct srv_fo_rel {
 	bool req_pending;   /* the peer asked for updates: UPDDONE once the queue is idle */
 	uint8_t seen_state; /* our state at the last pump, to see normal begin */
 	int64_t balance_at; /* next pool balance (primary, normal) */
+	uint32_t peer_free_hint;       /* an address last seen in the peer's free state */
+	const struct dhcp_shared *dry; /* a network where the peer had none, at dry_at */
+	int64_t dry_at;
 	struct dhcp_server_fo_counters ctr;
 };
 
@@ -76,14 +79,17 @@ bool srv_fo_usable(void *ctx, const struct dhcp_pool *pool, const struct dhcp_le
                    int64_t now);
 /* Whether r serves requests now (a machine attached, a serving state). */
 bool srv_fo_serving(const struct srv_fo_rel *r);
-/* Whether a DISCOVER from this client is ours under load balancing. */
-bool srv_fo_discover_mine(const struct srv_fo_rel *r, const struct dhcp_packet *p,
-                          const uint8_t *uid, size_t uid_len);
+/* Whether a DISCOVER from this client on network net is ours under load balancing. */
+bool srv_fo_discover_mine(struct dhcp_server *s, struct srv_fo_rel *r, const struct dhcp_shared *net,
+                          const struct dhcp_packet *p, const uint8_t *uid, size_t uid_len);
 /* The lease time to grant for l under MCLT; with commit, l's tstp (and tsfp) are set. */
 uint32_t srv_fo_lease_time(struct dhcp_server *s, struct srv_fo_rel *r, struct dhcp_lease *l,
                            uint32_t want, bool commit);
 /* l (in r's pools) changed here: keep its failover fields and queue it for the peer. */
 void srv_fo_changed(struct dhcp_server *s, struct srv_fo_rel *r, struct dhcp_lease *l);
+/* The state a lease ending here (released, expired) moves to: waiting (released / expired,
+ * for the peer's ack), or our free state at once when the peer never heard of it (rewind). */
+uint8_t srv_fo_end_state(const struct srv_fo_rel *r, const struct dhcp_lease *l, uint8_t waiting);
 /* The periodic sweep's rule for a lease of r's pools. */
 void srv_fo_sweep(struct dhcp_server *s, struct srv_fo_rel *r, struct dhcp_lease *l);
 

@@ -12,7 +12,6 @@
 #define PEERS_MAX (2 * GRP_MEMBERS_MAX) /* members plus joiners we know of */
 #define ORIGINS_MAX 1024                /* submitters remembered for de-duplication */
 #define UNCOMMITTED_MAX 65536           /* entries a leader appends beyond its commit index */
-#define APPEND_BYTES_MAX (4u << 20)     /* payload in one APPEND */
 #define SUBMIT_BYTES_MAX (1u << 20)     /* payload in one SUBMIT */
 #define RESEND_MSGS_MAX 4               /* SUBMITs per resend round */
 #define PING_SLOW 5                     /* a primary member pings every 5 heartbeats */
@@ -39,13 +38,15 @@ struct peer {
 	/* The leader's record of it. */
 	uint64_t next;
 	uint64_t match;
-	uint64_t sent_commit; /* the commit index our last APPEND to it carried */
+	uint64_t sent_commit; /* the commit index our last APPEND to it let it reach */
+	bool held; /* its link is busy: entries wait (see hold_back) */
 	uint64_t ack_ms;
 	uint32_t backlog;
 	bool learner; /* asked to join; catching up before it is added */
 	uint64_t join_ms;
 	bool leave; /* asked to be removed */
 	uint64_t xfer_ms;
+	bool cfg_due; /* sent an XFER: its next APPENDs carry the configuration at prev */
 	/* A candidate's record of it. */
 	bool granted;
 	/* Its last PING as a restored node (GRP_PING_RECOVER); rec_on false: none since. */
@@ -82,6 +83,7 @@ struct grp_proto {
 	const struct grp_ops *ops;
 	void *ctx;
 	uint64_t now;
+	uint64_t resumed_ms; /* when it last ran again after a gap (clock_to) */
 	uint64_t rng;
 
 	enum role role;
@@ -118,6 +120,7 @@ struct grp_proto {
 	struct pend *pend; /* ring of submit_max */
 	uint32_t pend_head;
 	uint32_t pend_n;
+	uint32_t pend_sent; /* follower: the first pend_sent went to a leader at least once */
 	uint64_t next_id;
 	uint64_t resend_at;
 
@@ -130,8 +133,10 @@ struct grp_proto {
 	uint64_t xfer_ms;
 	bool rebase_ok; /* arbitrator: the leader said (XFER) it is behind its cache */
 	bool origins_stale; /* state transfer done, no CONFIG applied since: may not lead */
-	bool cfg_stale;     /* state transfer done, no CONFIG applied since: no election */
+	bool cfg_stale;     /* back from a state transfer or a base move, and the configuration
+			     * in force at its base unknown: no election (cfg_learn) */
 	uint64_t abandoned; /* own submissions given up at a state transfer */
+	uint64_t held_back; /* leader: a busy link held a follower's entries back */
 	uint64_t dropped;
 	struct core_ratelimit rl; /* for lines a peer's messages trigger */
 
@@ -141,7 +146,7 @@ struct grp_proto {
 	bool dur_removed;       /* persist(NULL) was the last call */
 	bool rec;               /* restored, no base yet: waiting for the members in dur */
 	bool novote;            /* restored: no vote until a CONFIG entry is delivered again */
-	struct grp_position svc; /* restored: the service's position */
+	struct grp_position svc; /* the service's position at start (grp_proto_create) */
 	struct grp_uuid rec_vote; /* the restored node it would follow (nil: not all back) */
 	uint32_t rec_n;           /* restored: the members it waited for, kept in its */
 	struct grp_member rec_m[GRP_MEMBERS_MAX]; /* state until it delivers a CONFIG entry */
@@ -162,8 +167,29 @@ void grp_params_default(struct grp_params *p)
 	p->resend_ms = 200;
 	p->fc_limit = 1024;
 	p->cache_bytes = 128u << 20;
+	p->link_busy_bytes = 4u << 20;
 	p->submit_max = 4096;
 	p->weight = 1;
+}
+
+/*
+ * Every call brings the caller's time. A gap between two calls longer than half an election
+ * timeout means this node did not run meanwhile (a paused process, a stalled loop, a clock
+ * step). It heard nothing in that time, and what it reads first after it may have waited
+ * since before: a leader that judged its members at once would take the silent for dead and
+ * those whose old messages waited for it for alive (see reconfigure). The runtime calls every
+ * few ms, far below the gap.
+ */
+static void clock_to(struct grp_proto *p, uint64_t now_ms)
+{
+	if (now_ms <= p->now)
+		return;
+	if (now_ms - p->now > p->par.election_ms / 2) {
+		CLOG_DEBUG("group: node %s did not run for %llu ms", p->self.name,
+			   (unsigned long long)(now_ms - p->now));
+		p->resumed_ms = now_ms;
+	}
+	p->now = now_ms;
 }
 
 /* splitmix64: the only randomness, seeded by the caller. */
@@ -442,49 +468,172 @@ static void send_xfer(struct grp_proto *p, struct peer *pe)
 	p->out->u.xfer.donor = *donor;
 	p->out->u.xfer.first_index = p->log.first;
 	send_to(p, &pe->m.uuid, GRP_MSG_XFER);
+	pe->cfg_due = true;
 }
 
-/* Leader: the next entries pe lacks (or a heartbeat), pipelined: next moves on at once. */
-static void send_append(struct grp_proto *p, struct peer *pe)
+/* Bytes the transport holds for a node and has not written yet (grp_ops.queued). */
+static uint64_t link_queued(const struct grp_proto *p, const struct grp_uuid *to)
+{
+	return p->ops->queued ? p->ops->queued(p->ctx, to) : 0;
+}
+
+/* Answers in time over an open link: the members the cache and flow control wait for. */
+static bool peer_live(const struct grp_proto *p, const struct peer *pe)
+{
+	return !pe->link_down && p->now - pe->ack_ms < p->par.election_ms;
+}
+
+/* Entries a follower lacks that the leader has not handed to its link yet. */
+static uint64_t unsent(const struct grp_proto *p, const struct peer *pe)
+{
+	return pe->next <= p->log.last ? p->log.last + 1 - pe->next : 0;
+}
+
+/* A member flow control waits for: in the configuration and not desynced. */
+static bool fc_member(struct grp_proto *p, const struct peer *pe)
+{
+	struct origin *o;
+
+	if (!pe->used || !is_member(p->cfg, &pe->m.uuid))
+		return false;
+	o = origin_get(p, &pe->m.uuid, false);
+	return !o || o->svc != GRP_SVC_DESYNCED;
+}
+
+/*
+ * What a busy link held back from pe counts for flow control while pe's link is open and it
+ * answered within suspect_ms (longer, it is removed as dead): a member that is merely slow, or
+ * stopped for a moment, holds the group back rather than being left behind the cache.
+ */
+static uint64_t held_queue(const struct grp_proto *p, const struct peer *pe)
+{
+	if (!pe->held || pe->link_down || p->now - pe->ack_ms >= p->par.suspect_ms)
+		return 0;
+	return unsent(p, pe);
+}
+
+/*
+ * Leader: pe's link holds link_busy_bytes or more that it has not written (a slow or stopped
+ * reader): it is sent no new entries until that drains (grp_proto_flush() and each heartbeat
+ * look again). What it lacks waits in the log; once more than fc_limit entries wait for a
+ * member (held_queue), flow control pauses submissions, so the log stops growing for it. Closing the
+ * link instead would remove a member that is merely slow.
+ */
+static void hold_back(struct grp_proto *p, struct peer *pe)
+{
+	if (!pe->held) {
+		pe->held = true;
+		p->held_back++;
+		CLOG_DEBUG("group: leader %s holds entries back from %s: its link is busy",
+			   p->self.name, pe->m.name);
+	}
+	if (!p->paused && held_queue(p, pe) > p->par.fc_limit && fc_member(p, pe)) {
+		CLOG_INFO("group: flow control pauses submissions (%s lags %llu entries on a "
+			  "busy link)", pe->m.name, (unsigned long long)unsent(p, pe));
+		p->paused = true;
+	}
+}
+
+/*
+ * The prev of an APPEND without entries. While the transport holds bytes for pe, it may write
+ * this one before queued APPENDs with entries (grp_ops.queued): then prev is what pe acked,
+ * which it holds whatever arrives first. (Naming next - 1 there, pe would refuse it and the
+ * leader would send everything queued again.) Otherwise next - 1, which also probes where a
+ * follower is after an election.
+ */
+static uint64_t empty_prev(const struct grp_proto *p, const struct peer *pe, uint64_t queued)
+{
+	uint64_t t;
+
+	if (queued && pe->match < pe->next - 1 && grp_log_term(&p->log, pe->match, &t))
+		return pe->match;
+	return pe->next - 1;
+}
+
+/*
+ * Leader: to a follower that came back without its configuration (a state transfer, an
+ * arbitrator's base move: it says GRP_PING_STALE, or we sent it an XFER), an APPEND carries the
+ * configuration in force at prev, which it takes when prev is where its log starts
+ * (cfg_learn). We know it for prev between our last applied configuration and our last applied
+ * entry. Before that, a configuration we applied later follows prev in the stream and the
+ * follower applies it soon; after, prev may not be committed.
+ */
+static void append_cfg(struct grp_proto *p, const struct peer *pe, uint64_t prev)
+{
+	bool due = pe->cfg_due || (pe->ping_flags & GRP_PING_STALE);
+
+	p->out->u.append.cfg = NULL;
+	p->out->u.append.cfg_index = 0;
+	if (!due || !p->cfg_done_index || prev < p->cfg_done_index || prev > p->applied)
+		return;
+	p->out->u.append.cfg = &p->cfg_done;
+	p->out->u.append.cfg_index = p->cfg_done_index;
+}
+
+/*
+ * Leader: the next entries pe lacks, pipelined (next moves on at once), or an APPEND without
+ * entries: always when heartbeat (it keeps pe's election timer quiet), otherwise only when it
+ * lets pe reach a higher commit index. A busy link gets no entries (hold_back).
+ */
+static void send_append(struct grp_proto *p, struct peer *pe, bool heartbeat)
 {
 	struct grp_msg *o = p->out;
-	uint64_t prev, bytes = 0;
+	uint64_t prev, bytes = 0, queued;
 	uint32_t n = 0, cfgs = 0;
+	bool hold, entries;
 
 	if (pe->next > p->log.last + 1)
 		pe->next = p->log.last + 1;
+	queued = link_queued(p, &pe->m.uuid);
+	hold = pe->next <= p->log.last && queued >= p->par.link_busy_bytes;
+	if (hold) {
+		hold_back(p, pe);
+		if (!heartbeat)
+			return;
+	} else {
+		pe->held = false;
+	}
 	/*
 	 * An arbitrator behind the cache needs no state transfer: an XFER tells it so, and it is
 	 * sent the cache from its base, a committed position (base <= applied <= commit), where
 	 * it moves its own base (arbitrator_rebase).
 	 */
-	if (pe->next < p->log.first && is_arbitrator(&pe->m)) {
+	if (!hold && pe->next < p->log.first && is_arbitrator(&pe->m)) {
 		p->out->u.xfer.donor = p->self;
 		p->out->u.xfer.first_index = p->log.first;
 		send_to(p, &pe->m.uuid, GRP_MSG_XFER);
 		pe->next = p->log.first;
+		pe->cfg_due = true;
 	}
-	prev = pe->next - 1;
+	entries = !hold && pe->next <= p->log.last;
+	prev = entries ? pe->next - 1 : empty_prev(p, pe, queued);
 	if (!grp_log_term(&p->log, prev, &o->u.append.prev_term) ||
 	    !grp_log_seq(&p->log, prev, &o->u.append.prev_seq)) {
-		send_xfer(p, pe);
+		if (!hold)
+			send_xfer(p, pe);
 		return;
 	}
-	while (prev + 1 + n <= p->log.last && n < GRP_ENTRIES_PER_MSG && bytes < APPEND_BYTES_MAX) {
+	while (entries && prev + 1 + n <= p->log.last && n < GRP_ENTRIES_PER_MSG &&
+	       bytes < GRP_PROTO_APPEND_BYTES_MAX) {
 		grp_log_entry(&p->log, prev + 1 + n, &o->u.append.e[n]);
 		if (o->u.append.e[n].cfg && ++cfgs > GRP_CFGS_PER_MSG)
 			break;
 		bytes += o->u.append.e[n].len;
 		n++;
 	}
+	if (!n && !heartbeat && (p->commit < prev ? p->commit : prev) <= pe->sent_commit)
+		return; /* it would tell pe nothing new */
 	o->u.append.prev_index = prev;
 	o->u.append.commit = p->commit;
-	pe->sent_commit = p->commit;
+	/* pe takes the commit index only as far as the entries it holds (on_append) */
+	pe->sent_commit = p->commit < prev + n ? p->commit : prev + n;
 	o->u.append.n = n;
 	o->u.append.paused = p->paused;
 	o->u.append.no_quorum = p->no_quorum;
+	append_cfg(p, pe, prev);
 	send_to(p, &pe->m.uuid, GRP_MSG_APPEND);
-	pe->next = prev + n + 1;
+	if (n)
+		pe->next = prev + n + 1;
 }
 
 /* Leader: the peers it replicates to: members of the configuration in force, and learners. */
@@ -499,16 +648,22 @@ static void replicate(struct grp_proto *p, bool heartbeat)
 		struct peer *pe = &p->peers[i];
 
 		if (is_target(p, pe) && (heartbeat || pe->next <= p->log.last))
-			send_append(p, pe);
+			send_append(p, pe, heartbeat);
 	}
 }
 
+/*
+ * Follower: up to msgs_max SUBMITs of pending submissions from the from-th on. None while the
+ * link to the leader is busy (back-pressure, as for the leader's APPENDs): they wait in the
+ * pending ring (submit_max) and go out from grp_proto_flush() once it drained.
+ */
 static void send_submits(struct grp_proto *p, uint32_t from, uint32_t msgs_max)
 {
 	struct grp_msg *o = p->out;
 	uint32_t i = from;
 
-	if (grp_uuid_is_nil(&p->leader) || grp_uuid_eq(&p->leader, &p->self.uuid))
+	if (grp_uuid_is_nil(&p->leader) || grp_uuid_eq(&p->leader, &p->self.uuid) ||
+	    link_queued(p, &p->leader) >= p->par.link_busy_bytes)
 		return;
 	/* Every id below head was delivered to us or given up at a state transfer. */
 	o->u.submit.head = p->pend_n ? p->pend[p->pend_head].id : p->next_id + 1;
@@ -531,6 +686,8 @@ static void send_submits(struct grp_proto *p, uint32_t from, uint32_t msgs_max)
 		o->u.submit.n = n;
 		send_to(p, &p->leader, GRP_MSG_SUBMIT);
 	}
+	if (i > p->pend_sent)
+		p->pend_sent = i;
 }
 
 /* ---- configuration in force ---- */
@@ -760,6 +917,7 @@ static void become_leader(struct grp_proto *p)
 		pe->ack_ms = p->now;
 		pe->learner = false;
 		pe->leave = false;
+		pe->held = false;
 	}
 	p->paused = false;
 	p->no_quorum = false;
@@ -780,6 +938,8 @@ static void pend_done(struct grp_proto *p, uint64_t id)
 		p->pend[p->pend_head].data = NULL;
 		p->pend_head = (p->pend_head + 1) % p->par.submit_max;
 		p->pend_n--;
+		if (p->pend_sent)
+			p->pend_sent--;
 		p->resend_at = p->now + p->par.resend_ms;
 	}
 }
@@ -789,7 +949,13 @@ static void apply_config(struct grp_proto *p, const struct grp_entry *e)
 	p->cfg_done = *e->cfg;
 	p->cfg_done_index = e->index;
 	p->origins_stale = p->cfg_stale = false;
-	p->novote = false; /* it holds everything up to here, received since it restarted */
+	/*
+	 * A restored node holds everything up to here, received since it restarted, once the
+	 * CONFIG entry is past what its service had applied: not one its service applied before,
+	 * sent again (its process before may have acked entries after it).
+	 */
+	if (e->index > p->svc.index)
+		p->novote = false;
 	p->dur_dirty = true;
 	for (uint32_t i = 0; i < e->cfg->n + e->cfg->n_old; i++) {
 		const struct grp_member *m = i < e->cfg->n ? &e->cfg->m[i]
@@ -876,9 +1042,7 @@ static uint64_t evict_upto(const struct grp_proto *p)
 		const struct peer *pe = &p->peers[i];
 
 		if (is_target(p, pe) && !is_arbitrator(&pe->m) &&
-		    (is_arbitrator(&p->self) ||
-		     (!pe->link_down && p->now - pe->ack_ms < p->par.election_ms)) &&
-		    pe->match < upto)
+		    (is_arbitrator(&p->self) || peer_live(p, pe)) && pe->match < upto)
 			upto = pe->match;
 	}
 	return upto;
@@ -985,21 +1149,23 @@ static void flow_update(struct grp_proto *p)
 
 	for (size_t i = 0; i < PEERS_MAX; i++) {
 		const struct peer *pe = &p->peers[i];
-		struct origin *o;
+		/* a member's queue: what it has not consumed, and what its busy link held back */
+		uint64_t queue = pe->backlog;
 
-		if (!pe->used || !is_member(p->cfg, &pe->m.uuid))
+		if (!fc_member(p, pe))
 			continue;
-		o = origin_get(p, &pe->m.uuid, false);
-		if (o && o->svc == GRP_SVC_DESYNCED)
-			continue;
-		if (pe->backlog > p->par.fc_limit)
+		if (held_queue(p, pe) > queue)
+			queue = held_queue(p, pe);
+		if (queue > p->par.fc_limit)
 			over = true;
-		if (pe->backlog > p->par.fc_limit / 2)
+		if (queue > p->par.fc_limit / 2)
 			under = false;
 	}
 	if (over && !p->paused)
-		CLOG_INFO("group: flow control pauses submissions (a member's backlog > %u)",
+		CLOG_INFO("group: flow control pauses submissions (a member's queue > %u)",
 			  p->par.fc_limit);
+	if (under && p->paused)
+		CLOG_INFO("group: flow control resumes submissions");
 	if (over)
 		p->paused = true;
 	else if (under)
@@ -1115,6 +1281,19 @@ static void reconfigure(struct grp_proto *p)
 		replicate(p, false);
 		return;
 	}
+	/*
+	 * Not right after a pause (clock_to): its members' silence then was ours, and what came
+	 * first after it may have been sent long before, by a member that died since. (The
+	 * simulator found leaders that, run again, removed a live member and kept one that had
+	 * just stopped: stuck under a configuration that needed it, 3 nodes, seeds 973, 159.)
+	 * election_ms and a heartbeat: by then a live member has answered afresh, and what came
+	 * in the first burst no longer counts as answered within election_ms (alive_quorum).
+	 * No longer: where pauses come every few seconds, waiting suspect_ms after each left a
+	 * leader unable to add anyone (seed 596 without state files, 3 nodes).
+	 */
+	if (p->resumed_ms &&
+	    p->now - p->resumed_ms < (uint64_t)p->par.election_ms + p->par.heartbeat_ms)
+		return;
 	if (p->cfg->n_old) {
 		if (p->now - p->cfg_ms < p->par.election_ms || alive_quorum(p, p->cfg) ||
 		    !desired_config(p, p->cfg->old, p->cfg->n_old, p->cfg->m, p->cfg->n, &c))
@@ -1142,15 +1321,25 @@ static void reconfigure(struct grp_proto *p)
 static bool may_elect(const struct grp_proto *p)
 {
 	/*
-	 * Not before a CONFIG entry since a state transfer (cfg_stale): the configuration it
-	 * holds is the one it had delivered before, and members the group has removed since
-	 * (still running, or leaving) could elect it under it while the group has a leader of
-	 * the same term. The simulator found that order violation. (An arbitrator that moved
-	 * its base is not held back: it is often the one that must lead, see Arbitrators.)
+	 * Not while the configuration in force at its base is unknown (cfg_stale, after a state
+	 * transfer or an arbitrator's base move, until the leader tells it or it applies a CONFIG
+	 * entry): the one it holds is the one it had delivered before, and members the group has
+	 * removed since (still running, or leaving) could elect it under it while the group has a
+	 * leader of the same term. The simulator found that order violation.
 	 */
-	return p->has_base && !p->xfer_pending && !p->novote && !p->cfg_stale &&
-	       is_member(p->cfg, &p->self.uuid) &&
-	       (in_members(p->cfg->m, p->cfg->n, &p->self.uuid) || p->cfg->n_old);
+	if (!p->has_base || p->xfer_pending || p->novote || p->cfg_stale)
+		return false;
+	if (is_member(p->cfg, &p->self.uuid))
+		return true;
+	/*
+	 * Removed by a C_new it holds but does not know to be committed: it still stands,
+	 * under that configuration (where its own vote does not count), as Raft elects by the
+	 * candidate's last configuration whether or not the candidate is in it. It must: when
+	 * the leader died after sending C_new to this node alone, the others hold C_old,new,
+	 * and this node, whose log is ahead of theirs, refuses them its vote for good. Once
+	 * elected it commits C_new and steps down (leader_after_config).
+	 */
+	return p->cfg_index > p->commit && is_member(&p->cfg_done, &p->self.uuid);
 }
 
 static void count_votes(struct grp_proto *p);
@@ -1333,12 +1522,40 @@ static void arbitrator_rebase(struct grp_proto *p, const struct grp_msg *m)
 	grp_log_reset(&p->log, prev, m->u.append.prev_term, m->u.append.prev_seq);
 	p->commit = p->applied = prev;
 	p->dur_dirty = true;
-	p->origins_stale = true;
+	p->origins_stale = p->cfg_stale = true;
 	p->rebase_ok = false;
 	/* As at a state transfer: own submissions skipped over may or may not be ordered. */
 	p->abandoned += p->pend_n;
 	pend_done(p, p->next_id);
 	cfg_refresh(p);
+}
+
+/*
+ * Follower back from a state transfer or a base move (cfg_stale): the leader's APPEND whose
+ * prev is where our log starts, and matched it, carries the configuration in force there
+ * (append_cfg). That is the configuration we would hold had we applied the entries the
+ * transfer skipped: whether we are still a member, and whose votes count. It is committed
+ * (cfg_index <= prev, our base, is), so it becomes the last one applied; any CONFIG entry we
+ * hold after the base stays in force over it. Without this, a node transferred past the
+ * CONFIG entry that removed it could stand under its old configuration (no longer: cfg_stale
+ * holds it back) and a member had to wait for a CONFIG entry to stand at all.
+ */
+static void cfg_learn(struct grp_proto *p, const struct grp_msg *m)
+{
+	if (!m->u.append.cfg || !p->cfg_stale || m->u.append.prev_index != p->log.first - 1 ||
+	    m->u.append.cfg_index < p->cfg_done_index)
+		return;
+	p->cfg_done = *m->u.append.cfg;
+	p->cfg_done_index = m->u.append.cfg_index;
+	p->cfg_stale = false;
+	p->dur_dirty = true;
+	if (p->cfg == &p->cfg_done || p->cfg == &empty_cfg)
+		cfg_set(p, &p->cfg_done, p->cfg_done_index);
+	CLOG_RL(&p->rl, (int64_t)p->now, CORE_LOG_INFO,
+		"group: node %s learns the configuration at its base, index %llu: %s", p->self.name,
+		(unsigned long long)p->cfg_done_index,
+		is_member(&p->cfg_done, &p->self.uuid) ? "a member" : "not a member");
+	view_update(p);
 }
 
 static void on_append(struct grp_proto *p, const struct grp_msg *m)
@@ -1356,6 +1573,8 @@ static void on_append(struct grp_proto *p, const struct grp_msg *m)
 	become_follower(p, m->term, &m->from.uuid);
 	p->leader_ms = p->now;
 	election_reset(p);
+	if (p->paused && !m->u.append.paused && p->pend_n)
+		p->resend_at = p->now; /* the leader dropped what came while it paused */
 	p->paused = m->u.append.paused;
 	p->leader_no_quorum = m->u.append.no_quorum;
 	view_update(p);
@@ -1366,9 +1585,17 @@ static void on_append(struct grp_proto *p, const struct grp_msg *m)
 		 * A joiner's start: the leader chose prev from our seq; check it, and take only a
 		 * committed one (a deposed leader may still send, and its entry there may be one
 		 * that is never committed). An arbitrator has no seq: any committed start will do.
+		 * A node whose service applied the leader's very entry at prev (the same index
+		 * and term: grp_proto_create's svc) takes it whatever the leader's commit index:
+		 * it was delivered, so committed, and a leader elected since may not know that yet
+		 * and need this node's ack to commit anything (a leader that is an arbitrator, with
+		 * no other data member that can hold its entries).
 		 */
+		bool applied_here = p->svc.index && prev == p->svc.index &&
+				    m->u.append.prev_term == p->svc.term;
+
 		if ((m->u.append.prev_seq != p->svc_seq && !is_arbitrator(&p->self)) ||
-		    m->u.append.prev_index > m->u.append.commit)
+		    (prev > m->u.append.commit && !applied_here))
 			return;
 		p->svc_seq = m->u.append.prev_seq;
 		grp_log_reset(&p->log, prev, m->u.append.prev_term, p->svc_seq);
@@ -1387,6 +1614,7 @@ static void on_append(struct grp_proto *p, const struct grp_msg *m)
 		ack(p, &m->from.uuid, false, p->commit);
 		return;
 	}
+	cfg_learn(p, m);
 	if (!take_entries(p, m)) {
 		p->dropped++;
 		CLOG_RL(&p->rl, (int64_t)p->now, CORE_LOG_WARN,
@@ -1411,6 +1639,8 @@ static void on_append(struct grp_proto *p, const struct grp_msg *m)
 
 static void on_append_ack(struct grp_proto *p, const struct grp_msg *m, struct peer *pe)
 {
+	bool delayed = false;
+
 	if (m->term > p->term) {
 		struct grp_uuid nil = {0};
 
@@ -1426,31 +1656,37 @@ static void on_append_ack(struct grp_proto *p, const struct grp_msg *m, struct p
 		pe->join_ms = p->now;
 	pe->backlog = m->u.append_ack.backlog;
 	if (m->u.append_ack.success) {
+		pe->cfg_due = false; /* it took an APPEND since: its PINGs say if it still lacks it */
 		if (m->u.append_ack.match > pe->match && m->u.append_ack.match <= p->log.last)
 			pe->match = m->u.append_ack.match;
 		if (pe->next < pe->match + 1)
 			pe->next = pe->match + 1;
 		leader_commit(p);
-	} else {
-		uint64_t hint = m->u.append_ack.match;
-
+	} else if (m->u.append_ack.match < pe->match && !(pe->ping_flags & GRP_PING_STALE)) {
 		/*
-		 * Resend from where it says it is. Below what it acked only when all it acked is
-		 * committed: then its log was replaced by a state transfer (sent only while next, and
-		 * so match, is below the cache, hence committed). Otherwise a failure below match is
-		 * a delayed one, and going back could send a node that holds uncommitted entries we
-		 * count on to a state transfer. match itself is never lowered: a delayed success
-		 * could raise it again past what the node holds.
+		 * A refusal below what it acked in this term is a delayed one (it answers an
+		 * APPEND that overtook an earlier one): nothing to do. Nothing else takes back
+		 * what a follower acked: a state transfer or an arbitrator's base move keeps the
+		 * entries that agree with the leader's log (its entry at the donor's index is the
+		 * committed one when it acked past it). Going back would send a follower whose
+		 * acked entries are evicted since to a state transfer, which a leader that is an
+		 * arbitrator cannot give when that follower is its only data member.
 		 */
-		if (hint < pe->match && pe->match > p->commit)
-			hint = pe->match;
-		if (hint + 1 < pe->next)
-			pe->next = hint + 1;
+		delayed = true;
+	} else if (m->u.append_ack.match + 1 < pe->next) {
+		/*
+		 * Resend from where it says it is. Below match only for a node that says it came
+		 * back without its log (GRP_PING_STALE, until it applies a CONFIG entry): a
+		 * restored process keeps its uuid, and a delayed ack of the process before it can
+		 * raise match past what it holds (match is never lowered: a delayed success could
+		 * raise it again).
+		 */
+		pe->next = m->u.append_ack.match + 1;
 	}
 	flow_update(p);
 	/* One APPEND per ack at most: two would double the traffic with every round trip. */
-	if (pe->next <= p->log.last || !m->u.append_ack.success)
-		send_append(p, pe);
+	if (pe->next <= p->log.last || (!m->u.append_ack.success && !delayed))
+		send_append(p, pe, !m->u.append_ack.success);
 }
 
 /* ---- other messages ---- */
@@ -1480,14 +1716,24 @@ static void rec_record(struct grp_proto *p, const struct grp_msg *m, struct peer
  */
 static void leader_restart_member(struct grp_proto *p, const struct grp_msg *m, struct peer *pe)
 {
-	uint64_t idx = 0;
+	uint64_t idx = 0, seq;
 
 	pe->match = 0;
-	pe->next = grp_log_index_of_seq(&p->log, m->u.ping.seq, &idx) ? idx + 1 : 0;
+	/*
+	 * Right after what its service applied (GRP_PING_RECOVER gives its index), when we hold
+	 * it with that seq; else after the DATA entry of its seq. Not before what it applied:
+	 * its service would be given it again, and old CONFIG entries among it would count as
+	 * received since it restarted (see apply_config).
+	 */
+	if ((m->u.ping.flags & GRP_PING_RECOVER) &&
+	    grp_log_seq(&p->log, m->u.ping.rec_index, &seq) && seq == m->u.ping.seq)
+		pe->next = m->u.ping.rec_index + 1;
+	else /* 0: behind the cache, a state transfer */
+		pe->next = grp_log_index_of_seq(&p->log, m->u.ping.seq, &idx) ? idx + 1 : 0;
 	CLOG_RL(&p->rl, (int64_t)p->now, CORE_LOG_INFO,
 		"group: member %s restarted from its state file; it resumes at seq %llu",
 		pe->m.name, (unsigned long long)m->u.ping.seq);
-	send_append(p, pe);
+	send_append(p, pe, false);
 }
 
 static void on_ping(struct grp_proto *p, const struct grp_msg *m, struct peer *pe)
@@ -1503,7 +1749,14 @@ static void on_ping(struct grp_proto *p, const struct grp_msg *m, struct peer *p
 
 		if (member && m->u.ping.applied == GRP_NO_BASE && !is_arbitrator(&pe->m))
 			leader_restart_member(p, m, pe);
-
+		else if (member && p->now - pe->ack_ms >= p->par.election_ms)
+			/*
+			 * A member silent for a while (a paused process, a healed partition) is
+			 * back: an APPEND now, for the ack that shows it alive, rather than at the
+			 * next heartbeat, which may come after it is judged dead (the simulator
+			 * found a member removed 25 ms after it came back: 3 nodes, seed 3852).
+			 */
+			send_append(p, pe, true);
 		if (member && (m->u.ping.flags & GRP_PING_LEAVE))
 			pe->leave = true;
 		/* A member back from a state transfer learns the submitters' positions from a
@@ -1542,7 +1795,7 @@ static void on_ping(struct grp_proto *p, const struct grp_msg *m, struct peer *p
 				pe->learner = true;
 			}
 			pe->join_ms = p->now;
-			send_append(p, pe);
+			send_append(p, pe, true);
 		}
 	}
 	if (!(m->u.ping.flags & GRP_PING_REPLY))
@@ -1605,8 +1858,7 @@ void grp_proto_recv(struct grp_proto *p, const struct grp_msg *m, uint64_t now_m
 {
 	struct peer *pe;
 
-	if (now_ms > p->now)
-		p->now = now_ms;
+	clock_to(p, now_ms);
 	pe = peer_get(p, &m->from);
 	if (!pe || m->type < GRP_MSG_PING || m->type > GRP_MSG_TYPE_MAX) {
 		p->dropped++;
@@ -1698,6 +1950,7 @@ static void tick_leader(struct grp_proto *p)
 		p->quorum_at = p->now + p->par.election_ms;
 		quorum_check(p);
 	}
+	flow_update(p); /* a busy link may have drained, or its member gone silent */
 	for (size_t i = 0; i < PEERS_MAX; i++) {
 		struct peer *pe = &p->peers[i];
 
@@ -1729,22 +1982,28 @@ void grp_proto_flush(struct grp_proto *p)
 	 * APPEND carried an older commit index is sent one (without entries unless it lacks
 	 * some). Once per batch, not per ack: at high rates the index moves with every ack.
 	 */
-	if (p->role != ROLE_LEADER)
+	if (p->role != ROLE_LEADER) {
+		/* Submissions a busy link to the leader held back. */
+		if (p->pend_sent < p->pend_n && !p->paused)
+			send_submits(p, p->pend_sent, RESEND_MSGS_MAX);
 		return;
+	}
 	for (size_t i = 0; i < PEERS_MAX; i++) {
 		struct peer *pe = &p->peers[i];
 
-		/* Not one that must first be sent to a state transfer (send_append would XFER). */
-		if (is_target(p, pe) && pe->sent_commit < p->commit && !pe->link_down &&
-		    pe->next >= p->log.first && pe->next > 0)
-			send_append(p, pe);
+		/*
+		 * Not one that must first be sent to a state transfer (send_append would XFER).
+		 * A follower whose busy link held entries back is sent them once it drained.
+		 */
+		if (is_target(p, pe) && (pe->sent_commit < p->commit || pe->held) &&
+		    !pe->link_down && pe->next >= p->log.first && pe->next > 0)
+			send_append(p, pe, false);
 	}
 }
 
 void grp_proto_tick(struct grp_proto *p, uint64_t now_ms)
 {
-	if (now_ms > p->now)
-		p->now = now_ms;
+	clock_to(p, now_ms);
 	if (p->role == ROLE_LEADER)
 		tick_leader(p);
 	else if (p->now >= p->election_at && may_elect(p))
@@ -1995,14 +2254,15 @@ static void rec_tick(struct grp_proto *p)
 /* ---- API ---- */
 
 int grp_proto_create(const struct grp_member *self, const struct grp_params *params,
-		     const struct grp_ops *ops, void *ctx, bool bootstrap, uint64_t seq,
-		     uint64_t now_ms, struct grp_proto **out)
+		     const struct grp_ops *ops, void *ctx, bool bootstrap,
+		     const struct grp_position *svc, uint64_t now_ms, struct grp_proto **out)
 {
 	struct grp_proto *p;
 
 	if (!params->heartbeat_ms || params->election_ms <= params->heartbeat_ms ||
 	    params->suspect_ms < params->election_ms || !params->submit_max ||
-	    !params->resend_ms || params->weight > GRP_WEIGHT_MAX || grp_uuid_is_nil(&self->uuid))
+	    !params->resend_ms || !params->link_busy_bytes || params->weight > GRP_WEIGHT_MAX ||
+	    grp_uuid_is_nil(&self->uuid))
 		return -EINVAL;
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -2024,8 +2284,9 @@ int grp_proto_create(const struct grp_member *self, const struct grp_params *par
 	p->rng = params->seed ^ 0x5a17c0de;
 	p->rl = (struct core_ratelimit)CORE_RATELIMIT_INIT(1000, 10);
 	p->role = ROLE_FOLLOWER;
-	p->svc_seq = seq;
-	grp_log_init(&p->log, 0, 0, seq);
+	p->svc = *svc;
+	p->svc_seq = svc->seq;
+	grp_log_init(&p->log, 0, 0, svc->seq);
 	cfg_set(p, &empty_cfg, 0);
 	election_reset(p);
 	if (bootstrap)
@@ -2044,7 +2305,7 @@ int grp_proto_restore(const struct grp_member *self, const struct grp_params *pa
 	if (!grp_uuid_eq(&self->uuid, &d->uuid) || d->n > GRP_MEMBERS_MAX ||
 	    !dur_has(d, &d->uuid) || is_arbitrator(self) || d->gen >= (1ull << 31))
 		return -EINVAL;
-	rc = grp_proto_create(self, params, ops, ctx, false, svc->seq, now_ms, &p);
+	rc = grp_proto_create(self, params, ops, ctx, false, svc, now_ms, &p);
 	if (rc)
 		return rc;
 	CLOG_INFO("group: node %s restored from its state file: term %llu, view %llu, %u members",
@@ -2054,7 +2315,6 @@ int grp_proto_restore(const struct grp_member *self, const struct grp_params *pa
 	memcpy(p->rec_m, d->m, sizeof(p->rec_m));
 	p->rec = p->novote = true;
 	p->origins_stale = true; /* and it may not lead before a CONFIG entry either */
-	p->svc = *svc;
 	p->term = d->term;
 	p->voted_for = d->voted_for;
 	/* Above every origin_id an earlier process with this uuid used: the leader goes on
@@ -2086,8 +2346,7 @@ void grp_proto_peer_up(struct grp_proto *p, const struct grp_member *peer, uint6
 {
 	struct peer *pe;
 
-	if (now_ms > p->now)
-		p->now = now_ms;
+	clock_to(p, now_ms);
 	pe = peer_get(p, peer);
 	if (!pe)
 		return;
@@ -2100,8 +2359,7 @@ void grp_proto_peer_down(struct grp_proto *p, const struct grp_uuid *peer, uint6
 {
 	struct peer *pe;
 
-	if (now_ms > p->now)
-		p->now = now_ms;
+	clock_to(p, now_ms);
 	pe = peer_find(p, peer);
 	if (!pe || pe->link_down)
 		return;
@@ -2123,8 +2381,7 @@ static int64_t submit(struct grp_proto *p, uint8_t type, const void *data, uint3
 	struct pend *pd;
 	uint8_t *copy = NULL;
 
-	if (now_ms > p->now)
-		p->now = now_ms;
+	clock_to(p, now_ms);
 	if (!p->has_base || !is_member(p->cfg, &p->self.uuid) || p->leaving || p->left ||
 	    is_arbitrator(&p->self))
 		return CORE_ESTATE; /* an arbitrator has no service to submit for */
@@ -2150,7 +2407,7 @@ static int64_t submit(struct grp_proto *p, uint8_t type, const void *data, uint3
 		if (!p->no_quorum && leader_take(p, &p->self.uuid, pd->id, type, copy, len))
 			replicate(p, false);
 	} else {
-		send_submits(p, p->pend_n - 1, 1);
+		send_submits(p, p->pend_sent, 1); /* after those a busy link held back */
 	}
 	return (int64_t)pd->id;
 }
@@ -2181,8 +2438,7 @@ int grp_proto_xfer_done(struct grp_proto *p, uint64_t index, uint64_t term, uint
 {
 	uint64_t t;
 
-	if (now_ms > p->now)
-		p->now = now_ms;
+	clock_to(p, now_ms);
 	if (!p->xfer_pending)
 		return CORE_ESTATE;
 	if (p->has_base && index < p->applied) {
@@ -2225,8 +2481,7 @@ int grp_proto_xfer_done(struct grp_proto *p, uint64_t index, uint64_t term, uint
 
 void grp_proto_xfer_failed(struct grp_proto *p, uint64_t now_ms)
 {
-	if (now_ms > p->now)
-		p->now = now_ms;
+	clock_to(p, now_ms);
 	if (p->xfer_pending)
 		CLOG_WARN("group: node %s: state transfer failed; asking again", p->self.name);
 	p->xfer_pending = false;
@@ -2234,8 +2489,7 @@ void grp_proto_xfer_failed(struct grp_proto *p, uint64_t now_ms)
 
 void grp_proto_leave(struct grp_proto *p, uint64_t now_ms)
 {
-	if (now_ms > p->now)
-		p->now = now_ms;
+	clock_to(p, now_ms);
 	p->leaving = true;
 }
 
@@ -2245,10 +2499,12 @@ static void bootstrap_one(struct grp_proto *p)
 	struct grp_config c;
 
 	if (!p->has_base) {
-		/* A restored node starts from its service's position; others from 0. */
+		/* From its service's position, in a term above the one of the entry there. */
 		grp_log_reset(&p->log, p->svc.index, p->svc.term, p->svc_seq);
 		p->has_base = true;
 		p->commit = p->applied = p->svc.index;
+		if (p->term < p->svc.term)
+			p->term = p->svc.term;
 	}
 	p->rec = false;
 	p->dur_dirty = true;
@@ -2269,8 +2525,7 @@ static void bootstrap_one(struct grp_proto *p)
 
 void grp_proto_force_bootstrap(struct grp_proto *p, uint64_t now_ms)
 {
-	if (now_ms > p->now)
-		p->now = now_ms;
+	clock_to(p, now_ms);
 	CLOG_NOTICE("group: node %s bootstraps a primary component of one", p->self.name);
 	bootstrap_one(p);
 	dur_update(p);
@@ -2289,12 +2544,14 @@ void grp_proto_status(const struct grp_proto *p, struct grp_status *st)
 	st->view_id = p->view_id;
 	st->is_leader = p->role == ROLE_LEADER;
 	st->primary = is_primary(p);
-	st->member = is_member(p->cfg, &p->self.uuid);
+	/* Until it delivered the configuration that removes it: a leader leads till then. */
+	st->member = is_member(p->cfg, &p->self.uuid) || is_member(&p->cfg_done, &p->self.uuid);
 	st->paused = p->paused;
 	st->pending = p->pend_n;
 	st->dropped = p->dropped;
 	st->abandoned = p->abandoned;
 	st->restoring = p->rec || p->novote;
+	st->held_back = p->held_back;
 }
 
 const struct grp_config *grp_proto_config(const struct grp_proto *p)

@@ -31,13 +31,19 @@
  * grp_proto_tick(), messages with grp_proto_recv(), and everything it does goes out through
  * the callbacks in struct grp_ops, called synchronously from inside those functions. It is
  * single-threaded: every function on one struct grp_proto must be called from one thread (or
- * under one lock), and the callbacks must not call back into the same instance.
+ * under one lock), and the callbacks must not call back into the same instance (except the
+ * read-only grp_proto_status(), _config() and _self(), which change nothing).
  *
  * Memory: the log cache is bounded by cache_bytes (plus one entry); pending submissions by
  * submit_max. Beyond those limits calls fail with CORE_EFULL; nothing grows without bound.
+ * What a leader hands the transport for one follower is bounded by link_busy_bytes plus one
+ * APPEND (GRP_PROTO_APPEND_BYTES_MAX of payload plus one entry) and rate-limited control
+ * messages, provided the transport reports its queue (grp_ops.queued).
  */
 
 struct grp_proto;
+
+#define GRP_PROTO_APPEND_BYTES_MAX (4u << 20) /* payload in one APPEND (plus one entry) */
 
 struct grp_params {
 	uint32_t heartbeat_ms;        /* leader -> followers; default 100 */
@@ -51,6 +57,9 @@ struct grp_params {
 	uint32_t fc_limit;            /* a member's backlog above this pauses submissions; default
 				       * 1024 */
 	uint64_t cache_bytes;         /* delivered entries kept for joiners; default 128 MiB */
+	uint64_t link_busy_bytes;     /* a follower whose link holds this many bytes not yet
+				       * written (grp_ops.queued) is sent no new entries until it
+				       * drains; > 0; default 4 MiB */
 	uint32_t submit_max;          /* own submissions not yet ordered; default 4096 */
 	uint32_t weight;              /* this node's weight; default 1 */
 	uint64_t seed;                /* randomises election timeouts; vary per node */
@@ -122,18 +131,36 @@ struct grp_ops {
 	 * it holds (not yet added, or removed); remove the state, a restart must not restore it.
 	 */
 	void (*persist)(void *ctx, const struct grp_durable *d);
+	/*
+	 * Bytes the transport holds for the node with this uuid that are not written to its
+	 * socket yet (0 when there is no link). NULL allowed: always 0. An input, read when the
+	 * protocol decides what to send (this is how it stays pure without a "link drained"
+	 * event it could miss); it must not call back into the protocol. Two uses:
+	 *  - back-pressure: while it is at least link_busy_bytes, a leader sends that follower
+	 *    no new entries (heartbeats still go); grp_proto_flush() and the heartbeat look
+	 *    again, and once more than fc_limit entries wait for a member that answers, flow control
+	 *    pauses submissions (docs/internals/group-protocol.md, "Slow links");
+	 *  - while it is above 0 the transport may write a frame without entries (a heartbeat,
+	 *    an ack, a vote, a PING) before queued frames with entries, so a heartbeat then
+	 *    names only what the follower acked as its prev, never what may still be queued.
+	 */
+	uint64_t (*queued)(void *ctx, const struct grp_uuid *to);
 };
 
 /*
  * Creates a node. self is copied (its weight is taken from params). With bootstrap, the node
- * forms a new group of one (Galera's --wsrep-new-cluster); otherwise it is a joiner that asks
- * the peers it hears from to add it. seq is the service's position (the last seq it applied;
- * 0 for an empty service): a joiner catches up from there if the cache still holds it.
- * Returns 0, -ENOMEM or -EINVAL (bad params); on error *out is untouched.
+ * forms a new group of one (Galera's --wsrep-new-cluster) whose log starts at svc; otherwise
+ * it is a joiner that asks the peers it hears from to add it. svc (copied) is the service's
+ * position: the last entry it applied (all 0 for an empty service; an arbitrator has none). A
+ * joiner catches up from svc->seq if the cache still holds it; with svc->index and ->term it
+ * also starts there when the leader does not know that entry committed yet (the service
+ * applied it, so it is). Returns 0, -ENOMEM or -EINVAL (bad params); on error *out is
+ * untouched.
  */
 int grp_proto_create(const struct grp_member *self, const struct grp_params *params,
-		     const struct grp_ops *ops, void *ctx, bool bootstrap, uint64_t seq,
-		     uint64_t now_ms, struct grp_proto **out) CORE_WARN_UNUSED;
+		     const struct grp_ops *ops, void *ctx, bool bootstrap,
+		     const struct grp_position *svc, uint64_t now_ms,
+		     struct grp_proto **out) CORE_WARN_UNUSED;
 
 /*
  * Creates a node restarted from its durable state d (as written through ops->persist by an
@@ -152,7 +179,13 @@ int grp_proto_restore(const struct grp_member *self, const struct grp_params *pa
 		      struct grp_proto **out) CORE_WARN_UNUSED;
 void grp_proto_destroy(struct grp_proto *p);
 
-/* Time passes; runs timers. now_ms never goes backwards (a clock jump forward is fine). */
+/*
+ * Time passes; runs timers. now_ms never goes backwards (a clock jump forward is fine). Call
+ * it often (the runtime: every 10 ms): a gap of more than election_ms / 2 between two calls
+ * that bring a time (this or any other) is taken for a pause of this node, after which a
+ * leader changes no configuration for election_ms and a heartbeat (it could not hear its
+ * members meanwhile, and what it reads first may have waited since before the pause).
+ */
 void grp_proto_tick(struct grp_proto *p, uint64_t now_ms);
 
 /*
@@ -228,13 +261,16 @@ struct grp_status {
 	uint64_t view_id;
 	bool is_leader;
 	bool primary;
-	bool member;
+	bool member;            /* in the configuration in force or in the last one delivered:
+				 * a node being removed is one until it delivers the change (a
+				 * leader leads till then), so wait for false before stopping */
 	bool paused;            /* flow control */
 	uint32_t pending;       /* own submissions not yet delivered */
 	uint64_t dropped;       /* messages ignored as stale or invalid */
 	uint64_t abandoned;     /* own submissions given up at a state transfer */
 	bool restoring;         /* restored from its state file: waiting for the members of its
 				 * last views, or rejoined and not yet given a vote again */
+	uint64_t held_back;     /* leader: times a follower's busy link held its entries back */
 };
 void grp_proto_status(const struct grp_proto *p, struct grp_status *st);
 /* The configuration in force (the latest in the log, possibly uncommitted). */

@@ -149,6 +149,13 @@ struct grp_msg {
 			struct grp_entry e[GRP_ENTRIES_PER_MSG];
 			bool paused;    /* flow control: the leader takes no submissions now */
 			bool no_quorum; /* the leader has lost touch with its majority */
+			/*
+			 * The configuration in force at prev_index, for a follower that came
+			 * back without it (a state transfer, an arbitrator's base move): the
+			 * CONFIG entry at cfg_index (1 <= cfg_index <= prev_index). NULL: none.
+			 */
+			const struct grp_config *cfg;
+			uint64_t cfg_index;
 		} append;
 		struct {
 			bool success;

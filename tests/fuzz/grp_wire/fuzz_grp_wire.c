@@ -59,7 +59,10 @@ static bool append_eq(const struct grp_msg *a, const struct grp_msg *b)
 	    a->u.append.prev_term != b->u.append.prev_term ||
 	    a->u.append.prev_seq != b->u.append.prev_seq ||
 	    a->u.append.commit != b->u.append.commit || a->u.append.n != b->u.append.n ||
-	    a->u.append.paused != b->u.append.paused)
+	    a->u.append.paused != b->u.append.paused ||
+	    a->u.append.no_quorum != b->u.append.no_quorum ||
+	    a->u.append.cfg_index != b->u.append.cfg_index || !a->u.append.cfg != !b->u.append.cfg ||
+	    (a->u.append.cfg && !config_eq(a->u.append.cfg, b->u.append.cfg)))
 		return false;
 	for (uint32_t i = 0; i < a->u.append.n; i++)
 		if (!entry_eq(&a->u.append.e[i], &b->u.append.e[i]))

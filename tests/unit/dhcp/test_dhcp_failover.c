@@ -507,6 +507,60 @@ static void test_graceful_shutdown(void **state)
 	finish(&p, &s);
 }
 
+/*
+ * Both sides declared partner-down while apart (the operator's mistake, or auto-partner-down
+ * on both): when they meet again they are in potential-conflict and serve nobody; the
+ * primary asks for the secondary's unacked updates (UPDREQ), moves to conflict-done on
+ * UPDDONE, the secondary asks back, and both end normal. A link lost in the middle leaves
+ * resolution-interrupted, which resumes as potential-conflict.
+ */
+static void test_potential_conflict(void **state)
+{
+	static struct node p, s;
+	unsigned all_p, all_s;
+
+	(void)state;
+	pair(&p, &s);
+	connect_wire(&p, &s);
+	run(&p, &s);
+	all_p = p.requests_all;
+	all_s = s.requests_all;
+	cut_wire(&p, &s);
+	assert_int_equal(dhcp_fo_set_partner_down(p.fo, now), 0);
+	assert_int_equal(dhcp_fo_set_partner_down(s.fo, now), 0);
+	tick(&p, &s, 10);
+
+	/* The secondary's binding layer is slow to answer: the first meeting is cut short. */
+	s.answer_requests = false;
+	connect_wire(&p, &s);
+	run(&p, &s);
+	assert_int_equal(dhcp_fo_my_state(p.fo), DHCP_FO_S_POTENTIAL_CONFLICT);
+	assert_int_equal(dhcp_fo_my_state(s.fo), DHCP_FO_S_POTENTIAL_CONFLICT);
+	assert_int_equal(dhcp_fo_service(p.fo), DHCP_FO_SERVE_NONE);
+	assert_int_equal(dhcp_fo_service(s.fo), DHCP_FO_SERVE_NONE);
+	assert_true(p.sent[DHCP_FO_UPDREQ] >= 1);
+	assert_int_equal(s.requests, 1);
+	cut_wire(&p, &s);
+	assert_int_equal(dhcp_fo_my_state(p.fo), DHCP_FO_S_RESOLUTION_INTERRUPTED);
+	assert_int_equal(dhcp_fo_my_state(s.fo), DHCP_FO_S_RESOLUTION_INTERRUPTED);
+	assert_int_equal(dhcp_fo_service(p.fo), DHCP_FO_SERVE_NONE);
+	assert_int_equal(p.saved.my_state, DHCP_FO_S_RESOLUTION_INTERRUPTED);
+	tick(&p, &s, 10);
+
+	/* Met again: potential-conflict, the exchange both ways, normal. */
+	s.answer_requests = true;
+	s.requests = 0;
+	connect_wire(&p, &s);
+	run(&p, &s);
+	assert_int_equal(dhcp_fo_my_state(p.fo), DHCP_FO_S_NORMAL);
+	assert_int_equal(dhcp_fo_my_state(s.fo), DHCP_FO_S_NORMAL);
+	assert_true(s.sent[DHCP_FO_UPDREQ] >= 1); /* the secondary asked back in conflict-done */
+	/* Unacked updates only, never everything (UPDREQALL is for recovery). */
+	assert_int_equal(p.requests_all, all_p);
+	assert_int_equal(s.requests_all, all_s);
+	finish(&p, &s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -519,6 +573,7 @@ int main(void)
 	    cmocka_unit_test(test_time_skew),
 	    cmocka_unit_test(test_duplicate_link),
 	    cmocka_unit_test(test_graceful_shutdown),
+	    cmocka_unit_test(test_potential_conflict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

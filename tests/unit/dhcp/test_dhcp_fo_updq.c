@@ -105,6 +105,32 @@ static void test_waits_for_durable(void **state)
 	dhcp_fo_updq_free(q);
 }
 
+/* A lease taken for sending can be held back, first in line, until a later record. */
+static void test_hold(void **state)
+{
+	struct dhcp_fo_updq *q = dhcp_fo_updq_new(4);
+	uint32_t a;
+
+	(void)state;
+	assert_int_equal(dhcp_fo_updq_push(q, A(1), 5), 0);
+	assert_int_equal(dhcp_fo_updq_push(q, A(2), 5), 0);
+	assert_int_equal(dhcp_fo_updq_next(q, 1, 5, &a), 1);
+	assert_int_equal(a, A(1));
+	dhcp_fo_updq_hold(q, a, 9);
+	assert_int_equal(dhcp_fo_updq_in_flight(q), 0);
+	assert_int_equal(dhcp_fo_updq_queued(q), 2);
+	assert_false(dhcp_fo_updq_flying(q, A(1)));
+	/* In order: A(1) waits for record 9, and A(2) behind it. */
+	assert_int_equal(dhcp_fo_updq_next(q, 1, 8, &a), 0);
+	assert_int_equal(dhcp_fo_updq_next(q, 1, 9, &a), 1);
+	assert_int_equal(a, A(1));
+	dhcp_fo_updq_sent(q, a, 7);
+	assert_int_equal(dhcp_fo_updq_acked(q, A(1), 7), DHCP_FO_ACK_DONE);
+	assert_int_equal(dhcp_fo_updq_next(q, 1, 9, &a), 1);
+	assert_int_equal(a, A(2));
+	dhcp_fo_updq_free(q);
+}
+
 static void test_many(void **state)
 {
 	enum { N = 5000 };
@@ -144,6 +170,7 @@ int main(void)
 	    cmocka_unit_test(test_window_and_order),
 	    cmocka_unit_test(test_link_lost_and_capacity),
 	    cmocka_unit_test(test_waits_for_durable),
+	    cmocka_unit_test(test_hold),
 	    cmocka_unit_test(test_many),
 	};
 

@@ -294,6 +294,16 @@ static void test_recover_then_balance(void **state)
 	assert_int_equal(count(&prim, DHCP_BINDING_FREE), 10);
 	assert_int_equal(count(&prim, DHCP_BINDING_BACKUP), 10);
 	assert_same_bindings();
+	/* What pool-stats shows: the balance, as ISC's "balancing pool" line. */
+	for (int i = 0; i < 2; i++) {
+		struct dhcp_pool_stats st;
+
+		assert_int_equal(dhcp_server_pool_stats(i ? sec.t.srv : prim.t.srv, now, &st, 1), 1);
+		assert_int_equal(st.total, 20);
+		assert_int_equal(st.free, 10);
+		assert_int_equal(st.backup, 10);
+		assert_int_equal(st.active, 0);
+	}
 }
 
 /* In normal each server answers only its hash bucket's clients, from its own leases, and the
@@ -474,6 +484,140 @@ static void test_secondary_alone_uses_backup_only(void **state)
 	assert_int_equal(count(&sec, DHCP_BINDING_FREE), 10); /* the primary's, untouched */
 }
 
+static void release(struct node *n, const struct tclient *c, uint32_t addr)
+{
+	uint8_t buf[DHCP_PACKET_MAX];
+	size_t len = tclient_request(c, DHCPRELEASE, addr, 0, buf, sizeof(buf), 0);
+
+	n->t.rx.src_addr = addr;
+	assert_int_equal(tserver_feed(&n->t, buf, len, now), -1);
+	n->t.rx.src_addr = 0;
+}
+
+/*
+ * Rewind (ISC's rewind binding state): alone, a lease the peer never heard of goes straight
+ * back to free when released or expired; one the peer knows waits in released for its ack.
+ * A lease the peer hears of on reconnection is marked known on disk before it is sent.
+ */
+static void test_rewind_alone(void **state)
+{
+	struct tclient a, b, c, d;
+	uint32_t ia, ib, ic, id;
+
+	(void)state;
+	client_for(&a, true, 1);
+	ia = tserver_dora(&prim.t, &a, now);
+	run(); /* the secondary knows ia */
+	cut();
+	tick(1);
+	assert_int_equal(dhcp_fo_my_state(prim.fo), DHCP_FO_S_COMMUNICATIONS_INTERRUPTED);
+	tclient_init(&b, 60);
+	ib = tserver_dora(&prim.t, &b, now);
+	assert_int_not_equal(ib, 0);
+	release(&prim, &b, ib);
+	assert_int_equal(binding(&prim, ib), DHCP_BINDING_FREE);
+	release(&prim, &a, ia);
+	assert_int_equal(binding(&prim, ia), DHCP_BINDING_RELEASED);
+	/* Expiry likewise: c's lease (MCLT long, alone) runs out and is free at once. */
+	tclient_init(&c, 61);
+	ic = tserver_dora(&prim.t, &c, now);
+	assert_int_not_equal(ic, 0);
+	tick(MCLT + 2);
+	assert_int_equal(binding(&prim, ic), DHCP_BINDING_FREE);
+	assert_int_equal(binding(&prim, ia), DHCP_BINDING_RELEASED);
+
+	/* d's lease, given alone, reaches the peer when the link returns: only after the
+	 * record saying so is durable; cut again, d's release must wait for the peer. */
+	tclient_init(&d, 62);
+	id = tserver_dora(&prim.t, &d, now);
+	assert_int_not_equal(id, 0);
+	prim.auto_durable = false;
+	prim.durable = prim.records;
+	connect_pair();
+	assert_int_equal(dhcp_fo_my_state(prim.fo), DHCP_FO_S_NORMAL);
+	assert_int_not_equal(binding(&sec, id), DHCP_BINDING_ACTIVE);
+	prim.auto_durable = true;
+	prim.durable = prim.records;
+	run();
+	assert_int_equal(binding(&sec, id), DHCP_BINDING_ACTIVE);
+	assert_int_equal(binding(&sec, ia), DHCP_BINDING_FREE); /* acked at last */
+	assert_int_equal(binding(&prim, ia), DHCP_BINDING_FREE);
+	cut();
+	tick(1);
+	release(&prim, &d, id);
+	assert_int_equal(binding(&prim, id), DHCP_BINDING_RELEASED);
+}
+
+/*
+ * ISC's first balancing pass: free leases whose last client hashes to the secondary go to it
+ * first (up to max-lease-ownership past even), so that a returning client finds its address
+ * with the server that answers it.
+ */
+static void test_balance_keeps_clients_addresses(void **state)
+{
+	struct tclient theirs[6], later[6];
+	uint32_t addr[6];
+	size_t moved = 0;
+
+	(void)state;
+	/* Alone, the primary serves six of the secondary's clients, which then leave. */
+	cut();
+	tick(1);
+	for (uint8_t i = 0, last = 1; i < 6; i++, last++) {
+		client_for(&theirs[i], false, last);
+		last = theirs[i].mac[5];
+		addr[i] = tserver_dora(&prim.t, &theirs[i], now);
+		assert_int_not_equal(addr[i], 0);
+		release(&prim, &theirs[i], addr[i]);
+		assert_int_equal(binding(&prim, addr[i]), DHCP_BINDING_FREE);
+	}
+	connect_pair();
+	/* The secondary hands out six of its ten: 10 free against 4 backup, 3 to give. */
+	for (uint8_t i = 0, last = 100; i < 6; i++, last++) {
+		client_for(&later[i], false, last);
+		last = later[i].mac[5];
+		assert_int_not_equal(tserver_dora(&sec.t, &later[i], now), 0);
+	}
+	run();
+	tick(61);
+	for (int i = 0; i < 6; i++)
+		moved += binding(&prim, addr[i]) == DHCP_BINDING_BACKUP;
+	/* want 3 + hold 2 (max-lease-ownership 10 % of 20): five of the six. */
+	assert_int_equal(moved, 5);
+	assert_int_equal(count(&prim, DHCP_BINDING_FREE), 5);
+	assert_same_bindings();
+}
+
+/* A client of the secondary's is left to it while it has free leases, and answered by the
+ * primary once (as the primary's DB shows) it has none left (ISC's peer_has_leases). */
+static void test_peer_without_leases(void **state)
+{
+	struct tclient c;
+	struct dhcp_server_fo_stats st;
+	uint8_t buf[DHCP_PACKET_MAX];
+	uint8_t last = 1;
+
+	(void)state;
+	client_for(&c, false, last);
+	assert_int_equal(tserver_feed(&prim.t, buf,
+	                              tclient_request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0),
+	                              now),
+	                 -1);
+	for (int i = 0; i < 10; i++) {
+		last = (uint8_t)(c.mac[5] + 1);
+		assert_int_not_equal(tserver_dora(&sec.t, &c, now), 0);
+		client_for(&c, false, last);
+	}
+	run();
+	assert_int_equal(count(&prim, DHCP_BINDING_BACKUP), 0);
+	assert_int_equal(tserver_feed(&prim.t, buf,
+	                              tclient_request(&c, DHCPDISCOVER, 0, 0, buf, sizeof(buf), 0),
+	                              now),
+	                 DHCPOFFER);
+	dhcp_server_fo_stats(prim.t.srv, 0, &st);
+	assert_int_equal(st.ctr.peer_dry_answered, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -487,6 +631,9 @@ int main(void)
 	    cmocka_unit_test_prestate_setup_teardown(test_secondary_asks_for_leases, setup, teardown,
 	                                             (void *)"max-lease-misbalance 5;"),
 	    cmocka_unit_test_setup_teardown(test_secondary_alone_uses_backup_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rewind_alone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_balance_keeps_clients_addresses, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_peer_without_leases, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,6 +36,9 @@ struct rec {
 	int my_index;
 	uint32_t view_n, view_n_old;
 	bool weighted; /* every member has its weight (a joiner comes in with 0 first) */
+	/* View callbacks, and those in which grp_node_status() reported an older view. */
+	uint32_t views_checked, views_stale;
+	uint64_t stale_id, stale_status_id;
 };
 
 static struct rec recs[NODES];
@@ -75,12 +78,39 @@ static void on_deliver(void *ctx, const struct grp_entry *e)
 	pthread_mutex_unlock(&r->mu);
 }
 
+/*
+ * Whatever a view callback reports must already be in grp_node_status(): a thread that acts
+ * on the view (paceless-arbitrator decides from the status whether it must leave before it
+ * exits) may run the moment the callback has told it, as the callback itself does here.
+ */
+static void check_status(struct rec *r, uint64_t id, bool primary)
+{
+	struct grp_node *node;
+	struct grp_status st;
+
+	pthread_mutex_lock(&r->mu);
+	node = r->node; /* NULL until grp_node_start() returned */
+	pthread_mutex_unlock(&r->mu);
+	if (!node)
+		return;
+	(void)grp_node_status(node, &st); /* no cmocka assert off the test's thread */
+	pthread_mutex_lock(&r->mu);
+	r->views_checked++;
+	if (st.view_id != id || st.primary != primary) {
+		if (!r->views_stale++) {
+			r->stale_id = id;
+			r->stale_status_id = st.view_id;
+		}
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
 static void on_view(void *ctx, uint64_t id, const struct grp_config *cfg, int my_index,
 		    bool primary)
 {
 	struct rec *r = ctx;
 
-	(void)id;
+	check_status(r, id, primary);
 	pthread_mutex_lock(&r->mu);
 	r->primary = primary;
 	r->my_index = my_index;
@@ -93,7 +123,8 @@ static void on_view(void *ctx, uint64_t id, const struct grp_config *cfg, int my
 	pthread_mutex_unlock(&r->mu);
 }
 
-static int start(int i, const char *cluster, bool bootstrap, const char *peer)
+static int start_node(int i, const char *cluster, bool bootstrap, const char *peer,
+		      bool arbitrator)
 {
 	struct grp_node_config c = {
 		.cluster = cluster,
@@ -102,11 +133,14 @@ static int start(int i, const char *cluster, bool bootstrap, const char *peer)
 		.n_peers = peer ? 1 : 0,
 		.weight = 1,
 		.bootstrap = bootstrap,
+		.arbitrator = arbitrator,
 		.deliver = on_deliver,
 		.view = on_view,
 	};
 	char name[16];
 	struct rec *r = &recs[i];
+	struct grp_node *n = NULL;
+	int rc;
 
 	memset(r, 0, sizeof(*r));
 	pthread_mutex_init(&r->mu, NULL);
@@ -115,7 +149,16 @@ static int start(int i, const char *cluster, bool bootstrap, const char *peer)
 	c.name = name;
 	c.ctx = r;
 	grp_params_default(&c.params);
-	return grp_node_start(&c, &r->node);
+	rc = grp_node_start(&c, &n);
+	pthread_mutex_lock(&r->mu); /* the node's callbacks may be running already */
+	r->node = n;
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+static int start(int i, const char *cluster, bool bootstrap, const char *peer)
+{
+	return start_node(i, cluster, bootstrap, peer, false);
 }
 
 static void stop(int i)
@@ -293,6 +336,56 @@ static void test_foreign_cluster(void **state)
 	assert_int_equal(recs[3].n_data, 0);
 	pthread_mutex_unlock(&recs[3].mu);
 	stop(3);
+	stop(1);
+	stop(0);
+}
+
+/* Every view callback of node i found its view in grp_node_status() already. */
+static void check_views_fresh(int i)
+{
+	struct rec *r = &recs[i];
+	uint32_t checked, stale;
+	uint64_t id, status_id;
+
+	pthread_mutex_lock(&r->mu);
+	checked = r->views_checked;
+	stale = r->views_stale;
+	id = r->stale_id;
+	status_id = r->stale_status_id;
+	pthread_mutex_unlock(&r->mu);
+	if (stale)
+		fail_msg("node %d: %u of %u view callbacks read an older status (view %llu read "
+			 "as %llu first)",
+			 i, stale, checked, (unsigned long long)id, (unsigned long long)status_id);
+	assert_true(checked > 0);
+}
+
+/*
+ * (e) paceless-arbitrator joins a data node and leaves it on SIGTERM: it reads the status as
+ * soon as its view callback said it votes, and leaves only if the status says it is a member
+ * (else it exits without a configuration change, and in a group of {data node, arbitrator}
+ * the data node is left without a majority). The status lagged behind the views: it was
+ * published only at the 10 ms tick, so under load the arbitrator read "not a member" after
+ * its view said it was one (the flake of test_garbd_invocation_joins_and_leaves).
+ */
+static void test_status_agrees_with_view(void **state)
+{
+	int both[] = {0, 1}, one[] = {0};
+	struct grp_status st;
+	char a0[32];
+
+	(void)state;
+	assert_int_equal(start(0, "test", true, NULL), 0);
+	wait_view(one, 1, 1);
+	assert_int_equal(start_node(1, "test", false, addr_of(0, a0), true), 0);
+	wait_view(both, 2, 2);
+	/* What the arbitrator's main thread does on SIGTERM, the moment its view says it votes. */
+	assert_int_equal(grp_node_status(recs[1].node, &st), 0);
+	assert_true(st.member && st.primary);
+	grp_node_leave(recs[1].node);
+	wait_view(one, 1, 1);
+	check_views_fresh(0);
+	check_views_fresh(1);
 	stop(1);
 	stop(0);
 }
@@ -491,6 +584,7 @@ int main(void)
 		cmocka_unit_test(test_order_and_failover),
 		cmocka_unit_test(test_foreign_cluster),
 		cmocka_unit_test(test_garbage),
+		cmocka_unit_test(test_status_agrees_with_view),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

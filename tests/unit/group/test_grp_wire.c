@@ -155,6 +155,7 @@ static void build_submit(struct grp_msg *m)
 enum fixture {
 	FX_PING,
 	FX_APPEND,
+	FX_APPEND_CFG,
 	FX_HEARTBEAT,
 	FX_APPEND_ACK,
 	FX_VOTE,
@@ -165,7 +166,8 @@ enum fixture {
 };
 
 static const char *const fixture_names[FX_COUNT] = {
-    "ping", "append", "append-heartbeat", "append-ack", "vote", "vote-ack", "submit", "xfer",
+    "ping",     "append", "append-config", "append-heartbeat", "append-ack", "vote", "vote-ack",
+    "submit",   "xfer",
 };
 
 /* One valid message of each kind, every field set to something that shows if it is lost. */
@@ -178,6 +180,11 @@ static void build(enum fixture fx, struct grp_msg *m)
 		break;
 	case FX_APPEND:
 		build_append(m);
+		break;
+	case FX_APPEND_CFG:
+		build_append(m);
+		m->u.append.cfg = &cfg_joint;
+		m->u.append.cfg_index = 97;
 		break;
 	case FX_HEARTBEAT:
 		build_heartbeat(m);
@@ -289,6 +296,13 @@ static void assert_msg_eq(const struct grp_msg *a, const struct grp_msg *b)
 		assert_int_equal(a->u.append.commit, b->u.append.commit);
 		assert_int_equal(a->u.append.paused, b->u.append.paused);
 		assert_int_equal(a->u.append.no_quorum, b->u.append.no_quorum);
+		assert_int_equal(a->u.append.cfg_index, b->u.append.cfg_index);
+		if (a->u.append.cfg) {
+			assert_non_null(b->u.append.cfg);
+			assert_config_eq(a->u.append.cfg, b->u.append.cfg);
+		} else {
+			assert_null(b->u.append.cfg);
+		}
 		assert_int_equal(a->u.append.n, b->u.append.n);
 		for (uint32_t i = 0; i < a->u.append.n; i++)
 			assert_entry_eq(&a->u.append.e[i], &b->u.append.e[i]);
@@ -353,8 +367,15 @@ static bool points_into(const uint8_t *p, const uint8_t *buf, size_t len)
 	return p >= buf && p < buf + len;
 }
 
+static bool in_scratch(const void *p)
+{
+	return p >= (const void *)&scratch && p < (const void *)(&scratch + 1);
+}
+
 static void assert_borrowed(const struct grp_msg *m, const uint8_t *buf, size_t len)
 {
+	if (m->type == GRP_MSG_APPEND && m->u.append.cfg)
+		assert_true(in_scratch(m->u.append.cfg));
 	if (m->type == GRP_MSG_APPEND) {
 		for (uint32_t i = 0; i < m->u.append.n; i++) {
 			const struct grp_entry *e = &m->u.append.e[i];
@@ -364,8 +385,7 @@ static void assert_borrowed(const struct grp_msg *m, const uint8_t *buf, size_t 
 			else
 				assert_null(e->data);
 			if (e->cfg)
-				assert_true((const void *)e->cfg >= (const void *)&scratch &&
-					    (const void *)e->cfg < (const void *)(&scratch + 1));
+				assert_true(in_scratch(e->cfg));
 		}
 	}
 	if (m->type == GRP_MSG_SUBMIT) {
@@ -671,7 +691,7 @@ static void test_from(void **state)
 static void test_layout(void **state)
 {
 	static const uint8_t vote[] = {
-	    0x00, 0x00, 0x00, 0x21, 0x02, 0x04, 0x00, 0x00, /* length 33, v2, VOTE, reserved */
+	    0x00, 0x00, 0x00, 0x21, 0x03, 0x04, 0x00, 0x00, /* length 33, v3, VOTE, reserved */
 	    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0b, /* term 11 */
 	    0x01,                                           /* pre */
 	    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x92, /* last_index 4242 */
@@ -963,8 +983,10 @@ static void test_bools(void **state)
 		assert_int_equal(fb_decode(), want);
 
 	}
-	/* APPEND's flags byte: two known bits, the rest malformed. */
+	/* APPEND's flags byte: three known bits, the rest malformed (test_append_cfg has 0x04). */
 	for (unsigned v = 0; v < 256; v++) {
+		if (v & GRP_WIRE_APPEND_CFG)
+			continue;
 		fb_begin(GRP_MSG_APPEND, 1);
 		fb_append_hdr(0, 0, 0, (uint8_t)v, 0);
 		assert_int_equal(fb_decode(), v <= 3 ? 0 : CORE_EMALFORMED);
@@ -1101,6 +1123,58 @@ static void test_config(void **state)
 	assert_int_equal(config_frame(ab, many), CORE_ETOOBIG);
 	many[GRP_MEMBERS_MAX] = 0;
 	assert_int_equal(config_frame(many, many), 0);
+}
+
+/* An APPEND's configuration at prev_index: after the flags, before the entries. */
+static int append_cfg_frame(uint64_t prev_index, uint64_t cfg_index, const uint8_t *m_seeds)
+{
+	static const uint8_t none[] = {0};
+
+	fb_begin(GRP_MSG_APPEND, 5);
+	core_wire_write_u64(&fw, prev_index);
+	core_wire_write_u64(&fw, 3);
+	core_wire_write_u64(&fw, 7);
+	core_wire_write_u64(&fw, 9);
+	core_wire_write_u8(&fw, GRP_WIRE_APPEND_CFG);
+	core_wire_write_u64(&fw, cfg_index);
+	fb_config(m_seeds, none);
+	core_wire_write_u16(&fw, 1);
+	fb_entry(prev_index + 1, 5, 8, GRP_ENTRY_DATA, 1, 0x41);
+	return fb_decode();
+}
+
+static void test_append_cfg(void **state)
+{
+	static const uint8_t none[] = {0};
+	static const uint8_t ab[] = {1, 2, 0};
+	static const uint8_t aba[] = {1, 2, 1, 0};
+	size_t len;
+	uint8_t *buf;
+
+	(void)state;
+	assert_int_equal(append_cfg_frame(10, 4, ab), 0);
+	assert_non_null(out.u.append.cfg);
+	assert_int_equal(out.u.append.cfg_index, 4);
+	assert_int_equal(out.u.append.cfg->n, 2);
+	assert_int_equal(out.u.append.cfg->n_old, 0);
+	assert_int_equal(out.u.append.cfg->m[1].origin_last, 101);
+	assert_int_equal(out.u.append.n, 1);
+	assert_int_equal(out.u.append.e[0].index, 11);
+	/* The encoder writes this layout. */
+	msg = out;
+	buf = encode_exact(&msg, &len);
+	assert_int_equal(len, fw.pos);
+	assert_memory_equal(buf, fbuf, len);
+	free(buf);
+	assert_int_equal(append_cfg_frame(10, 10, ab), 0); /* the entry at prev itself */
+	assert_int_equal(append_cfg_frame(10, 11, ab), CORE_EMALFORMED);
+	assert_int_equal(append_cfg_frame(10, 0, ab), CORE_EMALFORMED);
+	assert_int_equal(append_cfg_frame(10, 4, none), CORE_EMALFORMED);
+	assert_int_equal(append_cfg_frame(10, 4, aba), CORE_EMALFORMED);
+	/* Without the flag: none. */
+	assert_int_equal(config_frame(ab, none), 0);
+	assert_null(out.u.append.cfg);
+	assert_int_equal(out.u.append.cfg_index, 0);
 }
 
 static int config_entries_frame(uint16_t n)
@@ -1418,6 +1492,7 @@ int main(void)
 	    cmocka_unit_test(test_weight),
 	    cmocka_unit_test(test_ping_peers),
 	    cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_append_cfg),
 	    cmocka_unit_test(test_config_entries_max),
 	    cmocka_unit_test(test_entry_types),
 	    cmocka_unit_test(test_payload_len),
