@@ -384,9 +384,11 @@ static bool addr_ok(struct dhcp_server *s, struct req *q, uint32_t addr, bool bo
 		return false;
 	l = dhcp_leasedb_get(s->db, addr);
 	if (l && same_client(l, q)) {
-		/* Under failover a client keeps what is bound to it, and what we offered it
-		 * while it is still ours to give (the ownership rules, as for anyone). */
-		if (pool->fo ? l->binding == DHCP_BINDING_ACTIVE || srv_fo_owned(s, pool, l, s->now)
+		/* Under failover a client keeps what is bound to it, what it held last as far as
+		 * the peer may know, and what we offered it while it is still ours to give (the
+		 * ownership rules, as for anyone). */
+		if (pool->fo ? l->binding == DHCP_BINDING_ACTIVE || srv_fo_rewinds_to_active(l) ||
+				       srv_fo_owned(s, pool, l, s->now)
 			     : l->binding != DHCP_BINDING_ABANDONED && l->binding != DHCP_BINDING_BACKUP)
 			return true;
 	}

@@ -182,6 +182,12 @@ bool srv_fo_owned(const struct dhcp_server *s, const struct dhcp_pool *pool,
 	return waits_for_peer(b) && lease_tsfp(l) < now;
 }
 
+bool srv_fo_rewinds_to_active(const struct dhcp_lease *l)
+{
+	return l && l->fo && !l->reserved && waits_for_peer(l->binding) &&
+	       l->fo->rewind_binding == DHCP_BINDING_ACTIVE;
+}
+
 bool srv_fo_usable(void *ctx, const struct dhcp_pool *pool, const struct dhcp_lease *l, int64_t now)
 {
 	return !(l && l->offer_until > now) && srv_fo_owned(ctx, pool, l, now);

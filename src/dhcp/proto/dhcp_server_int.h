@@ -74,6 +74,12 @@ struct srv_fo_rel *srv_fo_rel_of(const struct dhcp_server *s, const struct dhcp_
 /* Whether l (NULL: never leased) of failover pool is ours to give (offers aside). */
 bool srv_fo_owned(const struct dhcp_server *s, const struct dhcp_pool *pool,
                   const struct dhcp_lease *l, int64_t now);
+/*
+ * ISC's other use of the rewind binding state: l ended here (released, expired) and the peer
+ * has not heard so yet, so it still takes l to be active with its client: that client may
+ * have it back at once, as it would have kept it without the release.
+ */
+bool srv_fo_rewinds_to_active(const struct dhcp_lease *l);
 /* dhcp_pools_usable_fn for failover pools: owned and not offered to someone. */
 bool srv_fo_usable(void *ctx, const struct dhcp_pool *pool, const struct dhcp_lease *l,
                    int64_t now);

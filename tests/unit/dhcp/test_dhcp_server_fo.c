@@ -549,6 +549,47 @@ static void test_rewind_alone(void **state)
 }
 
 /*
+ * Rewind's other use (ISC's find_lease): a client whose lease ended while we were apart, and
+ * the peer still takes to be active with it, gets that address back, released or expired;
+ * anyone else waits for the peer's word. Both servers agree once they talk again.
+ */
+static void test_released_lease_back_to_its_client(void **state)
+{
+	struct tclient a, b, other;
+	uint32_t ia, ib;
+
+	(void)state;
+	client_for(&a, true, 1);
+	client_for(&b, true, (uint8_t)(a.mac[5] + 1));
+	ia = tserver_dora(&prim.t, &a, now);
+	ib = tserver_dora(&prim.t, &b, now);
+	assert_true(ia && ib && ia != ib);
+	run(); /* the secondary knows both */
+	cut();
+	tick(1);
+	release(&prim, &a, ia);
+	assert_int_equal(binding(&prim, ia), DHCP_BINDING_RELEASED);
+	tick(3600 + 2); /* b's lease runs out: expired, and the peer has not heard */
+	assert_int_equal(binding(&prim, ib), DHCP_BINDING_EXPIRED);
+	for (uint8_t i = 0; i < 20; i++) { /* nobody else gets either address */
+		tclient_init(&other, (uint8_t)(100 + i));
+		uint32_t got = tserver_dora(&prim.t, &other, now);
+
+		assert_int_not_equal(got, ia);
+		assert_int_not_equal(got, ib);
+	}
+	assert_int_equal(tserver_dora(&prim.t, &a, now), ia);
+	assert_int_equal(binding(&prim, ia), DHCP_BINDING_ACTIVE);
+	assert_int_equal(tserver_dora(&prim.t, &b, now), ib);
+	assert_int_equal(binding(&prim, ib), DHCP_BINDING_ACTIVE);
+	connect_pair();
+	run();
+	assert_int_equal(binding(&sec, ia), DHCP_BINDING_ACTIVE);
+	assert_int_equal(binding(&sec, ib), DHCP_BINDING_ACTIVE);
+	assert_same_bindings();
+}
+
+/*
  * ISC's first balancing pass: free leases whose last client hashes to the secondary go to it
  * first (up to max-lease-ownership past even), so that a returning client finds its address
  * with the server that answers it.
@@ -632,6 +673,7 @@ int main(void)
 	                                             (void *)"max-lease-misbalance 5;"),
 	    cmocka_unit_test_setup_teardown(test_secondary_alone_uses_backup_only, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_rewind_alone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_released_lease_back_to_its_client, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_balance_keeps_clients_addresses, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_peer_without_leases, setup, teardown),
 	};
