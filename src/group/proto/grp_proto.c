@@ -1206,6 +1206,17 @@ static bool alive_quorum(const struct grp_proto *p, const struct grp_config *c)
 	return quorum(c, set, n);
 }
 
+/*
+ * Within election_ms and a heartbeat of a pause (clock_to): the silence of the others during
+ * it was our own, and what they sent meanwhile may still wait to be read. A leader judges
+ * nobody dead or gone on it (reconfigure, and its learners in tick_leader).
+ */
+static bool just_resumed(const struct grp_proto *p)
+{
+	return p->resumed_ms &&
+	       p->now - p->resumed_ms < (uint64_t)p->par.election_ms + p->par.heartbeat_ms;
+}
+
 /* Heard from within two heartbeats: what it takes to be added or given a vote. */
 static bool answers_now(const struct grp_proto *p, const struct peer *pe)
 {
@@ -1291,8 +1302,7 @@ static void reconfigure(struct grp_proto *p)
 	 * No longer: where pauses come every few seconds, waiting suspect_ms after each left a
 	 * leader unable to add anyone (seed 596 without state files, 3 nodes).
 	 */
-	if (p->resumed_ms &&
-	    p->now - p->resumed_ms < (uint64_t)p->par.election_ms + p->par.heartbeat_ms)
+	if (just_resumed(p))
 		return;
 	if (p->cfg->n_old) {
 		if (p->now - p->cfg_ms < p->par.election_ms || alive_quorum(p, p->cfg) ||
@@ -1951,7 +1961,14 @@ static void tick_leader(struct grp_proto *p)
 		quorum_check(p);
 	}
 	flow_update(p); /* a busy link may have drained, or its member gone silent */
-	for (size_t i = 0; i < PEERS_MAX; i++) {
+	/*
+	 * A learner silent for suspect_ms is given up (it asks again if it is alive), but not
+	 * right after a pause: its acks may wait unread behind it. Given up at the tick that
+	 * ended a stall of the leader's loop, a learner that was catching up got no APPENDs until
+	 * its next PING and started over from there, again and again under load (ASan on a
+	 * loaded machine: loop iterations of seconds, restored nodes flapping primary).
+	 */
+	for (size_t i = 0; i < PEERS_MAX && !just_resumed(p); i++) {
 		struct peer *pe = &p->peers[i];
 
 		if (pe->learner && p->now - pe->join_ms >= p->par.suspect_ms)
