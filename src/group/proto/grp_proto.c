@@ -1251,8 +1251,14 @@ static bool desired_config(struct grp_proto *p, const struct grp_member *base, u
 	for (size_t i = 0; i < PEERS_MAX && c->n < GRP_MEMBERS_MAX && !promoted; i++) {
 		struct peer *pe = &p->peers[i];
 
-		if (!pe->used || !pe->learner || pe->match < p->commit || !pe->match ||
-		    in_members(base, n_base, &pe->m.uuid) || !answers_now(p, pe))
+		/*
+		 * Not one that asked to leave: it joined as a learner and stays one while it acks,
+		 * and a removed member still running (paceless-arbitrator waits for a view without
+		 * itself before it exits) was added back the tick after its removal committed,
+		 * removed again, and so on every tick.
+		 */
+		if (!pe->used || !pe->learner || pe->leave || pe->match < p->commit ||
+		    !pe->match || in_members(base, n_base, &pe->m.uuid) || !answers_now(p, pe))
 			continue;
 		c->m[c->n] = pe->m;
 		c->m[c->n++].weight = 0;
@@ -1767,8 +1773,10 @@ static void on_ping(struct grp_proto *p, const struct grp_msg *m, struct peer *p
 			 * found a member removed 25 ms after it came back: 3 nodes, seed 3852).
 			 */
 			send_append(p, pe, true);
-		if (member && (m->u.ping.flags & GRP_PING_LEAVE))
-			pe->leave = true;
+		/* From every PING, member or not: a node removed at its own request still says
+		 * so (desired_config takes it back not as a learner), and a process restarted
+		 * from its state file under the same uuid does not. */
+		pe->leave = (m->u.ping.flags & GRP_PING_LEAVE) != 0;
 		/* A member back from a state transfer learns the submitters' positions from a
 		 * CONFIG entry: the same configuration again, if no change is due. */
 		if (member && (m->u.ping.flags & GRP_PING_STALE) && !p->cfg->n_old &&
