@@ -49,6 +49,8 @@ struct grp_node {
 	uv_thread_t thread;
 	uv_tcp_t listener;
 	uv_timer_t tick;
+	uv_idle_t tick_idle; /* active while a tick is due: the poll before it does not wait */
+	bool tick_due;       /* the timer fired; the tick runs after this iteration's I/O */
 	uv_check_t flush; /* after each loop iteration's events: write what they produced */
 	uv_async_t async;
 	struct grp_proto *p;
@@ -480,9 +482,43 @@ static void submit_held(struct grp_node *n)
 	}
 }
 
+static void on_tick_idle(uv_idle_t *h)
+{
+	(void)h; /* its being active is what counts */
+}
+
+static void tick_run(struct grp_node *n)
+{
+	uint64_t now = now_ms(n);
+
+	grp_proto_tick(n->p, now);
+	for (size_t i = 0; i < n->n_links; i++)
+		grp_link_check(n->links[i], now);
+	targets_run(n);
+	submit_held(n);
+}
+
 /*
- * Once per loop iteration, after its I/O callbacks: the protocol's end-of-batch work, then
- * one write per link for all the frames the iteration produced.
+ * The timer only marks the tick due: it runs in on_flush, after the I/O of the iteration the
+ * timer starts. A libuv iteration runs its timers before it polls, so after a loop stalled
+ * for a while (a service's callback that blocked, a stopped process, a starved CPU) the tick
+ * judged the silence of the leader, a learner or a member on a clock that had moved on while
+ * what they sent meanwhile still waited unread in the sockets: a follower reported a
+ * non-primary view and, reading the leader's APPENDs right after, a primary one again, and a
+ * leader gave up learners that were acking (restored nodes under ASan on a loaded machine).
+ * The idle handle keeps the poll in between from waiting for the next I/O.
+ */
+static void on_tick(uv_timer_t *t)
+{
+	struct grp_node *n = t->data;
+
+	n->tick_due = true;
+	uv_idle_start(&n->tick_idle, on_tick_idle);
+}
+
+/*
+ * Once per loop iteration, after its I/O callbacks: a tick if one is due, the protocol's
+ * end-of-batch work, then one write per link for all the frames the iteration produced.
  */
 static void on_flush(uv_check_t *c)
 {
@@ -490,6 +526,11 @@ static void on_flush(uv_check_t *c)
 
 	if (n->shutting)
 		return;
+	if (n->tick_due) {
+		n->tick_due = false;
+		uv_idle_stop(&n->tick_idle);
+		tick_run(n);
+	}
 	grp_proto_flush(n->p);
 	for (size_t i = 0; i < n->n_links; i++)
 		grp_link_flush(n->links[i]);
@@ -500,7 +541,8 @@ static void close_walk(uv_handle_t *h, void *arg)
 {
 	struct grp_node *n = arg;
 	bool own = h == (uv_handle_t *)&n->listener || h == (uv_handle_t *)&n->tick ||
-		   h == (uv_handle_t *)&n->async || h == (uv_handle_t *)&n->flush;
+		   h == (uv_handle_t *)&n->tick_idle || h == (uv_handle_t *)&n->async ||
+		   h == (uv_handle_t *)&n->flush;
 
 	if (uv_is_closing(h))
 		return;
@@ -550,19 +592,6 @@ static void on_async(uv_async_t *a)
 	if (xfer && grp_proto_xfer_done(n->p, pos.index, pos.term, pos.seq, now_ms(n)))
 		CLOG_WARN("group: %s: state transfer to seq %llu refused; a donor is named again",
 			  n->self.name, (unsigned long long)pos.seq);
-	submit_held(n);
-	publish(n);
-}
-
-static void on_tick(uv_timer_t *t)
-{
-	struct grp_node *n = t->data;
-	uint64_t now = now_ms(n);
-
-	grp_proto_tick(n->p, now);
-	for (size_t i = 0; i < n->n_links; i++)
-		grp_link_check(n->links[i], now);
-	targets_run(n);
 	submit_held(n);
 	publish(n);
 }
@@ -747,6 +776,8 @@ static int node_init(struct grp_node *n, const struct grp_node_config *cfg)
 	uv_timer_init(&n->loop, &n->tick);
 	n->tick.data = n;
 	uv_timer_start(&n->tick, on_tick, TICK_MS, TICK_MS);
+	uv_idle_init(&n->loop, &n->tick_idle);
+	n->tick_idle.data = n;
 	uv_check_init(&n->loop, &n->flush);
 	n->flush.data = n;
 	uv_check_start(&n->flush, on_flush);

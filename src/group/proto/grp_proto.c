@@ -1206,6 +1206,17 @@ static bool alive_quorum(const struct grp_proto *p, const struct grp_config *c)
 	return quorum(c, set, n);
 }
 
+/*
+ * Within election_ms and a heartbeat of a pause (clock_to): the silence of the others during
+ * it was our own, and what they sent meanwhile may still wait to be read. A leader judges
+ * nobody dead or gone on it (reconfigure, and its learners in tick_leader).
+ */
+static bool just_resumed(const struct grp_proto *p)
+{
+	return p->resumed_ms &&
+	       p->now - p->resumed_ms < (uint64_t)p->par.election_ms + p->par.heartbeat_ms;
+}
+
 /* Heard from within two heartbeats: what it takes to be added or given a vote. */
 static bool answers_now(const struct grp_proto *p, const struct peer *pe)
 {
@@ -1240,8 +1251,14 @@ static bool desired_config(struct grp_proto *p, const struct grp_member *base, u
 	for (size_t i = 0; i < PEERS_MAX && c->n < GRP_MEMBERS_MAX && !promoted; i++) {
 		struct peer *pe = &p->peers[i];
 
-		if (!pe->used || !pe->learner || pe->match < p->commit || !pe->match ||
-		    in_members(base, n_base, &pe->m.uuid) || !answers_now(p, pe))
+		/*
+		 * Not one that asked to leave: it joined as a learner and stays one while it acks,
+		 * and a removed member still running (paceless-arbitrator waits for a view without
+		 * itself before it exits) was added back the tick after its removal committed,
+		 * removed again, and so on every tick.
+		 */
+		if (!pe->used || !pe->learner || pe->leave || pe->match < p->commit ||
+		    !pe->match || in_members(base, n_base, &pe->m.uuid) || !answers_now(p, pe))
 			continue;
 		c->m[c->n] = pe->m;
 		c->m[c->n++].weight = 0;
@@ -1291,8 +1308,7 @@ static void reconfigure(struct grp_proto *p)
 	 * No longer: where pauses come every few seconds, waiting suspect_ms after each left a
 	 * leader unable to add anyone (seed 596 without state files, 3 nodes).
 	 */
-	if (p->resumed_ms &&
-	    p->now - p->resumed_ms < (uint64_t)p->par.election_ms + p->par.heartbeat_ms)
+	if (just_resumed(p))
 		return;
 	if (p->cfg->n_old) {
 		if (p->now - p->cfg_ms < p->par.election_ms || alive_quorum(p, p->cfg) ||
@@ -1757,8 +1773,10 @@ static void on_ping(struct grp_proto *p, const struct grp_msg *m, struct peer *p
 			 * found a member removed 25 ms after it came back: 3 nodes, seed 3852).
 			 */
 			send_append(p, pe, true);
-		if (member && (m->u.ping.flags & GRP_PING_LEAVE))
-			pe->leave = true;
+		/* From every PING, member or not: a node removed at its own request still says
+		 * so (desired_config takes it back not as a learner), and a process restarted
+		 * from its state file under the same uuid does not. */
+		pe->leave = (m->u.ping.flags & GRP_PING_LEAVE) != 0;
 		/* A member back from a state transfer learns the submitters' positions from a
 		 * CONFIG entry: the same configuration again, if no change is due. */
 		if (member && (m->u.ping.flags & GRP_PING_STALE) && !p->cfg->n_old &&
@@ -1951,7 +1969,14 @@ static void tick_leader(struct grp_proto *p)
 		quorum_check(p);
 	}
 	flow_update(p); /* a busy link may have drained, or its member gone silent */
-	for (size_t i = 0; i < PEERS_MAX; i++) {
+	/*
+	 * A learner silent for suspect_ms is given up (it asks again if it is alive), but not
+	 * right after a pause: its acks may wait unread behind it. Given up at the tick that
+	 * ended a stall of the leader's loop, a learner that was catching up got no APPENDs until
+	 * its next PING and started over from there, again and again under load (ASan on a
+	 * loaded machine: loop iterations of seconds, restored nodes flapping primary).
+	 */
+	for (size_t i = 0; i < PEERS_MAX && !just_resumed(p); i++) {
 		struct peer *pe = &p->peers[i];
 
 		if (pe->learner && p->now - pe->join_ms >= p->par.suspect_ms)

@@ -39,6 +39,8 @@ struct rec {
 	/* View callbacks, and those in which grp_node_status() reported an older view. */
 	uint32_t views_checked, views_stale;
 	uint64_t stale_id, stale_status_id;
+	uint32_t stall_ms;     /* the delivery of a "stall" payload blocks the loop this long */
+	uint32_t lost_primary; /* non-primary views after a delivery */
 };
 
 static struct rec recs[NODES];
@@ -76,6 +78,8 @@ static void on_deliver(void *ctx, const struct grp_entry *e)
 	}
 	r->n_data++;
 	pthread_mutex_unlock(&r->mu);
+	if (r->stall_ms && e->len >= 5 && !memcmp(e->data, "stall", 5))
+		pause_ms((int)r->stall_ms); /* a service that blocks its loop, a stopped process */
 }
 
 /*
@@ -112,6 +116,8 @@ static void on_view(void *ctx, uint64_t id, const struct grp_config *cfg, int my
 
 	check_status(r, id, primary);
 	pthread_mutex_lock(&r->mu);
+	if (!primary && r->n_data)
+		r->lost_primary++;
 	r->primary = primary;
 	r->my_index = my_index;
 	r->view_n = cfg->n;
@@ -390,6 +396,41 @@ static void test_status_agrees_with_view(void **state)
 	stop(0);
 }
 
+/*
+ * A follower whose loop was blocked for longer than election_ms (here its service's delivery
+ * callback; a stopped process, a starved CPU) stays primary: the leader's heartbeats of
+ * meanwhile wait in its socket, and are read before it judges whether it still hears from the
+ * leader. (A loop iteration runs its timers first: its tick judged the leader silent on the
+ * clock of before the stall, reported a non-primary view, and the APPENDs read right after
+ * made it primary again, in the same millisecond: restored nodes under ASan on a loaded
+ * machine flapped so.)
+ */
+static void test_stalled_follower_stays_primary(void **state)
+{
+	int all[] = {0, 1, 2};
+	uint64_t formed_ms;
+
+	(void)state;
+	form_group(3, &formed_ms);
+	pthread_mutex_lock(&recs[1].mu);
+	recs[1].stall_ms = 1500;
+	pthread_mutex_unlock(&recs[1].mu);
+	submit(0, 1, "first");
+	wait_data(all, 3, 1);
+	submit(0, 1, "stall");
+	wait_data(all, 3, 2);
+	submit(0, 5, "after");
+	wait_data(all, 3, 7);
+	check_same(all, 3, 7);
+	pthread_mutex_lock(&recs[1].mu);
+	assert_int_equal(recs[1].lost_primary, 0);
+	pthread_mutex_unlock(&recs[1].mu);
+	assert_true(all_have_view(all, 3, 3));
+	stop(2);
+	stop(1);
+	stop(0);
+}
+
 /* Connects a raw client to node i, writes buf, and waits until the node closes it. */
 static void raw_client(int i, const void *buf, size_t len)
 {
@@ -585,6 +626,7 @@ int main(void)
 		cmocka_unit_test(test_foreign_cluster),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_status_agrees_with_view),
+		cmocka_unit_test(test_stalled_follower_stays_primary),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
