@@ -373,6 +373,14 @@ static void jfix_stop(struct jfix *f, int want, struct addrs *a)
 	unlink(f->path);
 }
 
+/* The first n records are 1..period, in order, again and again. */
+static void assert_sequence(const struct addrs *a, size_t n, size_t period)
+{
+	assert_true(a->n >= n);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(a->v[i], i % period + 1);
+}
+
 /* The point of a second sync thread: a batch submitted while a sync is in flight is written
  * and synced at once, and its sync covers the earlier batch too. */
 static void test_overlapped_sync_moves_mark_first(void **state)
@@ -395,8 +403,7 @@ static void test_overlapped_sync_moves_mark_first(void **state)
 	assert_int_equal(dhcp_journal_durable(f.j), second);
 	jfix_stop(&f, 0, &a);
 	assert_int_equal(a.n, 20);
-	for (size_t i = 0; i < a.n; i++)
-		assert_int_equal(a.v[i], i + 1);
+	assert_sequence(&a, 20, 20);
 }
 
 /* With one thread, nothing moves until the sync in flight returns. */
@@ -437,8 +444,7 @@ static void retry_makes_durable(struct jfix *f, uint64_t last)
 static void assert_written_twice(const struct addrs *a)
 {
 	assert_int_equal(a->n, 40);
-	for (size_t i = 0; i < a->n; i++)
-		assert_int_equal(a->v[i], i % 20 + 1);
+	assert_sequence(a, 40, 20);
 }
 
 /*
@@ -497,15 +503,12 @@ static void test_overlapped_order_and_coverage(void **state)
 		covered = g.covered;
 		uv_mutex_unlock(&g.mu);
 		read_addrs(f.path, covered, &a, NULL);
-		assert_true(a.n >= durable);
-		for (size_t i = 0; i < durable; i++)
-			assert_int_equal(a.v[i], i + 1);
+		assert_sequence(&a, durable, durable);
 	}
 	wait_durable(&f.loop, f.j, last);
 	jfix_stop(&f, 0, &a);
 	assert_int_equal(a.n, last);
-	for (size_t i = 0; i < a.n; i++)
-		assert_int_equal(a.v[i], i + 1);
+	assert_sequence(&a, last, last);
 }
 
 /*

@@ -925,9 +925,20 @@ static void test_restored_member_refusals_count(void **state)
  * configuration that needed the stopped one, 3 nodes, seed 973.) A member that stays silent
  * once it runs again is removed as before.
  */
-static void test_paused_leader_removes_nobody_at_once(void **state)
+/* Leader l was stopped for 4 s: it resumes, and the first thing it reads is f's ack, which
+ * waited for it. */
+static void resume_paused_leader(int l, int f)
 {
 	struct grp_status st;
+
+	grp_proto_status(nodes[l].p, &st);
+	now += 4000;
+	inject_ack(l, f, st.term, true, st.last_index);
+	grp_proto_tick(nodes[l].p, now);
+}
+
+static void test_paused_leader_removes_nobody_at_once(void **state)
+{
 	int l, f, g;
 
 	(void)state;
@@ -935,10 +946,7 @@ static void test_paused_leader_removes_nobody_at_once(void **state)
 	l = leader_of(3);
 	f = (l + 1) % 3;
 	g = (l + 2) % 3;
-	grp_proto_status(nodes[l].p, &st);
-	now += 4000; /* l was stopped; f's answer waited for it, g's did not come */
-	inject_ack(l, f, st.term, true, st.last_index);
-	grp_proto_tick(nodes[l].p, now);
+	resume_paused_leader(l, f); /* g's answer did not come */
 	assert_int_equal(grp_proto_config(nodes[l].p)->n, 3);
 	assert_int_equal(grp_proto_config(nodes[l].p)->n_old, 0);
 	nodes[g].cut = true;
@@ -956,7 +964,6 @@ static void test_paused_leader_removes_nobody_at_once(void **state)
  */
 static void test_paused_leader_keeps_its_learners(void **state)
 {
-	struct grp_status st;
 	int l, f, j = 2;
 
 	(void)state;
@@ -968,10 +975,7 @@ static void test_paused_leader_keeps_its_learners(void **state)
 	drain(false);
 	assert_true(nodes[j].primary); /* a learner: it receives the stream */
 	assert_int_equal(nodes[j].my_index, -1);
-	now += 4000; /* l was stopped; j's answers wait behind the pause */
-	grp_proto_status(nodes[l].p, &st);
-	inject_ack(l, f, st.term, true, st.last_index);
-	grp_proto_tick(nodes[l].p, now);
+	resume_paused_leader(l, f); /* j's answers wait behind the pause */
 	discard();
 	submit_n(l, 1);
 	assert_true(find_msg(j, GRP_MSG_APPEND, true) >= 0); /* still replicated to */
