@@ -621,12 +621,17 @@ static void send_append(struct grp_proto *p, struct peer *pe, bool heartbeat)
 		bytes += o->u.append.e[n].len;
 		n++;
 	}
-	if (!n && !heartbeat && (p->commit < prev ? p->commit : prev) <= pe->sent_commit)
+	if (!n && !heartbeat && (p->applied < prev ? p->applied : prev) <= pe->sent_commit)
 		return; /* it would tell pe nothing new */
 	o->u.append.prev_index = prev;
-	o->u.append.commit = p->commit;
+	/*
+	 * Only what this leader delivered itself: a follower or a learner must never deliver an
+	 * entry that no member did, or a restart after every node crashed (which goes on from
+	 * the furthest member) could lose it.
+	 */
+	o->u.append.commit = p->applied;
 	/* pe takes the commit index only as far as the entries it holds (on_append) */
-	pe->sent_commit = p->commit < prev + n ? p->commit : prev + n;
+	pe->sent_commit = p->applied < prev + n ? p->applied : prev + n;
 	o->u.append.n = n;
 	o->u.append.paused = p->paused;
 	o->u.append.no_quorum = p->no_quorum;
@@ -1952,10 +1957,14 @@ static void quorum_check(struct grp_proto *p)
 	lost = p->cfg->n_old && p->cfg_index > p->commit
 		       ? !majority(p->cfg->old, p->cfg->n_old, set, n)
 		       : !quorum(p->cfg, set, n);
-	if (lost != p->no_quorum)
-		CLOG_INFO("group: leader %s %s its majority", p->self.name,
-			  lost ? "lost touch with" : "is back in touch with");
+	if (lost == p->no_quorum)
+		return;
+	CLOG_INFO("group: leader %s %s its majority", p->self.name,
+		  lost ? "lost touch with" : "is back in touch with");
 	p->no_quorum = lost;
+	/* What it committed while cut off (acks that came before the rest) is delivered now. */
+	if (!lost)
+		apply(p);
 }
 
 static void tick_leader(struct grp_proto *p)
@@ -2020,7 +2029,7 @@ void grp_proto_flush(struct grp_proto *p)
 		 * Not one that must first be sent to a state transfer (send_append would XFER).
 		 * A follower whose busy link held entries back is sent them once it drained.
 		 */
-		if (is_target(p, pe) && (pe->sent_commit < p->commit || pe->held) &&
+		if (is_target(p, pe) && (pe->sent_commit < p->applied || pe->held) &&
 		    !pe->link_down && pe->next >= p->log.first && pe->next > 0)
 			send_append(p, pe, false);
 	}

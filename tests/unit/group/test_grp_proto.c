@@ -917,6 +917,69 @@ static void test_restored_member_refusals_count(void **state)
 	teardown_cluster();
 }
 
+/* Delivers the messages of this type in flight to node to, and leaves the others queued. */
+static void deliver_to(int to, uint8_t type)
+{
+	size_t k = 0;
+
+	while (k < q_n)
+		if (queue[k].to == to && queue[k].m->type == type) {
+			struct qmsg q = queue[k];
+
+			memmove(queue + k, queue + k + 1, (q_n - k - 1) * sizeof(queue[0]));
+			q_n--;
+			grp_proto_recv(nodes[to].p, q.m, now);
+			free_msg(q.m);
+		} else {
+			k++;
+		}
+}
+
+/*
+ * A leader that lost touch with its majority can still commit: an ack that comes before the
+ * others completes a majority holding an entry, with acks heard earlier. It delivers that
+ * entry once it is back in touch, before it tells anyone the entry is committed; the
+ * followers deliver only what it delivered. (The simulator found the leader's service left
+ * behind what a learner had delivered, and the group restarted after a crash of every node
+ * from the leader's position, writing another entry there: 5 nodes, seed 2430.)
+ */
+static void test_leader_delivers_what_it_committed_while_cut_off(void **state)
+{
+	struct grp_status st;
+	int l;
+
+	(void)state;
+	setup_cluster(5);
+	l = leader_of(5);
+	submit_n(l, 1);
+	grp_proto_flush(nodes[l].p);
+	deliver_to((l + 1) % 5, GRP_MSG_APPEND); /* their acks are lost */
+	deliver_to((l + 2) % 5, GRP_MSG_APPEND);
+	discard();
+	grp_proto_status(nodes[l].p, &st);
+	inject_ack(l, (l + 1) % 5, st.term, true, st.last_index); /* held by 2 of 5 */
+	for (int t = 0; t < 150; t++) { /* no answer for election_ms: it lost touch */
+		now += 10;
+		grp_proto_tick(nodes[l].p, now);
+		discard();
+	}
+	assert_false(nodes[l].primary);
+	inject_ack(l, (l + 2) % 5, st.term, true, st.last_index); /* 3 of 5 hold it */
+	assert_int_equal(nodes[l].n_data, 0);
+	grp_proto_tick(nodes[l].p, now + 100); /* a heartbeat to everyone */
+	assert_true(find_msg((l + 1) % 5, GRP_MSG_APPEND, false) >= 0);
+	for (size_t k = 0; k < q_n; k++)
+		if (queue[k].m->type == GRP_MSG_APPEND)
+			assert_true(queue[k].m->u.append.commit <= nodes[l].last_index);
+	inject_ack(l, (l + 3) % 5, st.term, true, 0); /* back in touch */
+	assert_true(nodes[l].primary);
+	assert_int_equal(nodes[l].n_data, 1);
+	run(1000);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(nodes[i].n_data, 1);
+	teardown_cluster();
+}
+
 /*
  * A leader that did not run for longer than suspect_ms (a paused process) changes no
  * configuration for a while after: the member whose old answer waited for it is not taken
@@ -1280,6 +1343,7 @@ int main(void)
 		cmocka_unit_test(test_transfer_tells_the_configuration),
 		cmocka_unit_test(test_member_back_gets_append_at_once),
 		cmocka_unit_test(test_restored_member_resumes_after_its_service),
+		cmocka_unit_test(test_leader_delivers_what_it_committed_while_cut_off),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
