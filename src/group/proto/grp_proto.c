@@ -43,6 +43,7 @@ struct peer {
 	uint64_t ack_ms;
 	uint32_t backlog;
 	bool learner; /* asked to join; catching up before it is added */
+	bool fc_learner; /* a learner that came within fc_limit of the log: see fc_member */
 	uint64_t join_ms;
 	bool leave; /* asked to be removed */
 	uint64_t xfer_ms;
@@ -489,13 +490,25 @@ static uint64_t unsent(const struct grp_proto *p, const struct peer *pe)
 	return pe->next <= p->log.last ? p->log.last + 1 - pe->next : 0;
 }
 
-/* A member flow control waits for: in the configuration and not desynced. */
+/*
+ * A peer flow control waits for: a member of the configuration that is not desynced, or a
+ * learner that once came within fc_limit of the log and answered within two heartbeats (one
+ * that stopped, or a dead incarnation of a restarted node, must not hold the group for
+ * suspect_ms as a member does until it is removed). Without the learners,
+ * a joiner whose service applies more slowly than the group submits never catches up with
+ * what the leader committed, and is never added; counted, it holds the group back until it
+ * can be, as Galera's joined node does with its queue. Not before it came that close: a joiner
+ * catching up from the cache would hold the group for the whole replay.
+ */
 static bool fc_member(struct grp_proto *p, const struct peer *pe)
 {
 	struct origin *o;
 
-	if (!pe->used || !is_member(p->cfg, &pe->m.uuid))
+	if (!pe->used)
 		return false;
+	if (!is_member(p->cfg, &pe->m.uuid))
+		return pe->learner && pe->fc_learner && !pe->leave && !pe->link_down &&
+		       p->now - pe->ack_ms < 2 * (uint64_t)p->par.heartbeat_ms;
 	o = origin_get(p, &pe->m.uuid, false);
 	return !o || o->svc != GRP_SVC_DESYNCED;
 }
@@ -921,6 +934,7 @@ static void become_leader(struct grp_proto *p)
 		pe->match = 0;
 		pe->ack_ms = p->now;
 		pe->learner = false;
+		pe->fc_learner = false;
 		pe->leave = false;
 		pe->held = false;
 	}
@@ -1680,6 +1694,8 @@ static void on_append_ack(struct grp_proto *p, const struct grp_msg *m, struct p
 		pe->cfg_due = false; /* it took an APPEND since: its PINGs say if it still lacks it */
 		if (m->u.append_ack.match > pe->match && m->u.append_ack.match <= p->log.last)
 			pe->match = m->u.append_ack.match;
+		if (pe->learner && pe->match && p->log.last - pe->match <= p->par.fc_limit)
+			pe->fc_learner = true;
 		if (pe->next < pe->match + 1)
 			pe->next = pe->match + 1;
 		leader_commit(p);
@@ -1803,6 +1819,7 @@ static void on_ping(struct grp_proto *p, const struct grp_msg *m, struct peer *p
 				uint64_t idx = 0;
 
 				pe->match = 0;
+				pe->fc_learner = false;
 				pe->ack_ms = p->now;
 				if (m->u.ping.applied != GRP_NO_BASE)
 					pe->next = m->u.ping.applied + 1;
@@ -1989,7 +2006,7 @@ static void tick_leader(struct grp_proto *p)
 		struct peer *pe = &p->peers[i];
 
 		if (pe->learner && p->now - pe->join_ms >= p->par.suspect_ms)
-			pe->learner = false;
+			pe->learner = pe->fc_learner = false;
 	}
 	reconfigure(p);
 }

@@ -609,6 +609,41 @@ static void test_busy_link_pauses_flow_control(void **state)
 }
 
 /* Index in the queue of the first message of this type to node to (entries or none). */
+/*
+ * A learner that caught up counts for flow control before it is added: a joiner whose
+ * service (here: its link) is slower than the group would otherwise stay behind what the
+ * leader commits, and never be added. Every node was stopped for 2 s first, so that the
+ * leader, just resumed, adds nobody for a while (election_ms and a heartbeat): node 3 stays a
+ * learner while its link is busy.
+ */
+static void test_caught_up_learner_holds_the_group(void **state)
+{
+	int l;
+
+	(void)state;
+	setup_cluster(3);
+	l = leader_of(3);
+	now += 2000;
+	start(3, false);
+	run(200);
+	/* a learner, not yet in the configuration */
+	assert_int_equal(grp_proto_config(nodes[l].p)->n, 3);
+	assert_int_equal(grp_proto_config(nodes[l].p)->n_old, 0);
+	queued[3] = BUSY;
+	submit_n(l, 1025); /* fc_limit 1024, all held back from node 3 */
+	run(100);
+	assert_int_equal(grp_proto_submit(nodes[l].p, "x", 1, now), CORE_EFULL);
+	queued[3] = 0;
+	run(3000);
+	assert_int_equal(nodes[3].view_n, 4);
+	assert_true(nodes[3].primary);
+	assert_int_equal(nodes[3].n_data, 1025);
+	submit_n(l, 1);
+	run(100);
+	assert_int_equal(nodes[3].n_data, 1026);
+	teardown_cluster();
+}
+
 static ssize_t find_msg(int to, uint8_t type, bool entries)
 {
 	for (size_t k = 0; k < q_n; k++)
@@ -1323,6 +1358,7 @@ int main(void)
 		cmocka_unit_test(test_exact_half_stays_non_primary),
 		cmocka_unit_test(test_graceful_leave_keeps_quorum),
 		cmocka_unit_test(test_left_member_stays_out),
+		cmocka_unit_test(test_caught_up_learner_holds_the_group),
 		cmocka_unit_test(test_weights_decide_quorum),
 		cmocka_unit_test(test_flow_control_pauses_and_resumes),
 		cmocka_unit_test(test_busy_link_holds_entries_back),
