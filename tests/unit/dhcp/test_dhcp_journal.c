@@ -623,6 +623,34 @@ static int gate_teardown(void **state)
 	return 0;
 }
 
+/*
+ * Records that come one at a time, in pairs, and in a batch bigger than SYNC_BATCH_FULL while
+ * a thread paces or writes, each become durable: a submit wakes a sync thread only when one
+ * waits for it, and none may be left waiting (the loop would wait for the ACKs for good).
+ */
+static void test_lone_records_become_durable(void **state)
+{
+	static struct addrs a;
+	struct jfix f;
+	uint64_t last = 0;
+
+	(void)state;
+	gate_reset(0, 0);
+	uv_mutex_lock(&g.mu);
+	g.sleep_max_us = 300; /* syncs of varying length: submits land in every phase */
+	uv_mutex_unlock(&g.mu);
+	jfix_start(&f, 2);
+	for (int i = 0; i < 300; i++) {
+		last = jfix_batch(&f, i % 50 == 49 ? 70 : 1);
+		if (i % 3 == 0)
+			last = jfix_batch(&f, 1);
+		wait_durable(&f.loop, f.j, last);
+		assert_int_equal(dhcp_journal_durable(f.j), last);
+	}
+	jfix_stop(&f, 0, &a);
+	assert_int_equal(a.n, last);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -636,6 +664,7 @@ int main(void)
 		cmocka_unit_test(test_syncers_follow_rewrite),
 		cmocka_unit_test(test_write_fo_beside_sync_in_flight),
 		cmocka_unit_test(test_start_checks_syncers),
+		cmocka_unit_test(test_lone_records_become_durable),
 	};
 	return cmocka_run_group_tests(tests, gate_setup, gate_teardown);
 }
