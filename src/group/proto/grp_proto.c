@@ -240,15 +240,22 @@ uint64_t grp_config_weight(const struct grp_member *m, uint32_t n_m, const struc
 	return w;
 }
 
+static uint64_t total_weight(const struct grp_member *m, uint32_t n)
+{
+	uint64_t w = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		w += m[i].weight;
+	return w;
+}
+
 /* More than half the weight (more than half the members when every weight is 0). */
 static bool majority(const struct grp_member *m, uint32_t n_m, const struct grp_uuid *set,
 		     uint32_t n)
 {
-	uint64_t total = 0, have = grp_config_weight(m, n_m, set, n);
+	uint64_t total = total_weight(m, n_m), have = grp_config_weight(m, n_m, set, n);
 	uint32_t count = 0;
 
-	for (uint32_t i = 0; i < n_m; i++)
-		total += m[i].weight;
 	if (total)
 		return 2 * have > total;
 	for (uint32_t i = 0; i < n_m; i++)
@@ -265,6 +272,69 @@ static bool quorum(const struct grp_config *c, const struct grp_uuid *set, uint3
 	if (!c->n)
 		return false;
 	return majority(c->m, c->n, set, n) && (!c->n_old || majority(c->old, c->n_old, set, n));
+}
+
+/* The most weight a configuration may have for grp_config_old_covers_new() to check it. */
+#define COVER_WEIGHT_MAX (GRP_MEMBERS_MAX * GRP_WEIGHT_MAX)
+
+/*
+ * A majority S of the old half leaves a minority T of it (twice T's old weight is below the
+ * old total), and S's weight in the new half is the old half's new weight less T's. So the
+ * lightest S is the complement of the minority heaviest in new weight: a knapsack over the
+ * old weight, where best[s] is the most new weight a minority of old weight s holds (-1: no
+ * such minority). Members of old weight 0 cost a minority nothing and go into every one. The
+ * table is 8 KB with the limits of grp_types.h; this runs only when votes are counted, and for
+ * a leader whose term has not begun to commit (exiting_joint).
+ */
+bool grp_config_old_covers_new(const struct grp_config *c)
+{
+	int16_t best[COVER_WEIGHT_MAX / 2 + 1];
+	uint64_t old_total = total_weight(c->old, c->n_old), new_total = total_weight(c->m, c->n);
+	uint64_t cap, held = 0, free_held = 0;
+	int most = 0;
+
+	if (!c->n_old || !old_total || !new_total || old_total > COVER_WEIGHT_MAX ||
+	    new_total > COVER_WEIGHT_MAX)
+		return false;
+	cap = (old_total - 1) / 2;
+	best[0] = 0;
+	for (uint64_t s = 1; s <= cap; s++)
+		best[s] = -1;
+	for (uint32_t i = 0; i < c->n_old; i++) {
+		int k = grp_config_find(c, &c->old[i].uuid);
+		uint32_t w = c->old[i].weight, v = k < 0 ? 0 : c->m[k].weight;
+
+		held += v;
+		if (!w)
+			free_held += v;
+		for (uint64_t s = cap; w && s >= w; s--)
+			if (best[s - w] >= 0 && best[s - w] + (int)v > best[s])
+				best[s] = (int16_t)(best[s - w] + (int)v);
+	}
+	for (uint64_t s = 0; s <= cap; s++)
+		if (best[s] > most)
+			most = best[s];
+	return 2 * (held - free_held - (uint64_t)most) >= new_total;
+}
+
+/*
+ * The joint-configuration exit (docs/internals/group-protocol.md, "Configurations"). A
+ * candidate whose configuration in force is joint (its log lacks the C_new that follows) is
+ * elected without a majority of the new half by votes that are a majority of the old half and
+ * hold at least half the new half's weight, provided every majority of the old half holds that
+ * much (grp_config_old_covers_new: a member joined with weight 0 or given weight 1, not a
+ * change that replaces members). Without it a group whose leader died in the middle of a
+ * change, along with a member the new half kept, could elect nobody although a majority of the
+ * old half lived. Safe because every commit set meets these votes, so the candidate holds
+ * every committed entry (Raft's argument): a commit under C_new alone had more than half the
+ * new half, one under the old configuration or a joint one a majority of the old half. The
+ * half of the new half follows from the other two; it is what meets the first kind.
+ */
+static bool joint_exit_quorum(const struct grp_config *c, const struct grp_uuid *set, uint32_t n)
+{
+	return c->n_old && majority(c->old, c->n_old, set, n) &&
+	       2 * grp_config_weight(c->m, c->n, set, n) >= total_weight(c->m, c->n) &&
+	       grp_config_old_covers_new(c);
 }
 
 /* ---- peers ---- */
@@ -1299,18 +1369,42 @@ static bool desired_config(struct grp_proto *p, const struct grp_member *base, u
 }
 
 /*
+ * Leader, its term's first entry not committed yet, under a joint configuration whose every
+ * old majority holds half its new half (grp_config_old_covers_new): it may be unable to commit
+ * under it (elected by the exit rule, joint_exit_quorum, or its new half lost its majority
+ * since it was elected). It may replace it (reconfigure), and the old half judges whether it is
+ * in touch with the group (quorum_check), as it does for a joint configuration not committed.
+ */
+static bool exiting_joint(const struct grp_proto *p)
+{
+	return p->role == ROLE_LEADER && p->commit < p->term_start && p->cfg->n_old &&
+	       grp_config_old_covers_new(p->cfg);
+}
+
+/*
  * Leader: moves the configuration towards the live members. A change is C_old,new then C_new.
  * A joint configuration that cannot commit (a member being added died meanwhile) is replaced
  * by another one over the same old half: every decision under either needs a majority of the
  * old half, so they cannot disagree, and the first was never in force alone.
+ *
+ * Only one of this leader's term, not committed (nothing happens before the term's first entry
+ * commits): a joint entry of an earlier term may have committed, and its C_new decided things
+ * that no majority of the old half sees. Except where every majority of the old half holds
+ * half the new one (exiting_joint): a leader there, that cannot commit under the joint
+ * configuration, replaces it whatever its term and whether it committed. Whatever C_new alone
+ * decided had more than half of it, so meets every majority of the old half: the leader holds
+ * it (as every leader holds what was committed), and a later election under C_new, which
+ * needs more than half of it, meets every set the replacement commits with, whose members
+ * then hold entries of a later term and refuse it.
  */
 static void reconfigure(struct grp_proto *p)
 {
+	bool exiting = exiting_joint(p);
 	struct grp_config c;
 
-	if (p->role != ROLE_LEADER || p->commit < p->term_start)
+	if (p->role != ROLE_LEADER || (p->commit < p->term_start && !exiting))
 		return;
-	if (p->cfg->n_old && p->cfg_index <= p->commit) { /* joint, committed: on to C_new */
+	if (p->cfg->n_old && p->cfg_index <= p->commit && !exiting) { /* on to C_new */
 		c = *p->cfg;
 		c.n_old = 0;
 		append_config(p, &c);
@@ -1412,6 +1506,7 @@ static void start_election(struct grp_proto *p, bool pre)
 	count_votes(p);
 }
 
+/* Pre-votes and votes alike: a pre-vote that passes by the exit rule raises the term. */
 static void count_votes(struct grp_proto *p)
 {
 	struct grp_uuid set[PEERS_MAX + 1];
@@ -1421,8 +1516,13 @@ static void count_votes(struct grp_proto *p)
 	for (size_t i = 0; i < PEERS_MAX; i++)
 		if (p->peers[i].used && p->peers[i].granted)
 			set[n++] = p->peers[i].m.uuid;
-	if (!quorum(p->cfg, set, n))
-		return;
+	if (!quorum(p->cfg, set, n)) {
+		if (!joint_exit_quorum(p->cfg, set, n))
+			return;
+		if (p->role == ROLE_CANDIDATE)
+			CLOG_INFO("group: node %s is elected by the old half of its joint "
+				  "configuration", p->self.name);
+	}
 	if (p->role == ROLE_PRECANDIDATE)
 		start_election(p, false);
 	else if (p->role == ROLE_CANDIDATE)
@@ -1970,8 +2070,9 @@ static void quorum_check(struct grp_proto *p)
 		if (pe->used && p->now - pe->ack_ms < p->par.election_ms)
 			set[n++] = pe->m.uuid;
 	}
-	/* While a joint configuration waits to commit, the old half decides. */
-	lost = p->cfg->n_old && p->cfg_index > p->commit
+	/* While a joint configuration waits to commit, or the leader may replace it, the old
+	 * half decides. */
+	lost = p->cfg->n_old && (p->cfg_index > p->commit || exiting_joint(p))
 		       ? !majority(p->cfg->old, p->cfg->n_old, set, n)
 		       : !quorum(p->cfg, set, n);
 	if (lost == p->no_quorum)

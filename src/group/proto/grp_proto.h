@@ -281,5 +281,14 @@ const struct grp_member *grp_proto_self(const struct grp_proto *p);
 uint64_t grp_config_weight(const struct grp_member *m, uint32_t n_m, const struct grp_uuid *set,
 			   uint32_t n);
 int grp_config_find(const struct grp_config *c, const struct grp_uuid *u);
+/*
+ * For a joint configuration c: true when every weighted majority of its old half (c->old)
+ * holds at least half the weight of its new half (c->m), as when a member joins with weight 0
+ * or is given weight 1 in a group of weights 1; false for a change that replaces members, and
+ * when c is not joint, a half weighs nothing or a half weighs more than GRP_MEMBERS_MAX *
+ * GRP_WEIGHT_MAX. It is what lets a majority of the old half elect a leader on its own
+ * (docs/internals/group-protocol.md, "Configurations").
+ */
+bool grp_config_old_covers_new(const struct grp_config *c);
 
 #endif

@@ -1120,6 +1120,196 @@ static void test_removed_member_holding_cnew_stands(void **state)
 	teardown_cluster();
 }
 
+/* The weight of slot j in the new half of the configuration node i holds (0: not in it). */
+static uint32_t new_weight(int i, int j)
+{
+	const struct grp_config *c = grp_proto_config(nodes[i].p);
+	int k = grp_config_find(c, &nodes[j].me.uuid);
+
+	return k < 0 ? 0 : c->m[k].weight;
+}
+
+/*
+ * Leader l gives joiner j its weight (C_old,new, then C_new), and its APPENDs lose C_new on
+ * the way to everyone but j: the others hold the joint configuration, committed, and no more.
+ */
+static void promote_losing_cnew(int l, int j)
+{
+	int waited = 0;
+
+	while (!(grp_proto_config(nodes[l].p)->n_old && new_weight(l, j)) && (waited += 10) < 5000)
+		run(10);
+	assert_true(grp_proto_config(nodes[l].p)->n_old > 0);
+	cnew_from = l;
+	for (int i = 0; i < NODES; i++)
+		cnew_to[i] = i != l && i != j;
+	while (grp_proto_config(nodes[l].p)->n_old && (waited += 10) < 5000)
+		run(10);
+	assert_int_equal(grp_proto_config(nodes[l].p)->n_old, 0);
+	assert_true(new_weight(l, j) > 0);
+}
+
+/* A joint configuration of members 1..n: their weights in the old and new halves, -1: not in. */
+static void joint_cfg(struct grp_config *c, uint32_t n, const int *old_w, const int *new_w)
+{
+	memset(c, 0, sizeof(*c));
+	for (uint32_t i = 0; i < n; i++) {
+		struct grp_member m = {.uuid.b[0] = (uint8_t)(i + 1)};
+
+		if (old_w[i] >= 0) {
+			m.weight = (uint32_t)old_w[i];
+			c->old[c->n_old++] = m;
+		}
+		if (new_w[i] >= 0) {
+			m.weight = (uint32_t)new_w[i];
+			c->m[c->n++] = m;
+		}
+	}
+}
+
+/* Every weighted majority of the old half holds at least half the new half's weight. */
+static void test_old_covers_new(void **state)
+{
+	static const struct {
+		uint32_t n;
+		int old_w[GRP_MEMBERS_MAX], new_w[GRP_MEMBERS_MAX];
+		bool covers;
+	} cases[] = {
+		{4, {1, 1, 1, 0}, {1, 1, 1, 1}, true},           /* a joiner given its weight */
+		{4, {1, 1, 1, -1}, {1, 1, 1, 0}, true},          /* a joiner added with weight 0 */
+		{3, {1, 1, 1}, {1, 1, -1}, true},                /* one of three removed */
+		{3, {1, 1, 1}, {1, 1, 1}, true},                 /* the same again */
+		{3, {3, 1, 1}, {3, 1, 1}, true},                 /* one member outweighs the rest */
+		{4, {1, 1, 1, -1}, {1, 1, -1, 1}, false},        /* C replaced by D */
+		{5, {1, 1, 1, 1, 1}, {1, 1, 1, -1, -1}, false},  /* two of five removed */
+		{5, {1, 1, 1, 2, 0}, {1, 1, 1, -1, 1}, false},   /* the replacement refused below */
+		{3, {0, 0, 0}, {1, 1, 1}, false},                /* no old weight: members count */
+		{3, {1, 1, 1}, {0, 0, 0}, false},                /* no new weight */
+		{3, {1, 1, 1}, {-1, -1, -1}, false},             /* no new half */
+		{4, {255, 255, 255, 0}, {255, 255, 255, 255}, true},
+		{4, {255, 255, 255, -1}, {255, 255, -1, 255}, false},
+		{2, {1, 100000}, {1, 100000}, false},            /* too heavy to check */
+	};
+	struct grp_config c;
+	int w[GRP_MEMBERS_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		joint_cfg(&c, cases[i].n, cases[i].old_w, cases[i].new_w);
+		if (grp_config_old_covers_new(&c) != cases[i].covers)
+			fail_msg("case %zu", i);
+	}
+	/* The largest configurations: 32 members of weight 255, the 32nd given its weight. */
+	for (int i = 0; i < GRP_MEMBERS_MAX; i++)
+		w[i] = GRP_WEIGHT_MAX;
+	joint_cfg(&c, GRP_MEMBERS_MAX, w, w);
+	c.old[GRP_MEMBERS_MAX - 1].weight = 0;
+	assert_true(grp_config_old_covers_new(&c));
+	/* half of them replaced: a majority of the old half may be gone from the new one */
+	for (int i = 0; i < GRP_MEMBERS_MAX; i++)
+		c.m[i].uuid.b[1] = i < 16 ? 1 : 0;
+	assert_false(grp_config_old_covers_new(&c));
+	c.n_old = 0;
+	assert_false(grp_config_old_covers_new(&c));
+}
+
+/*
+ * Leader n0 gives joiner n3 its weight: C_old is n0, n1, n2 and n3 with weight 0, C_new the
+ * same with n3 weighing 1. The joint entry commits, C_new reaches n3 alone, and the leader and
+ * n3 die. n1 and n2 are 2 of 3 in the old half but 2 of 4 in the new one: no quorum of the
+ * joint configuration is alive, and the group was stuck for good (Galera re-forms here). They
+ * elect one of them all the same (the joint-configuration exit: every majority of the old
+ * half holds half the new one, so nothing was decided under C_new alone without one of them),
+ * which replaces the joint entry by one over the same old half and goes on.
+ */
+static void test_joint_exit_after_leader_and_promoted_die(void **state)
+{
+	int l, f, g;
+
+	(void)state;
+	setup_cluster(3);
+	l = leader_of(3);
+	f = (l + 1) % 3;
+	g = (l + 2) % 3;
+	submit_n(l, 5);
+	start(3, false);
+	promote_losing_cnew(l, 3);
+	assert_int_equal(grp_proto_config(nodes[f].p)->n_old, 4);
+	assert_int_equal(grp_proto_config(nodes[g].p)->n_old, 4);
+	kill_node(l);
+	kill_node(3);
+	cnew_from = -1;
+	submit_n(f, 5);
+	run(6000);
+	assert_true(leader_of(3) >= 0);
+	for (int i = 0; i < 3; i++) {
+		if (i == l)
+			continue;
+		assert_true(nodes[i].primary);
+		assert_int_equal(nodes[i].view_n, 2);
+		assert_int_equal(nodes[i].n_data, 10);
+	}
+	teardown_cluster();
+}
+
+/*
+ * Not where the change replaces members. n3 (weight 2) is judged dead by leader n0 while
+ * joiner n4 is given its weight, in one change: C_old is n0, n1, n2, n3 (weight 2) and n4
+ * (weight 0); C_new is n0, n1, n2 and n4 (weight 1). n0 and n4 die after C_new reached n4
+ * alone, and n3 comes back. n1, n2 and n3 are 4 of 5 in the old half and 2 of 4 in the new
+ * one, but a majority of the old half may hold less than half the new one (n0 and n3: 1 of
+ * 4). Elected, n1 could commit with n3 alone (3 of 5 in the old half), and n0, n2 and n4, a
+ * majority of C_new, could then elect another leader that lacks it. So nobody is elected.
+ */
+static void test_joint_exit_refused_when_members_are_replaced(void **state)
+{
+	const struct grp_config *c;
+	struct grp_uuid alive[3];
+	struct grp_status st;
+	int waited = 0;
+
+	(void)state;
+	weights[3] = 2;
+	setup_cluster(4);
+	for (int i = 0; i < 3; i++)
+		alive[i] = nodes[i + 1].me.uuid;
+	assert_int_equal(leader_of(4), 0);
+	start(4, false);
+	/* n4 comes in with weight 0, while n3 and n4 are cut off: no promotion yet */
+	while (!(grp_proto_config(nodes[0].p)->n_old &&
+		 grp_config_find(grp_proto_config(nodes[0].p), &nodes[4].me.uuid) >= 0) &&
+	       (waited += 10) < 5000)
+		run(10);
+	nodes[3].cut = nodes[4].cut = true;
+	while (nodes[0].view_n != 5 && (waited += 10) < 5000)
+		run(10);
+	assert_int_equal(nodes[0].view_n, 5);
+	/* The leader pauses: once it judges again, n3 is silent for long and n4 answers. */
+	nodes[4].cut = false;
+	now += 4000;
+	grp_proto_tick(nodes[0].p, now);
+	promote_losing_cnew(0, 4);
+	c = grp_proto_config(nodes[1].p);
+	assert_int_equal(c->n_old, 5);
+	assert_int_equal(c->n, 4);
+	assert_int_equal(grp_config_find(c, &nodes[3].me.uuid), -1);
+	/* the survivors: a majority of the old half, half the new one; but not every majority */
+	assert_true(2 * grp_config_weight(c->old, c->n_old, alive, 3) > 5);
+	assert_true(2 * grp_config_weight(c->m, c->n, alive, 3) >= 4);
+	assert_false(grp_config_old_covers_new(c));
+	kill_node(0);
+	kill_node(4);
+	nodes[3].cut = false;
+	cnew_from = -1;
+	run(10000);
+	for (int i = 1; i < 4; i++) {
+		grp_proto_status(nodes[i].p, &st);
+		assert_false(st.is_leader);
+		assert_false(nodes[i].primary);
+	}
+	teardown_cluster();
+}
+
 /*
  * A leader that leaves appends C_new without itself, and leads until that commits: it is
  * still a member until then (grp_status.member), so a service that waits for "not a member"
@@ -1374,6 +1564,9 @@ int main(void)
 		cmocka_unit_test(test_paused_leader_removes_nobody_at_once),
 		cmocka_unit_test(test_paused_leader_keeps_its_learners),
 		cmocka_unit_test(test_removed_member_holding_cnew_stands),
+		cmocka_unit_test(test_old_covers_new),
+		cmocka_unit_test(test_joint_exit_after_leader_and_promoted_die),
+		cmocka_unit_test(test_joint_exit_refused_when_members_are_replaced),
 		cmocka_unit_test(test_leaving_leader_is_member_until_cnew_commits),
 		cmocka_unit_test(test_node_starts_at_its_service),
 		cmocka_unit_test(test_transfer_tells_the_configuration),
