@@ -326,8 +326,18 @@ def measure(server, args, log):
     return res
 
 
+def _steal_ticks():
+    """The machine's steal time so far (/proc/stat, USER_HZ ticks): CPU time the hypervisor
+    took from this VM. docs/internals/dhcp-server.md, 'What a sync costs the machine'."""
+    with open('/proc/stat') as f:
+        return int(f.readline().split()[8])
+
+
 def _measure_running(server, pd, proc, args, res, log):
     acks = 0
+    if args.only_rates:
+        _measure_at_rates(pd, proc, server, args, res, log, acks)
+        return
     fl = run_perfdhcp(pd, args, args.flood)
     acks += fl['acks']
     res['flood_rate'], res['flood_loss_pct'] = fl['rate'], fl['loss_pct']
@@ -381,20 +391,27 @@ def _measure_running(server, pd, proc, args, res, log):
         log('  at -r %d: ACK p50 %.3f ms, p99 %.3f ms; OFFER p50 %.3f ms, p99 %.3f ms' %
             (best // 2, res['lat_ra_p50'] or -1, res['lat_ra_p99'] or -1,
              res['lat_do_p50'] or -1, res['lat_do_p99'] or -1))
+    _measure_at_rates(pd, proc, server, args, res, log, acks)
+
+
+def _measure_at_rates(pd, proc, server, args, res, log, acks):
     # The same rates for every server (--latency-rates): latency compared like with like.
     res['at_rates'] = {}
     for rate in args.latency_rates:
+        steal = _steal_ticks()
         r = run_perfdhcp(pd, args, args.latency, rate=rate, timestamps=True)
+        steal = _steal_ticks() - steal
         acks += r['acks']
         res['at_rates'][rate] = {k: _pct(r[key], q) if r[key] else None
                                  for k, key, q in (('ack_p50', 'lat_ra', 50),
                                                    ('ack_p99', 'lat_ra', 99),
                                                    ('offer_p99', 'lat_do', 99))}
         res['at_rates'][rate]['loss_pct'] = r['loss_pct']
+        res['at_rates'][rate]['steal_ticks'] = steal
         v = res['at_rates'][rate]
         log('  at -r %d (same for all): ACK p50 %.3f ms, p99 %.3f ms; OFFER p99 %.3f ms; '
-            'loss %.2f%%' % (rate, v['ack_p50'] or -1, v['ack_p99'] or -1,
-                             v['offer_p99'] or -1, v['loss_pct']))
+            'loss %.2f%%; steal %d ticks' % (rate, v['ack_p50'] or -1, v['ack_p99'] or -1,
+                                             v['offer_p99'] or -1, v['loss_pct'], steal))
     if proc.poll() is not None:
         res['error'] = '%s exited during the run (rc=%s)' % (server.name, proc.returncode)
     res['acks'] = acks
@@ -525,6 +542,8 @@ def parse_args(argv):
     ap.add_argument('--loss-max', type=float, default=1.0, help='loss %% allowed at max rate')
     ap.add_argument('--search-start', type=int, default=0, help='first -r (default: from flood)')
     ap.add_argument('--no-ceiling', action='store_true', help='skip the perfdhcp ceiling runs')
+    ap.add_argument('--only-rates', action='store_true',
+                    help='only the --latency-rates runs (no flood, no search): A/B of builds')
     ap.add_argument('--perfdhcp-threads', choices=('single', 'multi'), default='multi',
             help='perfdhcp -g (default multi, perfdhcp\'s own default on >1 CPU)')
     ap.add_argument('--kea-mt', action='store_true', help='enable Kea multi-threading')
@@ -576,7 +595,7 @@ def main(argv=None):
         log('== %s: %s' % (name, catalogue[name].label))
         results.append(measure(catalogue[name], args, log))
     ceiling = None
-    if not args.no_ceiling:
+    if not args.no_ceiling and not args.only_rates:
         ceiling = measure_ceiling(args, results, log)
     print_report(results, ceiling, args, fs_type)
     log('\n(total %.0f s)' % (time.monotonic() - t0))

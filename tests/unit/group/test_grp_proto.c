@@ -265,6 +265,13 @@ static void run(uint64_t ms)
 	}
 }
 
+/* Runs in 10 ms steps until cond holds, for ms at most (the caller asserts what it waited for). */
+#define RUN_UNTIL(cond, ms)                                                       \
+	do {                                                                      \
+		for (uint64_t t_ = 0; !(cond) && t_ < (uint64_t)(ms); t_ += 10) \
+			run(10);                                                  \
+	} while (0)
+
 static int leader_of(int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -1094,7 +1101,6 @@ static void test_paused_leader_keeps_its_learners(void **state)
 static void test_removed_member_holding_cnew_stands(void **state)
 {
 	const struct grp_config *c;
-	int waited = 0;
 
 	(void)state;
 	weights[0] = 1;
@@ -1105,10 +1111,9 @@ static void test_removed_member_holding_cnew_stands(void **state)
 	cnew_from = 0;
 	cnew_to[1] = true;
 	grp_proto_leave(nodes[2].p, now);
-	do {
-		run(10);
-		c = grp_proto_config(nodes[2].p);
-	} while ((c->n_old || c->n != 2) && (waited += 10) < 3000);
+	RUN_UNTIL(!grp_proto_config(nodes[2].p)->n_old && grp_proto_config(nodes[2].p)->n == 2,
+		  3000);
+	c = grp_proto_config(nodes[2].p);
 	assert_int_equal(c->n_old, 0);
 	assert_int_equal(grp_proto_config(nodes[1].p)->n_old, 3);
 	kill_node(0);
@@ -1135,16 +1140,12 @@ static uint32_t new_weight(int i, int j)
  */
 static void promote_losing_cnew(int l, int j)
 {
-	int waited = 0;
-
-	while (!(grp_proto_config(nodes[l].p)->n_old && new_weight(l, j)) && (waited += 10) < 5000)
-		run(10);
+	RUN_UNTIL(grp_proto_config(nodes[l].p)->n_old && new_weight(l, j), 5000);
 	assert_true(grp_proto_config(nodes[l].p)->n_old > 0);
 	cnew_from = l;
 	for (int i = 0; i < NODES; i++)
 		cnew_to[i] = i != l && i != j;
-	while (grp_proto_config(nodes[l].p)->n_old && (waited += 10) < 5000)
-		run(10);
+	RUN_UNTIL(!grp_proto_config(nodes[l].p)->n_old, 5000);
 	assert_int_equal(grp_proto_config(nodes[l].p)->n_old, 0);
 	assert_true(new_weight(l, j) > 0);
 }
@@ -1266,7 +1267,6 @@ static void test_joint_exit_refused_when_members_are_replaced(void **state)
 	const struct grp_config *c;
 	struct grp_uuid alive[3];
 	struct grp_status st;
-	int waited = 0;
 
 	(void)state;
 	weights[3] = 2;
@@ -1276,13 +1276,11 @@ static void test_joint_exit_refused_when_members_are_replaced(void **state)
 	assert_int_equal(leader_of(4), 0);
 	start(4, false);
 	/* n4 comes in with weight 0, while n3 and n4 are cut off: no promotion yet */
-	while (!(grp_proto_config(nodes[0].p)->n_old &&
-		 grp_config_find(grp_proto_config(nodes[0].p), &nodes[4].me.uuid) >= 0) &&
-	       (waited += 10) < 5000)
-		run(10);
+	RUN_UNTIL(grp_proto_config(nodes[0].p)->n_old &&
+			  grp_config_find(grp_proto_config(nodes[0].p), &nodes[4].me.uuid) >= 0,
+		  5000);
 	nodes[3].cut = nodes[4].cut = true;
-	while (nodes[0].view_n != 5 && (waited += 10) < 5000)
-		run(10);
+	RUN_UNTIL(nodes[0].view_n == 5, 5000);
 	assert_int_equal(nodes[0].view_n, 5);
 	/* The leader pauses: once it judges again, n3 is silent for long and n4 answers. */
 	nodes[4].cut = false;
@@ -1427,7 +1425,6 @@ static void test_transfer_tells_the_configuration(void **state)
 	(void)state;
 	for (int arb = 0; arb < 2; arb++) {
 		struct grp_status st;
-		int waited = 0;
 
 		cache_bytes = 64 << 10;
 		arbitrator[2] = arb;
@@ -1440,8 +1437,7 @@ static void test_transfer_tells_the_configuration(void **state)
 		nodes[2].cut = false;
 		nodes[2].last_index = 0; /* its deliveries go on from its new base */
 		if (!arb) {
-			while (!nodes[2].xfer && (waited += 10) < 3000)
-				run(10);
+			RUN_UNTIL(nodes[2].xfer, 3000);
 			assert_true(nodes[2].xfer);
 			grp_proto_status(nodes[0].p, &st);
 			assert_int_equal(grp_proto_xfer_done(nodes[2].p, st.applied, st.term, st.seq,
@@ -1505,7 +1501,7 @@ static void test_restored_member_resumes_after_its_service(void **state)
 	struct grp_durable d;
 	struct grp_position pos;
 	struct grp_status st;
-	int l, f, g, waited = 0;
+	int l, f, g;
 
 	(void)state;
 	setup_cluster(3);
@@ -1517,8 +1513,7 @@ static void test_restored_member_resumes_after_its_service(void **state)
 	nodes[g].cut = true; /* CONFIG entries without DATA: g removed, then back */
 	run(4000);
 	nodes[g].cut = false;
-	while (nodes[l].view_n != 3 && (waited += 10) < 5000)
-		run(10);
+	RUN_UNTIL(nodes[l].view_n == 3, 5000);
 	assert_int_equal(nodes[l].view_n, 3);
 	run(500);
 	pos = nodes[f].svc;
