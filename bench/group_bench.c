@@ -321,7 +321,7 @@ static int run_cmd(struct gb *b, const char *line)
 static void usage(void)
 {
 	fprintf(stderr, "usage: group_bench --system paceless|galera --index I [--nodes 3]\n"
-			"       [--port-base P] [--cache-mb 128] [--workdir DIR]\n"
+			"       [--port-base P] [--cache-mb 128] [--submit-mb 16] [--workdir DIR]\n"
 			"       [--galera-lib PATH] [--galera-opts S] [--keys 0|1]\n"
 			"       [--appliers N] [--workers N] [--tls-dir DIR]\n"
 			"Commands on stdin: run ID RATE WINDOW SIZE T0_NS DUR_MS WARM_MS | quit\n");
@@ -335,6 +335,7 @@ static int parse_args(struct gb *b, int argc, char **argv)
 		{"nodes", required_argument, NULL, 'n'},
 		{"port-base", required_argument, NULL, 'p'},
 		{"cache-mb", required_argument, NULL, 'c'},
+		{"submit-mb", required_argument, NULL, 'S'},
 		{"workdir", required_argument, NULL, 'd'},
 		{"galera-lib", required_argument, NULL, 'l'},
 		{"galera-opts", required_argument, NULL, 'o'},
@@ -371,6 +372,7 @@ static int parse_args(struct gb *b, int argc, char **argv)
 		case 'n': b->nodes = atoi(optarg); break;
 		case 'p': b->port_base = atoi(optarg); break;
 		case 'c': b->cache_bytes = strtoull(optarg, NULL, 10) << 20; break;
+		case 'S': b->submit_bytes = strtoull(optarg, NULL, 10) << 20; break;
 		case 'd': b->workdir = optarg; break;
 		case 'l': b->galera_lib = optarg; break;
 		case 'o': b->galera_opts = optarg; break;

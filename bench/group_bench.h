@@ -61,6 +61,7 @@ struct gb {
 	/* configuration (command line) */
 	int index, nodes, port_base;
 	uint64_t cache_bytes;
+	uint64_t submit_bytes; /* paceless params.submit_bytes; 0: the default */
 	const char *workdir;      /* wsrep: data dir parent */
 	const char *galera_lib;   /* wsrep: provider path */
 	const char *galera_opts;  /* wsrep: extra provider options */

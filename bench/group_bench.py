@@ -44,6 +44,7 @@ class Node:
     def __init__(self, args, system, index, port_base, workdir):
         cmd = [args.bin, "--system", system, "--index", str(index), "--nodes", str(args.nodes),
                "--port-base", str(port_base), "--cache-mb", str(args.cache_mb),
+               "--submit-mb", str(args.submit_mb),
                "--workdir", workdir, "--workers", str(args.workers),
                "--appliers", str(args.appliers), "--keys", str(args.keys),
                "--galera-lib", args.galera_lib]
@@ -150,6 +151,7 @@ class Group:
             "undelivered": sum(r["sent"] - r["own_done"] for r in res),
             "send_fail": sum(r["send_fail"] for r in res),
             "hwm_kb": max(r["hwm_kb"] for r in res),
+            "bound_kb": max(status_kb(r, "bound_kb") for r in res),
             "nodes": res,
         }
         ok = s["undelivered"] == 0 and s["send_fail"] == 0
@@ -166,6 +168,15 @@ class Group:
             print("   logs kept in", self.dir)
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def status_kb(r, key):
+    """A key=value figure from a node's status line (paceless: bound_kb), 0 when absent."""
+    for kv in r.get("status", "").split():
+        k, _, v = kv.partition("=")
+        if k == key:
+            return int(v)
+    return 0
 
 
 def log(msg):
@@ -186,6 +197,7 @@ class Bench:
         self.args, self.system, self.size = args, system, size
         self.breaks = []
         self.hwm_kb = 0
+        self.bound_kb = 0
         self.form_s = []
         self.g = None
         self._start()
@@ -201,6 +213,7 @@ class Bench:
     def run(self, rate, dur, window=0):
         s = self.g.run(rate, self.size, dur, window)
         self.hwm_kb = max(self.hwm_kb, self.g.hwm_kb)
+        self.bound_kb = max(self.bound_kb, s["bound_kb"])
         if not all(r["healthy"] for r in s["nodes"]):
             what = "flood window %d" % window if not rate else "%.0f/s" % rate
             log("   !! the group lost a member or its primary component at %s; logs kept in %s; "
@@ -301,6 +314,7 @@ def bench_one(args, system, size):
         out["flood_window"] = best[0]
         out["flood_per_s"] = best[1]["per_s"] if best[1] and best[1]["ok"] else 0
         out["hwm_mb"] = b.hwm_kb / 1024
+        out["bound_mb"] = b.bound_kb / 1024
         out["breaks"] = b.breaks
         out["form_s"] = b.form_s
     except BaseException:
@@ -339,18 +353,19 @@ def report(args, results):
     log("max: highest offered rate delivered completely with p99 <= %.0f ms (* = only a "
         "short probe held, every confirmation failed); flood: best closed-loop window; "
         "! = some run failed." % args.lat_max_ms)
-    hdr = ("%-9s %6s %12s %12s %18s %9s %9s %9s %8s  %s" %
+    hdr = ("%-9s %6s %12s %12s %18s %9s %9s %9s %8s %9s  %s" %
            ("system", "size", "max msg/s", "flood msg/s", "half max (rate)", "p50 us",
-            "p99 us", "max us", "RSS MiB", "group broke at"))
+            "p99 us", "max us", "RSS MiB", "bound MiB", "group broke at"))
     log(hdr)
     by = {}
     for r in results:
         by[(r["system"], r["size"])] = r
-        log("%-9s %6d %11.0f%s %12s %18s %9.0f %9.0f %9.0f %8.0f  %s" %
+        log("%-9s %6d %11.0f%s %12s %18s %9.0f %9.0f %9.0f %8.0f %9s  %s" %
             (r["system"], r["size"], r["max_per_s"], "*" if r["max_star"] else " ",
              "%.0f (w%s)" % (r["flood_per_s"], r["flood_window"]),
              "%.0f/s%s" % (r["half_rate"], "" if r["half_ok"] else "!"), r["half_p50_us"],
-             r["half_p99_us"], r["half_max_us"], r["hwm_mb"], breaks(r["breaks"])))
+             r["half_p99_us"], r["half_max_us"], r["hwm_mb"],
+             "%.0f" % r["bound_mb"] if r.get("bound_mb") else "-", breaks(r["breaks"])))
         for rate, v in r["at"].items():
             log("%-9s %6s %12s %12s %18s %9.0f %9.0f %9.0f" %
                 ("", "", "", "", "at %.0f/s%s" % (float(rate), "" if v["ok"] else "!"),
@@ -379,6 +394,14 @@ def report(args, results):
     log("")
     log("targets (issue 3): >= 200,000 msg/s of 100 B; p99 < 1 ms at half that rate; RSS "
         "bounded by cache + queues")
+    log("  bound MiB: grp_node_memory_bound() for the run's parameters (what the library may "
+        "hold: twice the cache, every member's pending submissions, links), without the "
+        "process itself")
+    for r in results:
+        if r.get("bound_mb"):
+            log("  paceless %d B: RSS %.0f MiB, bound %.0f MiB + the process (%s)" %
+                (r["size"], r["hwm_mb"], r["bound_mb"],
+                 "within" if r["hwm_mb"] <= r["bound_mb"] else "OVER"))
     p = by.get(("paceless", 100))
     if p:
         log("  paceless 100 B: max %.0f msg/s (%s); p99 at half of it (%.0f/s): %.0f us (%s)" %
@@ -434,6 +457,8 @@ def main():
     ap.add_argument("--keys", type=int, default=1, choices=(0, 1),
                     help="Galera: certification keys per write-set")
     ap.add_argument("--cache-mb", type=int, default=128)
+    ap.add_argument("--submit-mb", type=int, default=0,
+                    help="paceless submit_bytes in MiB (0: the library's default)")
     ap.add_argument("--galera-lib", default="/usr/lib/galera/libgalera_smm.so")
     ap.add_argument("--galera-opts", default="", help="extra wsrep_provider_options")
     ap.add_argument("--latency-rates", default="",

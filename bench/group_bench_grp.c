@@ -20,6 +20,7 @@ struct gb_grp {
 	uint32_t n_old;
 	bool weighted;
 	uint64_t efull; /* CORE_EFULL answers from grp_node_submit (hand-over queue full) */
+	struct grp_params params;
 };
 
 static struct gb_grp grp;
@@ -113,6 +114,9 @@ static int grp_start(struct gb *b)
 	}
 	grp_params_default(&c.params);
 	c.params.cache_bytes = b->cache_bytes;
+	if (b->submit_bytes)
+		c.params.submit_bytes = b->submit_bytes;
+	grp.params = c.params;
 	rc = grp_node_start(&c, &grp.node);
 	if (rc < 0)
 		return rc;
@@ -138,17 +142,18 @@ static void grp_status_line(struct gb *b, char *out, size_t cap)
 {
 	struct grp_status st;
 	struct grp_node_counters c;
+	uint64_t bound = grp_node_memory_bound(&grp.params, (uint32_t)b->nodes, b->size);
 
-	(void)b;
 	grp_node_status(grp.node, &st);
 	grp_node_counters(grp.node, &c);
 	snprintf(out, cap,
 		 "leader=%d term=%llu seq=%llu frames_in=%llu frames_out=%llu send_dropped=%llu "
-		 "links_overflow=%llu efull=%llu",
+		 "links_overflow=%llu efull=%llu bound_kb=%llu",
 		 st.is_leader, (unsigned long long)st.term, (unsigned long long)st.seq,
 		 (unsigned long long)c.frames_in, (unsigned long long)c.frames_out,
 		 (unsigned long long)c.send_dropped, (unsigned long long)c.links_overflow,
-		 (unsigned long long)__atomic_load_n(&grp.efull, __ATOMIC_RELAXED));
+		 (unsigned long long)__atomic_load_n(&grp.efull, __ATOMIC_RELAXED),
+		 (unsigned long long)(bound >> 10));
 }
 
 static void grp_stop(struct gb *b)

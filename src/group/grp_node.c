@@ -878,7 +878,7 @@ int64_t grp_node_submit(struct grp_node *n, const void *data, uint32_t len)
 		memcpy(s->data, data, len);
 	uv_mutex_lock(&n->mu);
 	if (n->stopping || n->q_n == GRP_NODE_SUBMIT_MAX ||
-	    n->q_bytes + len > GRP_NODE_SUBMIT_BYTES_MAX) {
+	    (n->q_n && n->q_bytes + len > n->cfg.params.submit_bytes)) {
 		rc = CORE_EFULL;
 	} else {
 		*n->q_tail = s;
@@ -950,6 +950,18 @@ int grp_node_status(struct grp_node *n, struct grp_status *st)
 	*st = n->st_snap;
 	uv_mutex_unlock(&n->mu);
 	return 0;
+}
+
+uint64_t grp_node_memory_bound(const struct grp_params *p, uint32_t members, uint32_t msg_max)
+{
+	/* A member's pending submissions: submit_bytes, or one message over it. */
+	uint64_t pend = p->submit_bytes > msg_max ? p->submit_bytes : msg_max;
+	/* An APPEND: its payload limit plus one entry, the entries' headers, configurations. */
+	uint64_t frame = GRP_PROTO_APPEND_BYTES_MAX + (uint64_t)msg_max + ((uint64_t)1 << 20);
+	uint64_t log = 2 * p->cache_bytes + (uint64_t)members * pend + frame;
+	uint64_t link = p->link_busy_bytes + 2 * frame + GRP_LINK_WRITE_AHEAD + GRP_LINK_TLS_RBUF;
+
+	return log + 2 * pend + (members ? members - 1 : 0) * link;
 }
 
 int grp_node_counters(struct grp_node *n, struct grp_node_counters *c)

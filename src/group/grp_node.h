@@ -113,15 +113,16 @@ void grp_node_self(struct grp_node *n, struct grp_member *self);
 /*
  * Submits a message for total ordering. Any thread (the loop thread included). data is copied.
  * The copy waits in a hand-over queue (at most GRP_NODE_SUBMIT_MAX messages and
- * GRP_NODE_SUBMIT_BYTES_MAX bytes) until the loop thread hands it to grp_proto_submit(); while
- * the protocol refuses it (flow control, not a member yet) it stays queued and is retried.
+ * params.submit_bytes of payload, or one message of any size) until the loop thread hands it
+ * to grp_proto_submit(); while the protocol refuses it (flow control, submit_max or
+ * submit_bytes pending, not a member yet) it stays queued and is retried. So a node holds at
+ * most twice submit_bytes of its own messages not yet ordered.
  * Returns 0 (queued: there is no other acknowledgement; the message's delivery through the
  * deliver callback, on every member in the same order, is its acknowledgement),
  * CORE_ETOOBIG (len > GRP_PAYLOAD_MAX), CORE_EFULL (the queue is full, or the node is
  * stopping: retry later or give up), or CORE_ESTATE (an arbitrator: it has nothing to submit).
  */
 #define GRP_NODE_SUBMIT_MAX 65536
-#define GRP_NODE_SUBMIT_BYTES_MAX ((size_t)256 << 20)
 int64_t grp_node_submit(struct grp_node *n, const void *data, uint32_t len) CORE_WARN_UNUSED;
 
 /* Asks to leave the group gracefully (grp_proto_leave); the view without this node follows.
@@ -190,5 +191,16 @@ struct grp_node_counters {
 #define GRP_NODE_LINKS_MAX 256               /* connections, both directions */
 #define GRP_NODE_TARGETS_MAX 128             /* addresses this node dials */
 int grp_node_counters(struct grp_node *n, struct grp_node_counters *c);
+
+/*
+ * The most a node of a group of `members` holds for the group with params p, in bytes, when
+ * no message is larger than msg_max (at most GRP_PAYLOAD_MAX): its log (twice cache_bytes,
+ * for a leader that keeps what a live member has not acked, plus what is not delivered yet:
+ * the submissions pending at each member, and one APPEND), its own submissions (pending in the
+ * protocol and in the hand-over queue), and per peer link_busy_bytes, one frame and
+ * GRP_LINK_WRITE_AHEAD going out and one frame coming in. Not counted: the process itself
+ * and the allocator's own overhead. Any thread. docs/internals/group-protocol.md, "Memory bound".
+ */
+uint64_t grp_node_memory_bound(const struct grp_params *p, uint32_t members, uint32_t msg_max);
 
 #endif

@@ -30,6 +30,8 @@
  *                                                       transport counters and the leader's
  *                                                       back-pressure count, when one changed
  *   <ms> E <text>                                       start-up or exit events
+ *   <ms> B <bytes>                                      with --members: the memory bound of
+ *                                                       grp_node_memory_bound() for them
  *
  * A payload is "<node name>:<counter>", counters from 1; with --size N it is padded to N bytes
  * with '|' and filler, and only the part before the '|' is recorded. With --members N,
@@ -217,7 +219,7 @@ static void usage(void)
 		"usage: grp_testnode --cluster C --name N --listen H:P --out FILE [--peers H:P,...]\n"
 		"  [--weight W] [--bootstrap] [--seq S] [--state FILE] [--rate MSG_PER_S]\n"
 		"  [--count N] [--size BYTES] [--members N] [--heartbeat-ms MS] [--election-ms MS]\n"
-		"  [--suspect-ms MS] [--cache-mb MIB]\n"
+		"  [--suspect-ms MS] [--cache-mb MIB] [--submit-mb MIB]\n"
 		"  [--tls-cert PEM --tls-key PEM [--tls-ca PEM]]\n"
 		"  [--state-file FILE] [--xfer-dir DIR] [--counter-from N]\n");
 }
@@ -251,6 +253,7 @@ static int parse(struct args *a, int argc, char **argv, struct tn *t)
 		{"xfer-dir", required_argument, NULL, 'D'},
 		{"counter-from", required_argument, NULL, 'F'}, {"size", required_argument, NULL, 'z'},
 		{"members", required_argument, NULL, 'm'}, {"cache-mb", required_argument, NULL, 'M'},
+		{"submit-mb", required_argument, NULL, 'B'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -280,6 +283,7 @@ static int parse(struct args *a, int argc, char **argv, struct tn *t)
 		case 'z': a->size = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'm': a->members = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'M': a->cfg.params.cache_bytes = strtoull(optarg, NULL, 10) << 20; break;
+		case 'B': a->cfg.params.submit_bytes = strtoull(optarg, NULL, 10) << 20; break;
 		default: return -EINVAL;
 		}
 	}
@@ -470,6 +474,9 @@ int main(int argc, char **argv)
 			snprintf(hex + 2 * i, 3, "%02x", self.uuid.b[i]);
 		emit(&t, "E started %s seq %" PRIu64 " uuid %s", a.cfg.name, a.cfg.seq, hex);
 	}
+	if (a.members) /* a payload is at most --size, or a name and a counter */
+		emit(&t, "B %" PRIu64, grp_node_memory_bound(&a.cfg.params, a.members,
+							     a.size ? a.size : GRP_NAME_MAX + 24));
 	run(&t, &a, n, &sigs);
 	grp_node_stop(n);
 	emit(&t, "E stopped");

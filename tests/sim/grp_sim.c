@@ -1519,6 +1519,11 @@ static void sim_reset(struct sim *s, uint64_t seed)
 		s->params.submit_max = s->prof.submit_max;
 	if (slow_pct(s))
 		s->params.fc_limit = (uint32_t)(8 + sim_mix(seed, 0xfc) % 57);
+	/* A quarter of the seeds run with room for a few payloads only (not drawn from the rng:
+	 * every other seed runs as before). */
+	if (sim_mix(seed, 0x5b) % 4 == 0)
+		s->params.submit_bytes =
+			SIM_PAYLOAD_MAX / 2 + sim_mix(seed, 0x5c) % (8 * SIM_PAYLOAD_MAX);
 	sim_check_reset(s);
 	replay_format(seed);
 }
@@ -1602,9 +1607,10 @@ static void run_seed(struct sim *s, uint64_t seed, struct sim_stats *tot)
 {
 	sim_reset(s, seed);
 	sim_log(s, "seed %llu profile %s loss=%u dup=%u delay<=%u faults/%ums cache=%llu "
-		"submit_max=%u slow=%u%% fc_limit=%u", (unsigned long long)seed, s->prof.name,
-		s->prof.loss_ppm, s->prof.dup_ppm, s->prof.delay_max_ms, s->prof.fault_every_ms,
-		(unsigned long long)s->params.cache_bytes, s->params.submit_max, slow_pct(s),
+		"submit_max=%u submit_bytes=%llu slow=%u%% fc_limit=%u", (unsigned long long)seed,
+		s->prof.name, s->prof.loss_ppm, s->prof.dup_ppm, s->prof.delay_max_ms,
+		s->prof.fault_every_ms, (unsigned long long)s->params.cache_bytes,
+		s->params.submit_max, (unsigned long long)s->params.submit_bytes, slow_pct(s),
 		s->params.fc_limit);
 	node_start(s, 0, true);
 	for (int i = 1; i < s->n; i++)

@@ -457,6 +457,9 @@ void sim_check_step(struct sim *s)
 		if (st.pending > s->params.submit_max)
 			sim_fail(s, "memory: n%d has %u pending submissions (submit_max %u)", i,
 				 st.pending, s->params.submit_max);
+		if (st.pending > 1 && st.pending_bytes > s->params.submit_bytes)
+			sim_fail(s, "memory: n%d has %llu bytes pending (submit_bytes %llu)", i,
+				 U(st.pending_bytes), U(s->params.submit_bytes));
 		if (st.cache_first && st.last_index > st.cache_first &&
 		    st.last_index - st.cache_first > span_max)
 			sim_fail(s, "memory: n%d holds log %llu..%llu with cache_bytes %llu", i,

@@ -61,7 +61,7 @@ class TestNode:
     def __init__(self, host, artifacts, name, listen, peers=(), bootstrap=False, rate=0,
                  count=0, weight=1, state=None, tag='', cluster='paceless-test', tls=None,
                  state_file=None, xfer_dir=None, counter_from=0, size=0, members=0,
-                 cache_mb=0):
+                 cache_mb=0, submit_mb=0):
         self.host = host
         self.name = name
         self.listen = listen
@@ -78,6 +78,8 @@ class TestNode:
             argv += ['--members', str(members)]
         if cache_mb:
             argv += ['--cache-mb', str(cache_mb)]
+        if submit_mb:
+            argv += ['--submit-mb', str(submit_mb)]
         if bootstrap:
             argv.append('--bootstrap')
         if state:
@@ -138,6 +140,11 @@ class TestNode:
         """True when the last view is primary with exactly these member names."""
         v = self.view_now()
         return v is not None and v[2] and sorted(v[4]) == sorted(members)
+
+    def memory_bound_kb(self):
+        """grp_node_memory_bound() for this node's parameters (with members=N), in KiB."""
+        bs = self.events('B')
+        return int(bs[0][1]) // 1024 if bs else 0
 
     def rss_kb(self):
         """Resident memory of the process (VmRSS), 0 once it is gone."""

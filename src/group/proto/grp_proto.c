@@ -121,6 +121,7 @@ struct grp_proto {
 	struct pend *pend; /* ring of submit_max */
 	uint32_t pend_head;
 	uint32_t pend_n;
+	uint64_t pend_bytes;
 	uint32_t pend_sent; /* follower: the first pend_sent went to a leader at least once */
 	uint64_t next_id;
 	uint64_t resend_at;
@@ -170,6 +171,7 @@ void grp_params_default(struct grp_params *p)
 	p->cache_bytes = 128u << 20;
 	p->link_busy_bytes = 4u << 20;
 	p->submit_max = 4096;
+	p->submit_bytes = 16u << 20;
 	p->weight = 1;
 }
 
@@ -1025,6 +1027,7 @@ static void pend_done(struct grp_proto *p, uint64_t id)
 	while (p->pend_n && p->pend[p->pend_head].id <= id) {
 		free(p->pend[p->pend_head].data);
 		p->pend[p->pend_head].data = NULL;
+		p->pend_bytes -= p->pend[p->pend_head].len;
 		p->pend_head = (p->pend_head + 1) % p->par.submit_max;
 		p->pend_n--;
 		if (p->pend_sent)
@@ -2413,6 +2416,7 @@ int grp_proto_create(const struct grp_member *self, const struct grp_params *par
 
 	if (!params->heartbeat_ms || params->election_ms <= params->heartbeat_ms ||
 	    params->suspect_ms < params->election_ms || !params->submit_max ||
+	    !params->submit_bytes ||
 	    !params->resend_ms || !params->link_busy_bytes || params->weight > GRP_WEIGHT_MAX ||
 	    grp_uuid_is_nil(&self->uuid))
 		return -EINVAL;
@@ -2539,7 +2543,8 @@ static int64_t submit(struct grp_proto *p, uint8_t type, const void *data, uint3
 		return CORE_ESTATE; /* an arbitrator has no service to submit for */
 	if (len > GRP_PAYLOAD_MAX)
 		return CORE_ETOOBIG;
-	if (p->pend_n == p->par.submit_max || p->paused)
+	if (p->pend_n == p->par.submit_max || p->paused ||
+	    (p->pend_n && p->pend_bytes + len > p->par.submit_bytes))
 		return CORE_EFULL;
 	if (len) {
 		copy = malloc(len);
@@ -2553,6 +2558,7 @@ static int64_t submit(struct grp_proto *p, uint8_t type, const void *data, uint3
 	pd->len = len;
 	pd->data = copy;
 	p->pend_n++;
+	p->pend_bytes += len;
 	if (p->pend_n == 1)
 		p->resend_at = p->now + p->par.resend_ms;
 	if (p->role == ROLE_LEADER) {
@@ -2700,6 +2706,7 @@ void grp_proto_status(const struct grp_proto *p, struct grp_status *st)
 	st->member = is_member(p->cfg, &p->self.uuid) || is_member(&p->cfg_done, &p->self.uuid);
 	st->paused = p->paused;
 	st->pending = p->pend_n;
+	st->pending_bytes = p->pend_bytes;
 	st->dropped = p->dropped;
 	st->abandoned = p->abandoned;
 	st->restoring = p->rec || p->novote;

@@ -35,7 +35,8 @@
  * read-only grp_proto_status(), _config() and _self(), which change nothing).
  *
  * Memory: the log cache is bounded by cache_bytes (plus one entry); pending submissions by
- * submit_max. Beyond those limits calls fail with CORE_EFULL; nothing grows without bound.
+ * submit_max and submit_bytes. Beyond those limits calls fail with CORE_EFULL; nothing grows
+ * without bound (the whole bound: docs/internals/group-protocol.md, "Memory bound").
  * What a leader hands the transport for one follower is bounded by link_busy_bytes plus one
  * APPEND (GRP_PROTO_APPEND_BYTES_MAX of payload plus one entry) and rate-limited control
  * messages, provided the transport reports its queue (grp_ops.queued).
@@ -61,6 +62,8 @@ struct grp_params {
 				       * written (grp_ops.queued) is sent no new entries until it
 				       * drains; > 0; default 4 MiB */
 	uint32_t submit_max;          /* own submissions not yet ordered; default 4096 */
+	uint64_t submit_bytes;        /* their payload bytes; one is taken whatever its size when
+				       * none is pending; > 0; default 16 MiB */
 	uint32_t weight;              /* this node's weight; default 1 */
 	uint64_t seed;                /* randomises election timeouts; vary per node */
 };
@@ -266,6 +269,7 @@ struct grp_status {
 				 * leader leads till then), so wait for false before stopping */
 	bool paused;            /* flow control */
 	uint32_t pending;       /* own submissions not yet delivered */
+	uint64_t pending_bytes; /* their payload bytes */
 	uint64_t dropped;       /* messages ignored as stale or invalid */
 	uint64_t abandoned;     /* own submissions given up at a state transfer */
 	bool restoring;         /* restored from its state file: waiting for the members of its

@@ -555,6 +555,33 @@ static void test_start_errors(void **state)
 	stop(0);
 }
 
+/*
+ * The hand-over queue holds at most params.submit_bytes of payload, or one message of any
+ * size: a node not yet in a group keeps what it is given there, and refuses more.
+ */
+static void test_handover_queue_bounded(void **state)
+{
+	static const char big[5000];
+	struct grp_node_config c = {.cluster = "test", .name = "x", .deliver = on_deliver,
+				    .listen = "127.0.0.1:0"};
+	struct grp_node *n = NULL;
+
+	(void)state;
+	grp_params_default(&c.params);
+	c.params.submit_bytes = 1000;
+	assert_int_equal(grp_node_start(&c, &n), 0);
+	assert_int_equal(grp_node_submit(n, big, 400), 0);
+	assert_int_equal(grp_node_submit(n, big, 400), 0);
+	assert_int_equal(grp_node_submit(n, big, 400), CORE_EFULL);
+	assert_int_equal(grp_node_submit(n, big, 200), 0);
+	assert_int_equal(grp_node_submit(n, big, 1), CORE_EFULL);
+	grp_node_stop(n);
+	assert_int_equal(grp_node_start(&c, &n), 0);
+	assert_int_equal(grp_node_submit(n, big, sizeof(big)), 0);
+	assert_int_equal(grp_node_submit(n, big, 1), CORE_EFULL);
+	grp_node_stop(n);
+}
+
 static bool file_exists(const char *path)
 {
 	return access(path, F_OK) == 0;
@@ -621,6 +648,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_start_errors),
+		cmocka_unit_test(test_handover_queue_bounded),
 		cmocka_unit_test(test_state_file),
 		cmocka_unit_test(test_order_and_failover),
 		cmocka_unit_test(test_foreign_cluster),

@@ -45,6 +45,7 @@ static uint64_t now;
 static bool dup;                 /* every message is sent twice */
 static uint32_t weights[NODES];  /* 0: default */
 static uint64_t cache_bytes;     /* 0: default */
+static uint64_t submit_bytes;    /* 0: default */
 static bool arbitrator[NODES];   /* GRP_MEMBER_ARBITRATOR */
 static uint64_t queued[NODES];   /* what a link to node i holds (grp_ops.queued) */
 static int cnew_from = -1;       /* its APPENDs to a node in cnew_to lose their C_new */
@@ -206,6 +207,8 @@ static void start_svc(int i, bool bootstrap, const struct grp_position *pos)
 		par.weight = weights[i];
 	if (cache_bytes)
 		par.cache_bytes = cache_bytes;
+	if (submit_bytes)
+		par.submit_bytes = submit_bytes;
 	memset(&nodes[i], 0, sizeof(nodes[i]));
 	nodes[i].me.uuid.b[0] = (uint8_t)(i + 1);
 	nodes[i].me.uuid.b[15] = (uint8_t)(now & 0xff);
@@ -320,6 +323,7 @@ static void teardown_cluster(void)
 	dup = false;
 	memset(weights, 0, sizeof(weights));
 	cache_bytes = 0;
+	submit_bytes = 0;
 	memset(arbitrator, 0, sizeof(arbitrator));
 	memset(queued, 0, sizeof(queued));
 	cnew_from = -1;
@@ -549,6 +553,46 @@ static void test_flow_control_pauses_and_resumes(void **state)
 	submit_n(0, 3);
 	run(500);
 	assert_int_equal(nodes[1].n_data, 4);
+	teardown_cluster();
+}
+
+/*
+ * A node's own submissions not yet delivered hold at most submit_bytes of payload, or one
+ * message of any size: beyond that the caller gets CORE_EFULL (the runtime keeps it in its
+ * hand-over queue, the same size), and the room comes back as they are delivered.
+ */
+static void test_submit_bytes_bound_pending(void **state)
+{
+	static const char big[5000];
+	struct grp_status st;
+	int l, f, g;
+
+	(void)state;
+	submit_bytes = 1000;
+	setup_cluster(3);
+	l = leader_of(3);
+	f = (l + 1) % 3;
+	g = (l + 2) % 3;
+	/* Nothing moves until run(): what f submits stays pending. */
+	assert_true(grp_proto_submit(nodes[f].p, big, 400, now) > 0);
+	assert_true(grp_proto_submit(nodes[f].p, big, 400, now) > 0);
+	assert_int_equal(grp_proto_submit(nodes[f].p, big, 400, now), CORE_EFULL);
+	assert_true(grp_proto_submit(nodes[f].p, big, 200, now) > 0);
+	grp_proto_status(nodes[f].p, &st);
+	assert_int_equal(st.pending, 3);
+	assert_int_equal(st.pending_bytes, 1000);
+	assert_int_equal(grp_proto_submit(nodes[f].p, big, 1, now), CORE_EFULL);
+	/* With nothing pending, one message of any size is taken, and then nothing more. */
+	assert_true(grp_proto_submit(nodes[g].p, big, sizeof(big), now) > 0);
+	assert_int_equal(grp_proto_submit(nodes[g].p, big, 1, now), CORE_EFULL);
+	run(1000);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(nodes[i].n_data, 4);
+	grp_proto_status(nodes[f].p, &st);
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(st.pending_bytes, 0);
+	assert_true(grp_proto_submit(nodes[f].p, big, 1000, now) > 0);
+	assert_true(grp_proto_submit(nodes[g].p, big, sizeof(big), now) > 0);
 	teardown_cluster();
 }
 
@@ -1546,6 +1590,7 @@ int main(void)
 		cmocka_unit_test(test_caught_up_learner_holds_the_group),
 		cmocka_unit_test(test_weights_decide_quorum),
 		cmocka_unit_test(test_flow_control_pauses_and_resumes),
+		cmocka_unit_test(test_submit_bytes_bound_pending),
 		cmocka_unit_test(test_busy_link_holds_entries_back),
 		cmocka_unit_test(test_busy_link_pauses_flow_control),
 		cmocka_unit_test(test_heartbeat_may_overtake_entries),
