@@ -1711,8 +1711,6 @@ static void on_append(struct grp_proto *p, const struct grp_msg *m)
 	become_follower(p, m->term, &m->from.uuid);
 	p->leader_ms = p->now;
 	election_reset(p);
-	if (p->paused && !m->u.append.paused && p->pend_n)
-		p->resend_at = p->now; /* the leader dropped what came while it paused */
 	p->paused = m->u.append.paused;
 	p->leader_no_quorum = m->u.append.no_quorum;
 	view_update(p);
@@ -1945,12 +1943,18 @@ static void on_ping(struct grp_proto *p, const struct grp_msg *m, struct peer *p
 		send_ping(p, pe, GRP_PING_REPLY);
 }
 
+/*
+ * Leader: a member's SUBMIT. Taken while flow control pauses too: the pause stops members
+ * from submitting more (grp_proto_submit, send_submits), and what they sent before they heard
+ * of it is bounded by their pending rings (submit_max, submit_bytes). Dropped, it came back
+ * only with the next resend, resend_ms later, and the w512 10 KiB flood's p99 went in 200 ms
+ * steps.
+ */
 static void on_submit(struct grp_proto *p, const struct grp_msg *m)
 {
 	uint32_t taken = 0;
 
-	if (p->role != ROLE_LEADER || p->paused || p->no_quorum ||
-	    !is_member(p->cfg, &m->from.uuid)) {
+	if (p->role != ROLE_LEADER || p->no_quorum || !is_member(p->cfg, &m->from.uuid)) {
 		p->dropped++;
 		return;
 	}

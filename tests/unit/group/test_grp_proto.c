@@ -557,6 +557,40 @@ static void test_flow_control_pauses_and_resumes(void **state)
 }
 
 /*
+ * A SUBMIT that reaches the leader after flow control paused it (the member sent it before it
+ * heard of the pause) is taken, not dropped to come back with a resend resend_ms later.
+ */
+static void test_paused_leader_takes_submits_in_flight(void **state)
+{
+	struct grp_status st;
+	int l, f;
+
+	(void)state;
+	setup_cluster(3);
+	l = leader_of(3);
+	f = (l + 1) % 3;
+	submit_n(f, 3); /* on their way to the leader */
+	grp_proto_set_backlog(nodes[l].p, 100000);
+	grp_proto_status(nodes[l].p, &st);
+	assert_true(st.paused);
+	assert_int_equal(grp_proto_submit(nodes[l].p, "x", 1, now), CORE_EFULL);
+	drain(true); /* the clock stands still: no resend */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(nodes[i].n_data, 3);
+	grp_proto_status(nodes[f].p, &st);
+	assert_int_equal(st.pending, 0);
+	assert_true(st.paused); /* and it submits nothing more until the pause lifts */
+	assert_int_equal(grp_proto_submit(nodes[f].p, "y", 1, now), CORE_EFULL);
+	grp_proto_set_backlog(nodes[l].p, 0);
+	run(500);
+	submit_n(f, 1);
+	run(500);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(nodes[i].n_data, 4);
+	teardown_cluster();
+}
+
+/*
  * A node's own submissions not yet delivered hold at most submit_bytes of payload, or one
  * message of any size: beyond that the caller gets CORE_EFULL (the runtime keeps it in its
  * hand-over queue, the same size), and the room comes back as they are delivered.
@@ -1591,6 +1625,7 @@ int main(void)
 		cmocka_unit_test(test_weights_decide_quorum),
 		cmocka_unit_test(test_flow_control_pauses_and_resumes),
 		cmocka_unit_test(test_submit_bytes_bound_pending),
+		cmocka_unit_test(test_paused_leader_takes_submits_in_flight),
 		cmocka_unit_test(test_busy_link_holds_entries_back),
 		cmocka_unit_test(test_busy_link_pauses_flow_control),
 		cmocka_unit_test(test_heartbeat_may_overtake_entries),
