@@ -181,6 +181,7 @@ static void *worker_main(void *arg)
 	uint8_t *msg = calloc(1, b->size);
 	struct gb_hdr h = {.magic = GB_MAGIC, .origin = (uint16_t)b->index};
 
+	(void)pthread_setname_np(pthread_self(), "gb-worker");
 	if (!msg)
 		return NULL;
 	h.run = atomic_load(&b->run);
@@ -190,11 +191,17 @@ static void *worker_main(void *arg)
 
 		if (b->rate > 0) {
 			k = atomic_fetch_add(&b->ticket, 1);
+			int64_t wake;
+
 			h.ts_ns = b->t0_ns + (int64_t)((double)k * 1e9 / b->rate);
 			if (h.ts_ns >= b->t_end_ns)
 				break;
-			if (h.ts_ns - gb_now_ns() > 20000)
-				sleep_until(h.ts_ns);
+			/* --pace-us: wake at the next slot boundary, and send all that is due then */
+			wake = b->pace_ns ? b->t0_ns + (h.ts_ns - b->t0_ns + b->pace_ns - 1) /
+							   b->pace_ns * b->pace_ns
+					  : h.ts_ns;
+			if (wake - gb_now_ns() > 20000)
+				sleep_until(wake);
 		} else {
 			if (!b->sys->blocking && !window_wait(b))
 				break;
@@ -321,7 +328,8 @@ static int run_cmd(struct gb *b, const char *line)
 static void usage(void)
 {
 	fprintf(stderr, "usage: group_bench --system paceless|galera --index I [--nodes 3]\n"
-			"       [--port-base P] [--cache-mb 128] [--submit-mb 16] [--workdir DIR]\n"
+			"       [--port-base P] [--cache-mb 128] [--submit-mb 16] [--pace-us 0]\n"
+			"       [--workdir DIR]\n"
 			"       [--galera-lib PATH] [--galera-opts S] [--keys 0|1]\n"
 			"       [--appliers N] [--workers N] [--tls-dir DIR]\n"
 			"Commands on stdin: run ID RATE WINDOW SIZE T0_NS DUR_MS WARM_MS | quit\n");
@@ -336,6 +344,7 @@ static int parse_args(struct gb *b, int argc, char **argv)
 		{"port-base", required_argument, NULL, 'p'},
 		{"cache-mb", required_argument, NULL, 'c'},
 		{"submit-mb", required_argument, NULL, 'S'},
+		{"pace-us", required_argument, NULL, 'P'},
 		{"workdir", required_argument, NULL, 'd'},
 		{"galera-lib", required_argument, NULL, 'l'},
 		{"galera-opts", required_argument, NULL, 'o'},
@@ -373,6 +382,7 @@ static int parse_args(struct gb *b, int argc, char **argv)
 		case 'p': b->port_base = atoi(optarg); break;
 		case 'c': b->cache_bytes = strtoull(optarg, NULL, 10) << 20; break;
 		case 'S': b->submit_bytes = strtoull(optarg, NULL, 10) << 20; break;
+		case 'P': b->pace_ns = strtoll(optarg, NULL, 10) * 1000; break;
 		case 'd': b->workdir = optarg; break;
 		case 'l': b->galera_lib = optarg; break;
 		case 'o': b->galera_opts = optarg; break;

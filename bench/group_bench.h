@@ -62,6 +62,7 @@ struct gb {
 	int index, nodes, port_base;
 	uint64_t cache_bytes;
 	uint64_t submit_bytes; /* paceless params.submit_bytes; 0: the default */
+	int64_t pace_ns;       /* paced runs wake at multiples of this after t0; 0: per message */
 	const char *workdir;      /* wsrep: data dir parent */
 	const char *galera_lib;   /* wsrep: provider path */
 	const char *galera_opts;  /* wsrep: extra provider options */

@@ -44,7 +44,7 @@ class Node:
     def __init__(self, args, system, index, port_base, workdir):
         cmd = [args.bin, "--system", system, "--index", str(index), "--nodes", str(args.nodes),
                "--port-base", str(port_base), "--cache-mb", str(args.cache_mb),
-               "--submit-mb", str(args.submit_mb),
+               "--submit-mb", str(args.submit_mb), "--pace-us", str(args.pace_us),
                "--workdir", workdir, "--workers", str(args.workers),
                "--appliers", str(args.appliers), "--keys", str(args.keys),
                "--galera-lib", args.galera_lib]
@@ -457,6 +457,10 @@ def main():
     ap.add_argument("--keys", type=int, default=1, choices=(0, 1),
                     help="Galera: certification keys per write-set")
     ap.add_argument("--cache-mb", type=int, default=128)
+    ap.add_argument("--pace-us", type=int, default=0,
+                    help="paced runs: the generators wake at multiples of this after the start "
+                    "and send every message due (latency still counts from each message's "
+                    "own time); 0: one wake-up per message")
     ap.add_argument("--submit-mb", type=int, default=0,
                     help="paceless submit_bytes in MiB (0: the library's default)")
     ap.add_argument("--galera-lib", default="/usr/lib/galera/libgalera_smm.so")

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* Group commit journal: sync threads that write batches in turn and fdatasync them in parallel. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,6 +379,7 @@ static void syncer_thread(void *arg)
 	struct dhcp_journal *j = me->j;
 	uint64_t target;
 
+	(void)pthread_setname_np(pthread_self(), "lease-sync"); /* top -H, perf: which thread */
 	uv_mutex_lock(&j->mu);
 	while ((target = take_turn(j, me)) != 0) {
 		struct sync_job job;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* The group node runtime: one libuv thread driving grp_proto over a TCP mesh of HELLO'd links. */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -600,6 +601,7 @@ static void loop_thread(void *arg)
 {
 	struct grp_node *n = arg;
 
+	(void)pthread_setname_np(pthread_self(), "grp-loop"); /* top -H, perf: which thread */
 	uv_run(&n->loop, UV_RUN_DEFAULT);
 }
 
