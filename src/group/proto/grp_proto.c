@@ -487,8 +487,8 @@ static bool has_data_member(const struct grp_member *m, uint32_t n)
 }
 
 /*
- * A member that has the state, for a joiner's transfer: a synced non-leader if there is one,
- * else the leader itself. An arbitrator has no state to give: when the leader is one, it
+ * A member that has the state, for a joiner's transfer: a synced non-leader whose service
+ * reaches the cache if there is one, else the leader itself. An arbitrator has no state to give: when the leader is one, it
  * names a live data member in whatever state (as a data leader names itself), else a data
  * joiner that caught up, or NULL when there is none.
  */
@@ -505,6 +505,14 @@ static const struct grp_member *pick_donor(struct grp_proto *p, const struct grp
 		    is_arbitrator(m) || is_arbitrator(&pe->m))
 			continue;
 		if (pe->link_down || p->now - pe->ack_ms >= p->par.election_ms)
+			continue;
+		/*
+		 * Its service must reach our cache (what its PINGs say it applied): the joiner
+		 * goes on from the donor's position. One that delivered nothing for a while (not
+		 * primary) handed the same old state over and over (simulator, 5 nodes, seed
+		 * 2766); then we are the donor.
+		 */
+		if (pe->ping_applied == GRP_NO_BASE || pe->ping_applied + 1 < p->log.first)
 			continue;
 		if (!o || !o->svc || o->svc == GRP_SVC_SYNCED)
 			return m;

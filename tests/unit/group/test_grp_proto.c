@@ -752,6 +752,58 @@ static void test_joiner_beyond_cache_gets_state_transfer(void **state)
 	teardown_cluster();
 }
 
+/* A PING from node from to node to that says its service applied index applied. */
+static void inject_ping(int to, int from, uint64_t applied)
+{
+	struct grp_msg *m = calloc(1, sizeof(*m));
+	struct grp_status st;
+
+	assert_non_null(m);
+	grp_proto_status(nodes[from].p, &st);
+	m->type = GRP_MSG_PING;
+	m->from = nodes[from].me;
+	m->term = st.term;
+	m->u.ping.flags = GRP_PING_REPLY;
+	m->u.ping.leader = st.leader;
+	m->u.ping.applied = applied;
+	grp_proto_recv(nodes[to].p, m, now);
+	free(m);
+}
+
+/*
+ * A donor's service must reach the leader's cache: the joiner goes on from the donor's
+ * position with what the cache holds. A member that delivered nothing for a while (its leader
+ * had lost touch with its majority, so it was not primary) is no donor: named, it handed over
+ * the same old state again and again while the leader's cache was past it, and a group whose
+ * majority waited for those joiners never came back (simulator, 5 nodes, seed 2766 with the
+ * C_new exit's crash rule). Here n1 says its service is at index 1 and the leader names
+ * itself.
+ */
+static void test_donor_reaches_the_cache(void **state)
+{
+	struct grp_status st;
+
+	(void)state;
+	cache_bytes = 64 << 10;
+	setup_cluster(3);
+	assert_int_equal(leader_of(3), 0);
+	nodes[2].cut = true;
+	run(4000); /* removed from the view */
+	submit_n(0, 1000); /* more than the cache */
+	run(1000);
+	grp_proto_status(nodes[0].p, &st);
+	assert_true(st.cache_first > 2);
+	nodes[2].cut = false;
+	for (uint64_t t = 0; !nodes[2].xfer && t < 3000; t += 10) {
+		inject_ping(0, 1, 1);
+		run(10);
+	}
+	assert_true(nodes[2].xfer);
+	assert_true(grp_uuid_eq(&nodes[2].donor, &nodes[0].me.uuid));
+	teardown_cluster();
+}
+
+
 /* Two data nodes and an arbitrator: either data node may die, the other stays primary. */
 static void test_arbitrator_keeps_quorum(void **state)
 {
@@ -1700,6 +1752,7 @@ int main(void)
 		cmocka_unit_test(test_heartbeat_may_overtake_entries),
 		cmocka_unit_test(test_duplicated_messages_deliver_once),
 		cmocka_unit_test(test_joiner_beyond_cache_gets_state_transfer),
+		cmocka_unit_test(test_donor_reaches_the_cache),
 		cmocka_unit_test(test_arbitrator_keeps_quorum),
 		cmocka_unit_test(test_arbitrator_needs_no_transfer_and_gives_none),
 		cmocka_unit_test(test_arbitrator_joins_late),
