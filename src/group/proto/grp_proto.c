@@ -2815,6 +2815,11 @@ const struct grp_config *grp_proto_config(const struct grp_proto *p)
 	return p->cfg;
 }
 
+const struct grp_config *grp_proto_exit_config(const struct grp_proto *p)
+{
+	return exit_config(p);
+}
+
 const struct grp_member *grp_proto_self(const struct grp_proto *p)
 {
 	return &p->self;
