@@ -1457,11 +1457,9 @@ static bool exiting_joint(const struct grp_proto *p)
  */
 static const struct grp_config *stuck_joint(const struct grp_proto *p)
 {
-	const struct grp_config *j = p->cfg->n_old ? p->cfg : exit_config(p);
-
-	if (!j || p->now - p->cfg_ms < p->par.election_ms || alive_quorum(p, p->cfg))
+	if (p->now - p->cfg_ms < p->par.election_ms || alive_quorum(p, p->cfg))
 		return NULL;
-	return j;
+	return p->cfg->n_old ? p->cfg : exit_config(p); /* the costly part last */
 }
 
 /*
