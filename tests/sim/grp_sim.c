@@ -904,12 +904,13 @@ static bool restore_needed(struct sim *s, int victim)
 }
 
 /*
- * Whether the members of c other than victim that are alive hold a weighted majority of c
- * (a majority of the members when every weight is 0, as the protocol counts), and, when c has
- * arbitrators, whether one of them is a data member: arbitrators hold no state, so a group
- * left with only them cannot give a restarted data node what it lacks.
+ * Whether the members of m other than victim that are alive hold a weighted majority of them (a
+ * majority of the members when every weight is 0, as the protocol counts), when need_majority,
+ * and, when m has arbitrators, whether one of them is a data member: arbitrators hold no state,
+ * so a group left with only them cannot give a restarted data node what it lacks.
  */
-static bool cfg_survives(struct sim *s, const struct grp_member *m, uint32_t n, int victim)
+static bool cfg_survives(struct sim *s, const struct grp_member *m, uint32_t n, int victim,
+			 bool need_majority)
 {
 	uint64_t total = 0, alive = 0;
 	uint32_t n_alive = 0;
@@ -928,25 +929,54 @@ static bool cfg_survives(struct sim *s, const struct grp_member *m, uint32_t n, 
 	}
 	if (!n)
 		return true; /* a joiner's: nothing to keep */
-	return (total ? 2 * alive > total : 2 * n_alive > n) && (!arbs || data);
+	if (need_majority && !(total ? 2 * alive > total : 2 * n_alive > n))
+		return false;
+	return !arbs || data;
+}
+
+/*
+ * Whether victim may have acked the C_new c to a leader that lives on, which could then count
+ * that ack and commit c without it: it holds c (its configuration in force is c) and does not
+ * lead (a leader acks nobody).
+ */
+static bool may_ack_cnew(struct sim *s, int victim, const struct grp_config *c)
+{
+	struct grp_proto *p = victim < 0 ? NULL : s->node[victim].p;
+	struct grp_status st;
+
+	if (!p)
+		return false;
+	grp_proto_status(p, &st);
+	return !st.is_leader && sim_cfg_hash(grp_proto_config(p)) == sim_cfg_hash(c);
 }
 
 /*
  * Without durable state a group that loses a majority for good can only be bootstrapped again
  * by an operator, so the simulator never crashes (or removes) a node when that could happen
  * under any configuration a live node holds: safety is checked regardless, and liveness then
- * stays checkable at the end.
+ * stays checkable at the end. Where the protocol can get out of the configuration in force
+ * with the old half of a joint configuration alone (grp_proto_exit_config: the joint one in
+ * force, or the one a C_new not committed stands for, where every majority of the old half
+ * holds half the new half), that old half's majority is what must survive: a member of the
+ * new half may die, as right after the joint entry committed (docs/internals/group-protocol.md,
+ * "The joint-configuration exit", "The C_new exit"). Not a member that may have acked that
+ * C_new, though: a live leader could still commit it with that ack, and a C_new known to be
+ * committed is in force alone.
  */
 static bool may_remove(struct sim *s, int victim)
 {
 	for (int j = 0; j < s->n; j++) {
-		const struct grp_config *c;
+		const struct grp_config *c, *ex;
 
 		if (!s->node[j].p)
 			continue;
 		c = grp_proto_config(s->node[j].p);
-		if (!cfg_survives(s, c->m, c->n, victim) ||
-		    (c->n_old && !cfg_survives(s, c->old, c->n_old, victim)))
+		ex = grp_proto_exit_config(s->node[j].p);
+		if (ex && !c->n_old && may_ack_cnew(s, victim, c))
+			ex = NULL;
+		if (!cfg_survives(s, c->m, c->n, victim, !ex) ||
+		    (c->n_old && !cfg_survives(s, c->old, c->n_old, victim, true)) ||
+		    (ex && !cfg_survives(s, ex->old, ex->n_old, victim, true)))
 			return false;
 	}
 	return true;

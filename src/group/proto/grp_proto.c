@@ -321,22 +321,24 @@ bool grp_config_old_covers_new(const struct grp_config *c)
 
 /*
  * The joint-configuration exit (docs/internals/group-protocol.md, "Configurations"). A
- * candidate whose configuration in force is joint (its log lacks the C_new that follows) is
- * elected without a majority of the new half by votes that are a majority of the old half and
- * hold at least half the new half's weight, provided every majority of the old half holds that
- * much (grp_config_old_covers_new: a member joined with weight 0 or given weight 1, not a
- * change that replaces members). Without it a group whose leader died in the middle of a
+ * candidate whose configuration in force is joint (its log lacks the C_new that follows), or
+ * is that C_new not known to be committed, is elected without a quorum of it by votes that are
+ * a majority of the joint configuration's old half and hold at least half its new half's
+ * weight, provided every majority of the old half holds that much (grp_config_old_covers_new:
+ * a member joined with weight 0 or given weight 1, one removed from members of equal weight;
+ * not a change that replaces members). Without it a group whose leader died in the middle of a
  * change, along with a member the new half kept, could elect nobody although a majority of the
  * old half lived. Safe because every commit set meets these votes, so the candidate holds
- * every committed entry (Raft's argument): a commit under C_new alone had more than half the
- * new half, one under the old configuration or a joint one a majority of the old half. The
- * half of the new half follows from the other two; it is what meets the first kind.
+ * every committed entry (Raft's argument): a commit under C_new alone, or under a joint
+ * configuration over it, had more than half the new half; one under the old configuration or
+ * a joint one over the same old half a majority of the old half. The half of the new half
+ * follows from the other two; it is what meets the first kind. c is what exit_config()
+ * returns: NULL when the exit does not apply.
  */
 static bool joint_exit_quorum(const struct grp_config *c, const struct grp_uuid *set, uint32_t n)
 {
-	return c->n_old && majority(c->old, c->n_old, set, n) &&
-	       2 * grp_config_weight(c->m, c->n, set, n) >= total_weight(c->m, c->n) &&
-	       grp_config_old_covers_new(c);
+	return c && majority(c->old, c->n_old, set, n) &&
+	       2 * grp_config_weight(c->m, c->n, set, n) >= total_weight(c->m, c->n);
 }
 
 /* ---- peers ---- */
@@ -487,8 +489,8 @@ static bool has_data_member(const struct grp_member *m, uint32_t n)
 }
 
 /*
- * A member that has the state, for a joiner's transfer: a synced non-leader if there is one,
- * else the leader itself. An arbitrator has no state to give: when the leader is one, it
+ * A member that has the state, for a joiner's transfer: a synced non-leader whose service
+ * reaches the cache if there is one, else the leader itself. An arbitrator has no state to give: when the leader is one, it
  * names a live data member in whatever state (as a data leader names itself), else a data
  * joiner that caught up, or NULL when there is none.
  */
@@ -505,6 +507,14 @@ static const struct grp_member *pick_donor(struct grp_proto *p, const struct grp
 		    is_arbitrator(m) || is_arbitrator(&pe->m))
 			continue;
 		if (pe->link_down || p->now - pe->ack_ms >= p->par.election_ms)
+			continue;
+		/*
+		 * Its service must reach our cache (what its PINGs say it applied): the joiner
+		 * goes on from the donor's position. One that delivered nothing for a while (not
+		 * primary) handed the same old state over and over (simulator, 5 nodes, seed
+		 * 2766); then we are the donor.
+		 */
+		if (pe->ping_applied == GRP_NO_BASE || pe->ping_applied + 1 < p->log.first)
 			continue;
 		if (!o || !o->svc || o->svc == GRP_SVC_SYNCED)
 			return m;
@@ -812,6 +822,61 @@ static void cfg_refresh(struct grp_proto *p)
 		}
 	}
 	cfg_set(p, p->cfg_done_index ? &p->cfg_done : &empty_cfg, p->cfg_done_index);
+}
+
+/* The same members with the same weights, in the same order (a C_new is its joint's m[]). */
+static bool same_members(const struct grp_member *a, uint32_t na, const struct grp_member *b,
+			 uint32_t nb)
+{
+	if (na != nb)
+		return false;
+	for (uint32_t i = 0; i < na; i++)
+		if (!grp_uuid_eq(&a[i].uuid, &b[i].uuid) || a[i].weight != b[i].weight)
+			return false;
+	return true;
+}
+
+/*
+ * The configuration before the one in force: the last CONFIG entry before it that is not
+ * applied yet, else the last one applied (none lies between the two, and the log keeps every
+ * entry it has not applied). NULL when the one in force is the last applied. The scan covers
+ * the entries between what this node applied and the configuration in force; for a C_new not
+ * committed (the only caller) that is what its leader appended before the joint entry committed
+ * (at most UNCOMMITTED_MAX), and nothing once the joint entry is applied.
+ */
+static const struct grp_config *cfg_before(const struct grp_proto *p)
+{
+	for (uint64_t i = p->cfg_index - 1; i > p->applied && grp_log_has(&p->log, i); i--) {
+		const struct grp_log_ent *e = grp_log_at(&p->log, i);
+
+		if (e->type == GRP_ENTRY_CONFIG)
+			return e->cfg;
+	}
+	return p->cfg_done_index && p->cfg_done_index < p->cfg_index ? &p->cfg_done : NULL;
+}
+
+/*
+ * The joint configuration this node may get out of by its old half (joint_exit_quorum,
+ * reconfigure): the configuration in force when it is joint and every majority of its old half
+ * holds half its new half (grp_config_old_covers_new); or, when the one in force is a C_new not
+ * known to be committed, the joint configuration before it whose new half it is, if that one
+ * covers. The C_new then stands for it: every decision it could have taken needed more than
+ * half of that new half, as under the joint configuration itself (see joint_exit_quorum). NULL
+ * otherwise. Costs a knapsack (grp_config_old_covers_new) and, for a C_new, cfg_before().
+ */
+static const struct grp_config *exit_config(const struct grp_proto *p)
+{
+	const struct grp_config *j;
+
+	if (p->cfg->n_old)
+		return grp_config_old_covers_new(p->cfg) ? p->cfg : NULL;
+	if (!p->cfg->n || p->cfg_index <= p->commit)
+		return NULL;
+	j = cfg_before(p);
+	if (!j || !j->n_old || !same_members(j->m, j->n, p->cfg->m, p->cfg->n) ||
+	    !grp_config_old_covers_new(j))
+		return NULL;
+	return j;
 }
 
 /* ---- views ---- */
@@ -1373,15 +1438,31 @@ static bool desired_config(struct grp_proto *p, const struct grp_member *base, u
 
 /*
  * Leader, its term's first entry not committed yet, under a joint configuration whose every
- * old majority holds half its new half (grp_config_old_covers_new): it may be unable to commit
- * under it (elected by the exit rule, joint_exit_quorum, or its new half lost its majority
- * since it was elected). It may replace it (reconfigure), and the old half judges whether it is
- * in touch with the group (quorum_check), as it does for a joint configuration not committed.
+ * old majority holds half its new half, or under the C_new of one, not known to be committed
+ * (exit_config): it may be unable to commit under it (elected by the exit rule,
+ * joint_exit_quorum, or the new half lost its majority since it was elected). It may replace
+ * it (reconfigure), and the old half judges whether it is in touch with the group
+ * (quorum_check), as it does for a joint configuration not committed.
  */
 static bool exiting_joint(const struct grp_proto *p)
 {
-	return p->role == ROLE_LEADER && p->commit < p->term_start && p->cfg->n_old &&
-	       grp_config_old_covers_new(p->cfg);
+	return p->role == ROLE_LEADER && p->commit < p->term_start && exit_config(p);
+}
+
+/*
+ * Leader: the joint configuration to replace, and over whose old half, because the
+ * configuration in force has lost the majority it needs (NULL: none to replace). A joint one
+ * of its own term not committed, or one it may exit (exiting_joint), stands for itself; a C_new
+ * not committed stands for the joint configuration before it when that one covers
+ * (exit_config), whoever appended it: a leader that appended it itself, in a term whose first
+ * entry committed, committed nothing under it (nobody else commits in its term). Not within
+ * election_ms of appending it: acks are on their way.
+ */
+static const struct grp_config *stuck_joint(const struct grp_proto *p)
+{
+	if (p->now - p->cfg_ms < p->par.election_ms || alive_quorum(p, p->cfg))
+		return NULL;
+	return p->cfg->n_old ? p->cfg : exit_config(p); /* the costly part last */
 }
 
 /*
@@ -1398,11 +1479,15 @@ static bool exiting_joint(const struct grp_proto *p)
  * decided had more than half of it, so meets every majority of the old half: the leader holds
  * it (as every leader holds what was committed), and a later election under C_new, which
  * needs more than half of it, meets every set the replacement commits with, whose members
- * then hold entries of a later term and refuse it.
+ * then hold entries of a later term and refuse it. A C_new not committed whose new half lost
+ * its majority is replaced the same way, by a joint entry over the old half of the joint
+ * configuration before it, where that one covers (stuck_joint): the argument is the same,
+ * whether the C_new committed or not.
  */
 static void reconfigure(struct grp_proto *p)
 {
 	bool exiting = exiting_joint(p);
+	const struct grp_config *j = NULL;
 	struct grp_config c;
 
 	if (p->role != ROLE_LEADER || (p->commit < p->term_start && !exiting))
@@ -1426,12 +1511,11 @@ static void reconfigure(struct grp_proto *p)
 	 */
 	if (just_resumed(p))
 		return;
-	if (p->cfg->n_old) {
-		if (p->now - p->cfg_ms < p->par.election_ms || alive_quorum(p, p->cfg) ||
-		    !desired_config(p, p->cfg->old, p->cfg->n_old, p->cfg->m, p->cfg->n, &c))
+	if (p->cfg->n_old || p->cfg_index > p->commit) {
+		j = stuck_joint(p);
+		if (!j || !desired_config(p, j->old, j->n_old, p->cfg->m, p->cfg->n, &c))
 			return;
-	} else if (p->cfg_index > p->commit ||
-		   !desired_config(p, p->cfg->m, p->cfg->n, p->cfg->m, p->cfg->n, &c)) {
+	} else if (!desired_config(p, p->cfg->m, p->cfg->n, p->cfg->m, p->cfg->n, &c)) {
 		return;
 	}
 	if (!c.n || !alive_quorum(p, &c))
@@ -1442,8 +1526,8 @@ static void reconfigure(struct grp_proto *p)
 	 */
 	if (!has_data_member(c.m, c.n) && has_data_member(c.old, c.n_old))
 		return;
-	CLOG_INFO("group: node %s proposes a configuration of %u members (was %u)", p->self.name,
-		  c.n, c.n_old);
+	CLOG_INFO("group: node %s proposes a configuration of %u members (was %u)%s", p->self.name,
+		  c.n, c.n_old, j && j != p->cfg ? ", for a C_new that lost its majority" : "");
 	append_config(p, &c);
 	replicate(p, false);
 }
@@ -1476,9 +1560,22 @@ static bool may_elect(const struct grp_proto *p)
 
 static void count_votes(struct grp_proto *p);
 
+/* Candidate: asks m for its vote (pre: for term + 1, without raising its own). */
+static void ask_vote(struct grp_proto *p, const struct grp_member *m, bool pre, uint64_t term)
+{
+	if (grp_uuid_eq(&m->uuid, &p->self.uuid) || !peer_get(p, m))
+		return;
+	p->out->u.vote.pre = pre;
+	p->out->u.vote.last_index = p->log.last;
+	p->out->u.vote.last_term = grp_log_last_term(&p->log);
+	p->term = pre ? term + 1 : term; /* a pre-vote asks for the next term */
+	send_to(p, &m->uuid, GRP_MSG_VOTE);
+	p->term = term;
+}
+
 static void start_election(struct grp_proto *p, bool pre)
 {
-	struct grp_msg *o = p->out;
+	const struct grp_config *ex;
 	uint64_t term = p->term;
 
 	p->role = pre ? ROLE_PRECANDIDATE : ROLE_CANDIDATE;
@@ -1493,19 +1590,13 @@ static void start_election(struct grp_proto *p, bool pre)
 	dur_update(p); /* now: below, p->term is the proposed term for a moment */
 	for (size_t i = 0; i < PEERS_MAX; i++)
 		p->peers[i].granted = false;
-	for (uint32_t i = 0; i < p->cfg->n + p->cfg->n_old; i++) {
-		const struct grp_member *m = i < p->cfg->n ? &p->cfg->m[i]
-							   : &p->cfg->old[i - p->cfg->n];
-
-		if (grp_uuid_eq(&m->uuid, &p->self.uuid) || !peer_get(p, m))
-			continue;
-		o->u.vote.pre = pre;
-		o->u.vote.last_index = p->log.last;
-		o->u.vote.last_term = grp_log_last_term(&p->log);
-		p->term = pre ? term + 1 : term; /* a pre-vote asks for the next term */
-		send_to(p, &m->uuid, GRP_MSG_VOTE);
-		p->term = term;
-	}
+	for (uint32_t i = 0; i < p->cfg->n + p->cfg->n_old; i++)
+		ask_vote(p, i < p->cfg->n ? &p->cfg->m[i] : &p->cfg->old[i - p->cfg->n], pre, term);
+	/* Under a C_new that may stand for its joint configuration, the old half votes too. */
+	ex = p->cfg->n_old ? NULL : exit_config(p);
+	for (uint32_t i = 0; ex && i < ex->n_old; i++)
+		if (!in_members(p->cfg->m, p->cfg->n, &ex->old[i].uuid))
+			ask_vote(p, &ex->old[i], pre, term);
 	count_votes(p);
 }
 
@@ -1520,11 +1611,12 @@ static void count_votes(struct grp_proto *p)
 		if (p->peers[i].used && p->peers[i].granted)
 			set[n++] = p->peers[i].m.uuid;
 	if (!quorum(p->cfg, set, n)) {
-		if (!joint_exit_quorum(p->cfg, set, n))
+		if (!joint_exit_quorum(exit_config(p), set, n))
 			return;
 		if (p->role == ROLE_CANDIDATE)
 			CLOG_INFO("group: node %s is elected by the old half of its joint "
-				  "configuration", p->self.name);
+				  "configuration%s", p->self.name,
+				  p->cfg->n_old ? "" : " (its C_new not committed)");
 	}
 	if (p->role == ROLE_PRECANDIDATE)
 		start_election(p, false);
@@ -2066,6 +2158,7 @@ void grp_proto_recv(struct grp_proto *p, const struct grp_msg *m, uint64_t now_m
  */
 static void quorum_check(struct grp_proto *p)
 {
+	const struct grp_config *j;
 	struct grp_uuid set[PEERS_MAX + 1];
 	uint32_t n = 0;
 	bool lost;
@@ -2077,11 +2170,20 @@ static void quorum_check(struct grp_proto *p)
 		if (pe->used && p->now - pe->ack_ms < p->par.election_ms)
 			set[n++] = pe->m.uuid;
 	}
-	/* While a joint configuration waits to commit, or the leader may replace it, the old
-	 * half decides. */
-	lost = p->cfg->n_old && (p->cfg_index > p->commit || exiting_joint(p))
-		       ? !majority(p->cfg->old, p->cfg->n_old, set, n)
-		       : !quorum(p->cfg, set, n);
+	/*
+	 * While a joint configuration waits to commit, or the leader may replace it, the old half
+	 * decides. A C_new that waits to commit and stands for the joint configuration before it
+	 * (exit_config) goes on with a quorum of its own, or is replaced by the old half of that
+	 * one (reconfigure): either will do.
+	 */
+	if (p->cfg->n_old) {
+		lost = p->cfg_index > p->commit || exiting_joint(p)
+			       ? !majority(p->cfg->old, p->cfg->n_old, set, n)
+			       : !quorum(p->cfg, set, n);
+	} else {
+		j = exit_config(p);
+		lost = !quorum(p->cfg, set, n) && !(j && majority(j->old, j->n_old, set, n));
+	}
 	if (lost == p->no_quorum)
 		return;
 	CLOG_INFO("group: leader %s %s its majority", p->self.name,
@@ -2720,6 +2822,11 @@ void grp_proto_status(const struct grp_proto *p, struct grp_status *st)
 const struct grp_config *grp_proto_config(const struct grp_proto *p)
 {
 	return p->cfg;
+}
+
+const struct grp_config *grp_proto_exit_config(const struct grp_proto *p)
+{
+	return exit_config(p);
 }
 
 const struct grp_member *grp_proto_self(const struct grp_proto *p)

@@ -279,6 +279,15 @@ struct grp_status {
 void grp_proto_status(const struct grp_proto *p, struct grp_status *st);
 /* The configuration in force (the latest in the log, possibly uncommitted). */
 const struct grp_config *grp_proto_config(const struct grp_proto *p);
+/*
+ * The joint configuration whose old half alone can take this node out of the configuration in
+ * force (docs/internals/group-protocol.md, "The joint-configuration exit", "The C_new exit"):
+ * the one in force if it is joint and every majority of its old half holds half its new half
+ * (grp_config_old_covers_new), or, for a C_new not known to be committed, the joint
+ * configuration before it if that one does. NULL otherwise. Borrowed until the next call into
+ * p. Costs a knapsack over the weights and, for a C_new, a scan of the entries not applied.
+ */
+const struct grp_config *grp_proto_exit_config(const struct grp_proto *p);
 const struct grp_member *grp_proto_self(const struct grp_proto *p);
 
 /* Weight of cfg members (or old members) found in set[0..n). */

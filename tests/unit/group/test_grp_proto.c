@@ -830,6 +830,58 @@ static void test_joiner_beyond_cache_gets_state_transfer(void **state)
 	teardown_cluster();
 }
 
+/* A PING from node from to node to that says its service applied index applied. */
+static void inject_ping(int to, int from, uint64_t applied)
+{
+	struct grp_msg *m = calloc(1, sizeof(*m));
+	struct grp_status st;
+
+	assert_non_null(m);
+	grp_proto_status(nodes[from].p, &st);
+	m->type = GRP_MSG_PING;
+	m->from = nodes[from].me;
+	m->term = st.term;
+	m->u.ping.flags = GRP_PING_REPLY;
+	m->u.ping.leader = st.leader;
+	m->u.ping.applied = applied;
+	grp_proto_recv(nodes[to].p, m, now);
+	free(m);
+}
+
+/*
+ * A donor's service must reach the leader's cache: the joiner goes on from the donor's
+ * position with what the cache holds. A member that delivered nothing for a while (its leader
+ * had lost touch with its majority, so it was not primary) is no donor: named, it handed over
+ * the same old state again and again while the leader's cache was past it, and a group whose
+ * majority waited for those joiners never came back (simulator, 5 nodes, seed 2766 with the
+ * C_new exit's crash rule). Here n1 says its service is at index 1 and the leader names
+ * itself.
+ */
+static void test_donor_reaches_the_cache(void **state)
+{
+	struct grp_status st;
+
+	(void)state;
+	cache_bytes = 64 << 10;
+	setup_cluster(3);
+	assert_int_equal(leader_of(3), 0);
+	nodes[2].cut = true;
+	run(4000); /* removed from the view */
+	submit_n(0, 1000); /* more than the cache */
+	run(1000);
+	grp_proto_status(nodes[0].p, &st);
+	assert_true(st.cache_first > 2);
+	nodes[2].cut = false;
+	for (uint64_t t = 0; !nodes[2].xfer && t < 3000; t += 10) {
+		inject_ping(0, 1, 1);
+		run(10);
+	}
+	assert_true(nodes[2].xfer);
+	assert_true(grp_uuid_eq(&nodes[2].donor, &nodes[0].me.uuid));
+	teardown_cluster();
+}
+
+
 /* Two data nodes and an arbitrator: either data node may die, the other stays primary. */
 static void test_arbitrator_keeps_quorum(void **state)
 {
@@ -1214,15 +1266,16 @@ static uint32_t new_weight(int i, int j)
 
 /*
  * Leader l gives joiner j its weight (C_old,new, then C_new), and its APPENDs lose C_new on
- * the way to everyone but j: the others hold the joint configuration, committed, and no more.
+ * the way to everyone but keeper: the others hold the joint configuration, committed, and no
+ * more.
  */
-static void promote_losing_cnew(int l, int j)
+static void promote_losing_cnew(int l, int j, int keeper)
 {
 	RUN_UNTIL(grp_proto_config(nodes[l].p)->n_old && new_weight(l, j), 5000);
 	assert_true(grp_proto_config(nodes[l].p)->n_old > 0);
 	cnew_from = l;
 	for (int i = 0; i < NODES; i++)
-		cnew_to[i] = i != l && i != j;
+		cnew_to[i] = i != l && i != keeper;
 	RUN_UNTIL(!grp_proto_config(nodes[l].p)->n_old, 5000);
 	assert_int_equal(grp_proto_config(nodes[l].p)->n_old, 0);
 	assert_true(new_weight(l, j) > 0);
@@ -1312,7 +1365,7 @@ static void test_joint_exit_after_leader_and_promoted_die(void **state)
 	g = (l + 2) % 3;
 	submit_n(l, 5);
 	start(3, false);
-	promote_losing_cnew(l, 3);
+	promote_losing_cnew(l, 3, 3);
 	assert_int_equal(grp_proto_config(nodes[f].p)->n_old, 4);
 	assert_int_equal(grp_proto_config(nodes[g].p)->n_old, 4);
 	kill_node(l);
@@ -1332,25 +1385,19 @@ static void test_joint_exit_after_leader_and_promoted_die(void **state)
 }
 
 /*
- * Not where the change replaces members. n3 (weight 2) is judged dead by leader n0 while
- * joiner n4 is given its weight, in one change: C_old is n0, n1, n2, n3 (weight 2) and n4
- * (weight 0); C_new is n0, n1, n2 and n4 (weight 1). n0 and n4 die after C_new reached n4
- * alone, and n3 comes back. n1, n2 and n3 are 4 of 5 in the old half and 2 of 4 in the new
- * one, but a majority of the old half may hold less than half the new one (n0 and n3: 1 of
- * 4). Elected, n1 could commit with n3 alone (3 of 5 in the old half), and n0, n2 and n4, a
- * majority of C_new, could then elect another leader that lacks it. So nobody is elected.
+ * A change that replaces members: n3 (weight 2) is judged dead by leader n0 while joiner n4 is
+ * given its weight, in one change: C_old is n0, n1, n2, n3 (weight 2) and n4 (weight 0); C_new
+ * is n0, n1, n2 and n4 (weight 1). C_new reaches keeper alone (n1 or n4); n2 holds the joint
+ * configuration, committed. A majority of the old half may hold less than half the new one (n0
+ * and n3: 1 of 4), so the joint-configuration exit does not apply.
  */
-static void test_joint_exit_refused_when_members_are_replaced(void **state)
+static void replace_n3_by_n4(int keeper)
 {
 	const struct grp_config *c;
 	struct grp_uuid alive[3];
-	struct grp_status st;
 
-	(void)state;
 	weights[3] = 2;
 	setup_cluster(4);
-	for (int i = 0; i < 3; i++)
-		alive[i] = nodes[i + 1].me.uuid;
 	assert_int_equal(leader_of(4), 0);
 	start(4, false);
 	/* n4 comes in with weight 0, while n3 and n4 are cut off: no promotion yet */
@@ -1364,25 +1411,179 @@ static void test_joint_exit_refused_when_members_are_replaced(void **state)
 	nodes[4].cut = false;
 	now += 4000;
 	grp_proto_tick(nodes[0].p, now);
-	promote_losing_cnew(0, 4);
-	c = grp_proto_config(nodes[1].p);
+	promote_losing_cnew(0, 4, keeper);
+	c = grp_proto_config(nodes[2].p);
 	assert_int_equal(c->n_old, 5);
 	assert_int_equal(c->n, 4);
 	assert_int_equal(grp_config_find(c, &nodes[3].me.uuid), -1);
-	/* the survivors: a majority of the old half, half the new one; but not every majority */
+	/* n1, n2 and n3: a majority of the old half, half the new one; but not every majority */
+	for (int i = 0; i < 3; i++)
+		alive[i] = nodes[i + 1].me.uuid;
 	assert_true(2 * grp_config_weight(c->old, c->n_old, alive, 3) > 5);
 	assert_true(2 * grp_config_weight(c->m, c->n, alive, 3) >= 4);
 	assert_false(grp_config_old_covers_new(c));
+	RUN_UNTIL(!grp_proto_config(nodes[keeper].p)->n_old, 1000);
+	c = grp_proto_config(nodes[keeper].p);
+	assert_int_equal(c->n_old, 0);
+	assert_int_equal(c->n, 4);
+}
+
+/* Nodes from..to-1 neither lead nor are primary. */
+static void assert_nobody_leads(int from, int to)
+{
+	struct grp_status st;
+
+	for (int i = from; i < to; i++) {
+		grp_proto_status(nodes[i].p, &st);
+		assert_false(st.is_leader);
+		assert_false(nodes[i].primary);
+	}
+}
+
+/* After replace_n3_by_n4: n0 and n4 die, n3 comes back; n1, n2 and n3 elect nobody. */
+static void survivors_elect_nobody(void)
+{
 	kill_node(0);
 	kill_node(4);
 	nodes[3].cut = false;
 	cnew_from = -1;
 	run(10000);
-	for (int i = 1; i < 4; i++) {
-		grp_proto_status(nodes[i].p, &st);
-		assert_false(st.is_leader);
-		assert_false(nodes[i].primary);
+	assert_nobody_leads(1, 4);
+	teardown_cluster();
+}
+
+/*
+ * Not where the change replaces members (replace_n3_by_n4). n0 and n4 die after C_new reached
+ * n4 alone, and n3 comes back. n1, n2 and n3 are 4 of 5 in the old half and 2 of 4 in the new
+ * one, but not every majority of the old half is. Elected, n1 could commit with n3 alone (3 of
+ * 5 in the old half), and n0, n2 and n4, a majority of C_new, could then elect another leader
+ * that lacks it. So nobody is elected.
+ */
+static void test_joint_exit_refused_when_members_are_replaced(void **state)
+{
+	(void)state;
+	replace_n3_by_n4(4);
+	survivors_elect_nobody();
+}
+
+/*
+ * 3 nodes: c leaves while leader l's APPENDs lose C_new on the way to loser; runs until holder
+ * holds C_new (the two that stay).
+ */
+static void leave_losing_cnew(int l, int c, int loser, int holder)
+{
+	cnew_from = l;
+	cnew_to[loser] = true;
+	grp_proto_leave(nodes[c].p, now);
+	RUN_UNTIL(!grp_proto_config(nodes[holder].p)->n_old &&
+			  grp_proto_config(nodes[holder].p)->n == 2,
+		  3000);
+	assert_int_equal(grp_proto_config(nodes[holder].p)->n_old, 0);
+	assert_int_equal(grp_proto_config(nodes[holder].p)->n, 2);
+}
+
+/* dead dies; once c left, a leads a primary view of one and orders what it submits. */
+static void goes_on_alone(int dead, int a, int c)
+{
+	struct grp_status st;
+	uint64_t had;
+
+	kill_node(dead);
+	cnew_from = -1;
+	run(8000);
+	had = nodes[a].n_data;
+	assert_int_equal(leader_of(3), a);
+	assert_true(nodes[a].primary);
+	assert_int_equal(nodes[a].view_n, 1);
+	submit_n(a, 3);
+	run(1000);
+	assert_int_equal(nodes[a].n_data, had + 3);
+	grp_proto_status(nodes[c].p, &st);
+	assert_false(st.member);
+	teardown_cluster();
+}
+
+/*
+ * The example a user hits: 3 nodes, c leaves gracefully (C_new is {a, b}), and b is killed
+ * right after the joint entry commits, before it acks C_new. a, the leader, and c are a
+ * majority of the old half {a, b, c}, but C_new needs b: nobody could commit again. a replaces
+ * its C_new by a joint entry over the old half ({a, b, c} to {a}), which commits with c's ack,
+ * then {a}; c is out and a goes on alone. Every majority of {a, b, c} holds half of {a, b}, so
+ * whatever C_new could have decided meets every majority of the old half.
+ */
+static void test_cnew_exit_live_leader_after_leave_and_crash(void **state)
+{
+	int a, b, c;
+
+	(void)state;
+	setup_cluster(3);
+	a = leader_of(3);
+	b = (a + 1) % 3;
+	c = (a + 2) % 3;
+	leave_losing_cnew(a, c, b, a);
+	goes_on_alone(b, a, c);
+}
+
+/*
+ * The leader dies while c leaves, right after it sent C_new ({leader, a}) to one survivor
+ * only: a (the one that stays) or c (the one leaving). The other holds the joint entry. The
+ * one holding C_new has the longer log, so the other never gets its vote, and C_new needs the
+ * dead leader. It is elected by the old half all the same ({leader, a, c}: 2 of 3, and a is
+ * half of C_new), replaces C_new by a joint entry over the old half and goes on with a alone.
+ */
+static void test_cnew_exit_elects_survivor_holding_cnew(void **state)
+{
+	(void)state;
+	for (int keeper = 0; keeper < 2; keeper++) {
+		int l, a, c;
+
+		setup_cluster(3);
+		l = leader_of(3);
+		a = (l + 1) % 3;
+		c = (l + 2) % 3;
+		leave_losing_cnew(l, c, keeper ? a : c, keeper ? c : a);
+		assert_int_equal(grp_proto_config(nodes[keeper ? a : c].p)->n_old, 3);
+		goes_on_alone(l, a, c);
 	}
+}
+
+/*
+ * Nor under a C_new where the change replaces members (replace_n3_by_n4): n0 and n4 die after
+ * C_new reached n1 alone, and n3 comes back. n1, which holds C_new, and n2 and n3 are 4 of 5
+ * in the old half and 2 of 4 in the new one; elected, n1 could commit with n3 alone, and n0, n2
+ * and n4 could then elect a leader that lacks it. Nobody is elected.
+ */
+static void test_cnew_exit_refused_when_members_are_replaced(void **state)
+{
+	(void)state;
+	replace_n3_by_n4(1);
+	survivors_elect_nobody();
+}
+
+/*
+ * The same for a live leader (replace_n3_by_n4): n0 holds C_new, which reached n1 too, and n2
+ * and n4 die. C_new has lost its majority (n0 and n1 of four) while n0, n1 and n3 are 4 of 5
+ * in the old half; but a joint entry over the old half could commit with n0 and n3, and n1, n2
+ * and n4 could later elect a leader under C_new that lacks it. n0 keeps C_new and waits.
+ */
+static void test_live_leader_keeps_cnew_when_members_are_replaced(void **state)
+{
+	struct grp_status st;
+
+	(void)state;
+	replace_n3_by_n4(1);
+	kill_node(2);
+	kill_node(4);
+	nodes[3].cut = false;
+	cnew_from = -1;
+	run(10000);
+	grp_proto_status(nodes[0].p, &st);
+	assert_true(st.is_leader);
+	assert_false(st.primary);
+	assert_int_equal(grp_proto_config(nodes[0].p)->n_old, 0);
+	assert_int_equal(grp_proto_config(nodes[0].p)->n, 4);
+	assert_nobody_leads(1, 2);
+	assert_nobody_leads(3, 4);
 	teardown_cluster();
 }
 
@@ -1631,6 +1832,7 @@ int main(void)
 		cmocka_unit_test(test_heartbeat_may_overtake_entries),
 		cmocka_unit_test(test_duplicated_messages_deliver_once),
 		cmocka_unit_test(test_joiner_beyond_cache_gets_state_transfer),
+		cmocka_unit_test(test_donor_reaches_the_cache),
 		cmocka_unit_test(test_arbitrator_keeps_quorum),
 		cmocka_unit_test(test_arbitrator_needs_no_transfer_and_gives_none),
 		cmocka_unit_test(test_arbitrator_joins_late),
@@ -1642,6 +1844,10 @@ int main(void)
 		cmocka_unit_test(test_old_covers_new),
 		cmocka_unit_test(test_joint_exit_after_leader_and_promoted_die),
 		cmocka_unit_test(test_joint_exit_refused_when_members_are_replaced),
+		cmocka_unit_test(test_cnew_exit_live_leader_after_leave_and_crash),
+		cmocka_unit_test(test_cnew_exit_elects_survivor_holding_cnew),
+		cmocka_unit_test(test_cnew_exit_refused_when_members_are_replaced),
+		cmocka_unit_test(test_live_leader_keeps_cnew_when_members_are_replaced),
 		cmocka_unit_test(test_leaving_leader_is_member_until_cnew_commits),
 		cmocka_unit_test(test_node_starts_at_its_service),
 		cmocka_unit_test(test_transfer_tells_the_configuration),
