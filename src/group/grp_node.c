@@ -78,6 +78,9 @@ struct grp_node {
 	bool force_bootstrap;
 	bool xfer_done;
 	struct grp_position xfer_pos;
+	uint8_t svc_state;         /* enum grp_svc_state to order; 0: none */
+	uint32_t backlog;          /* the service's, as last set */
+	bool backlog_set;          /* changed since the loop passed it on */
 	struct grp_status st_snap;
 	struct grp_node_counters cnt_snap;
 };
@@ -422,12 +425,21 @@ static void op_persist(void *ctx, const struct grp_durable *d)
 	}
 }
 
+static void op_member_state(void *ctx, const struct grp_uuid *who, enum grp_svc_state st)
+{
+	struct grp_node *n = ctx;
+
+	if (n->cfg.member_state)
+		n->cfg.member_state(n->cfg.ctx, who, st);
+}
+
 static const struct grp_ops node_ops = {
 	.send = op_send,
 	.learn = op_learn,
 	.deliver = op_deliver,
 	.view = op_view,
 	.xfer_needed = op_xfer_needed,
+	.member_state = op_member_state,
 	.persist = op_persist,
 	.queued = op_queued,
 };
@@ -488,6 +500,34 @@ static void on_tick_idle(uv_idle_t *h)
 	(void)h; /* its being active is what counts */
 }
 
+/*
+ * The service's state and backlog as last set (grp_node_set_state, _set_backlog): the backlog
+ * goes to the protocol when it changed, the state once the protocol takes it (a node not yet
+ * a member, or paused by flow control, keeps it for the next try).
+ */
+static void service_run(struct grp_node *n)
+{
+	uint32_t backlog = 0;
+	bool set_backlog;
+	uint8_t st;
+
+	uv_mutex_lock(&n->mu);
+	st = n->svc_state;
+	set_backlog = n->backlog_set;
+	if (set_backlog)
+		backlog = n->backlog;
+	n->backlog_set = false;
+	uv_mutex_unlock(&n->mu);
+	if (set_backlog)
+		grp_proto_set_backlog(n->p, backlog);
+	if (!st || grp_proto_set_state(n->p, (enum grp_svc_state)st, now_ms(n)) < 0)
+		return;
+	uv_mutex_lock(&n->mu);
+	if (n->svc_state == st) /* not replaced meanwhile */
+		n->svc_state = 0;
+	uv_mutex_unlock(&n->mu);
+}
+
 static void tick_run(struct grp_node *n)
 {
 	uint64_t now = now_ms(n);
@@ -496,6 +536,7 @@ static void tick_run(struct grp_node *n)
 	for (size_t i = 0; i < n->n_links; i++)
 		grp_link_check(n->links[i], now);
 	targets_run(n);
+	service_run(n);
 	submit_held(n);
 }
 
@@ -593,6 +634,7 @@ static void on_async(uv_async_t *a)
 	if (xfer && grp_proto_xfer_done(n->p, pos.index, pos.term, pos.seq, now_ms(n)))
 		CLOG_WARN("group: %s: state transfer to seq %llu refused; a donor is named again",
 			  n->self.name, (unsigned long long)pos.seq);
+	service_run(n);
 	submit_held(n);
 	publish(n);
 }
@@ -912,6 +954,32 @@ static void post(struct grp_node *n, bool *flag, const struct grp_position *pos)
 void grp_node_leave(struct grp_node *n)
 {
 	post(n, &n->leave, NULL);
+}
+
+int grp_node_set_state(struct grp_node *n, enum grp_svc_state st)
+{
+	if (st < GRP_SVC_JOINER || st > GRP_SVC_DESYNCED)
+		return -EINVAL;
+	if (n->cfg.arbitrator)
+		return CORE_ESTATE;
+	uv_mutex_lock(&n->mu);
+	if (!n->stopping) {
+		n->svc_state = (uint8_t)st;
+		uv_async_send(&n->async);
+	}
+	uv_mutex_unlock(&n->mu);
+	return 0;
+}
+
+void grp_node_set_backlog(struct grp_node *n, uint32_t backlog)
+{
+	uv_mutex_lock(&n->mu);
+	if (!n->stopping && (backlog != n->backlog || n->backlog_set)) {
+		n->backlog = backlog;
+		n->backlog_set = true;
+		uv_async_send(&n->async);
+	}
+	uv_mutex_unlock(&n->mu);
 }
 
 void grp_node_xfer_done(struct grp_node *n, uint64_t index, uint64_t term, uint64_t seq)

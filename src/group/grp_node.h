@@ -89,6 +89,9 @@ struct grp_node_config {
 	void (*view)(void *ctx, uint64_t id, const struct grp_config *cfg, int my_index,
 		     bool primary);
 	void (*xfer_needed)(void *ctx, const struct grp_member *donor);
+	/* A member's service state changed (grp_node_set_state, ordered like a message, so every
+	 * member sees the changes in the same place of the stream). May be NULL. */
+	void (*member_state)(void *ctx, const struct grp_uuid *who, enum grp_svc_state st);
 	void *ctx;
 };
 
@@ -128,6 +131,24 @@ int64_t grp_node_submit(struct grp_node *n, const void *data, uint32_t len) CORE
 /* Asks to leave the group gracefully (grp_proto_leave); the view without this node follows.
  * Any thread; returns at once. */
 void grp_node_leave(struct grp_node *n);
+
+/*
+ * Tells every member this node's service state (Galera's joiner, donor, joined, synced,
+ * desynced): ordered like a message, it reaches every member's member_state callback. Any
+ * thread; returns at once. The loop hands the latest state to the protocol once it takes it
+ * (a node that is not a member yet, or paused by flow control, keeps it until then); an
+ * earlier state not yet handed over is replaced. -EINVAL for a state out of range,
+ * CORE_ESTATE for an arbitrator (no service), else 0.
+ */
+int grp_node_set_state(struct grp_node *n, enum grp_svc_state st);
+
+/*
+ * The service's own queue: delivered messages it has not consumed yet (an applier that works
+ * behind the deliver callback). Above params.fc_limit the group pauses submissions until it
+ * falls under half of it (flow control), so a slow member is waited for, never dropped. Any
+ * thread; returns at once; the loop passes the latest value on.
+ */
+void grp_node_set_backlog(struct grp_node *n, uint32_t backlog);
 
 /*
  * The state transfer asked for by the xfer_needed callback is done: the service now holds

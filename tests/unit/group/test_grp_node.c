@@ -41,6 +41,9 @@ struct rec {
 	uint64_t stale_id, stale_status_id;
 	uint32_t stall_ms;     /* the delivery of a "stall" payload blocks the loop this long */
 	uint32_t lost_primary; /* non-primary views after a delivery */
+	struct grp_uuid state_who; /* the last member_state callback */
+	enum grp_svc_state state;
+	uint32_t states;
 };
 
 static struct rec recs[NODES];
@@ -129,6 +132,17 @@ static void on_view(void *ctx, uint64_t id, const struct grp_config *cfg, int my
 	pthread_mutex_unlock(&r->mu);
 }
 
+static void on_member_state(void *ctx, const struct grp_uuid *who, enum grp_svc_state st)
+{
+	struct rec *r = ctx;
+
+	pthread_mutex_lock(&r->mu);
+	r->state_who = *who;
+	r->state = st;
+	r->states++;
+	pthread_mutex_unlock(&r->mu);
+}
+
 static int start_node(int i, const char *cluster, bool bootstrap, const char *peer,
 		      bool arbitrator)
 {
@@ -142,6 +156,7 @@ static int start_node(int i, const char *cluster, bool bootstrap, const char *pe
 		.arbitrator = arbitrator,
 		.deliver = on_deliver,
 		.view = on_view,
+		.member_state = on_member_state,
 	};
 	char name[16];
 	struct rec *r = &recs[i];
@@ -305,6 +320,73 @@ static void test_order_and_failover(void **state)
 	check_same(two, 2, 700);
 	stop(1);
 	stop(0);
+}
+
+static bool saw_state(int i, const struct grp_uuid *who, enum grp_svc_state st)
+{
+	bool ok;
+
+	pthread_mutex_lock(&recs[i].mu);
+	ok = recs[i].states && recs[i].state == st && grp_uuid_eq(&recs[i].state_who, who);
+	pthread_mutex_unlock(&recs[i].mu);
+	return ok;
+}
+
+/* Polls until every listed node's member_state callback last reported st for who. */
+static void wait_state(const int *idx, int n, const struct grp_uuid *who, enum grp_svc_state st)
+{
+	int64_t t0 = mono_ms();
+
+	for (int k = 0; k < n; k++)
+		while (!saw_state(idx[k], who, st)) {
+			assert_true(mono_ms() - t0 < DEADLINE_MS);
+			pause_ms(2);
+		}
+}
+
+static bool paused(int i)
+{
+	struct grp_status st;
+
+	assert_int_equal(grp_node_status(recs[i].node, &st), 0);
+	return st.paused;
+}
+
+/*
+ * (d) A member's service state reaches every member (member_state), and a service whose own
+ * queue passes fc_limit (grp_node_set_backlog) pauses the group until it drains: a submission
+ * waits in the hand-over queue meanwhile and is delivered once the pause lifts.
+ */
+static void test_service_state_and_backlog(void **state)
+{
+	int all[] = {0, 1, 2};
+	struct grp_member m1;
+	uint64_t formed_ms;
+	int64_t t0;
+
+	(void)state;
+	form_group(3, &formed_ms);
+	grp_node_self(recs[1].node, &m1);
+	assert_int_equal(grp_node_set_state(recs[1].node, (enum grp_svc_state)9), -EINVAL);
+	assert_int_equal(grp_node_set_state(recs[1].node, GRP_SVC_DESYNCED), 0);
+	wait_state(all, 3, &m1.uuid, GRP_SVC_DESYNCED);
+	assert_int_equal(grp_node_set_state(recs[1].node, GRP_SVC_SYNCED), 0);
+	wait_state(all, 3, &m1.uuid, GRP_SVC_SYNCED);
+
+	grp_node_set_backlog(recs[2].node, 100000);
+	for (t0 = mono_ms(); !paused(0) || !paused(1);) {
+		assert_true(mono_ms() - t0 < DEADLINE_MS);
+		pause_ms(2);
+	}
+	submit(0, 1, "held");
+	pause_ms(300);
+	assert_int_equal(n_data(0), 0); /* waits while the group is paused */
+	grp_node_set_backlog(recs[2].node, 0);
+	wait_data(all, 3, 1);
+	check_same(all, 3, 1);
+	assert_false(paused(0));
+	for (int i = 2; i >= 0; i--)
+		stop(i);
 }
 
 static uint64_t counter_hello_refused(int i)
@@ -651,6 +733,7 @@ int main(void)
 		cmocka_unit_test(test_handover_queue_bounded),
 		cmocka_unit_test(test_state_file),
 		cmocka_unit_test(test_order_and_failover),
+		cmocka_unit_test(test_service_state_and_backlog),
 		cmocka_unit_test(test_foreign_cluster),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_status_agrees_with_view),
