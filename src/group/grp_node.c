@@ -793,6 +793,7 @@ static int node_init(struct grp_node *n, const struct grp_node_config *cfg)
 	}
 	if (!rc && !params.seed)
 		rc = fill_random(&params.seed, sizeof(params.seed));
+	params.batch = true; /* on_flush calls grp_proto_flush() after every loop iteration */
 	if (rc)
 		return rc;
 	snprintf(n->self.name, sizeof(n->self.name), "%s", cfg->name);

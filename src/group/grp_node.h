@@ -78,7 +78,8 @@ struct grp_node_config {
 	 * are read and checked by grp_node_start only.
 	 */
 	struct grp_tls_files tls;
-	struct grp_params params;       /* from grp_params_default(); seed 0: a random one */
+	struct grp_params params;       /* from grp_params_default(); seed 0: a random one; batch
+					 * is always on (the loop flushes every iteration) */
 	/*
 	 * Callbacks, run on the loop thread with the arguments of the same names in struct
 	 * grp_ops (pointers borrowed for the call). They may call grp_node_submit(), _leave(),

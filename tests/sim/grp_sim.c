@@ -1547,6 +1547,7 @@ static void sim_reset(struct sim *s, uint64_t seed)
 		s->params.cache_bytes = s->prof.cache_bytes;
 	if (s->prof.submit_max)
 		s->params.submit_max = s->prof.submit_max;
+	s->params.batch = opts.flush; /* as the runtime: sends wait for the flush */
 	if (slow_pct(s))
 		s->params.fc_limit = (uint32_t)(8 + sim_mix(seed, 0xfc) % 57);
 	/* A quarter of the seeds run with room for a few payloads only (not drawn from the rng:

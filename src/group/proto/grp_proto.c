@@ -2067,8 +2067,8 @@ static void on_submit(struct grp_proto *p, const struct grp_msg *m)
 
 		taken += leader_take(p, &m->from.uuid, s->origin_id, s->type, s->data, s->len);
 	}
-	if (taken)
-		replicate(p, false);
+	if (taken && !p->par.batch)
+		replicate(p, false); /* else grp_proto_flush(), once for the batch */
 }
 
 static void on_xfer(struct grp_proto *p, const struct grp_msg *m)
@@ -2254,9 +2254,12 @@ void grp_proto_flush(struct grp_proto *p)
 
 		/*
 		 * Not one that must first be sent to a state transfer (send_append would XFER).
-		 * A follower whose busy link held entries back is sent them once it drained.
+		 * A follower whose busy link held entries back is sent them once it drained, and
+		 * with par.batch every follower what the batch appended, in one APPEND.
 		 */
-		if (is_target(p, pe) && (pe->sent_commit < p->applied || pe->held) &&
+		if (is_target(p, pe) &&
+		    (pe->sent_commit < p->applied || pe->held ||
+		     (p->par.batch && pe->next <= p->log.last)) &&
 		    !pe->link_down && pe->next >= p->log.first && pe->next > 0)
 			send_append(p, pe, false);
 	}
@@ -2667,10 +2670,12 @@ static int64_t submit(struct grp_proto *p, uint8_t type, const void *data, uint3
 	p->pend_bytes += len;
 	if (p->pend_n == 1)
 		p->resend_at = p->now + p->par.resend_ms;
+	/* With par.batch, grp_proto_flush() sends what the whole batch submitted. */
 	if (p->role == ROLE_LEADER) {
-		if (!p->no_quorum && leader_take(p, &p->self.uuid, pd->id, type, copy, len))
+		if (!p->no_quorum && leader_take(p, &p->self.uuid, pd->id, type, copy, len) &&
+		    !p->par.batch)
 			replicate(p, false);
-	} else {
+	} else if (!p->par.batch) {
 		send_submits(p, p->pend_sent, 1); /* after those a busy link held back */
 	}
 	return (int64_t)pd->id;

@@ -65,6 +65,11 @@ struct grp_params {
 	uint64_t submit_bytes;        /* their payload bytes; one is taken whatever its size when
 				       * none is pending; > 0; default 16 MiB */
 	uint32_t weight;              /* this node's weight; default 1 */
+	bool batch;                   /* the caller calls grp_proto_flush() after each batch of
+				       * calls (as the runtime does after each loop iteration):
+				       * what a batch submits, or a leader takes from SUBMITs, goes
+				       * from there, in one SUBMIT or one APPEND per follower;
+				       * default false: at once, per call */
 	uint64_t seed;                /* randomises election timeouts; vary per node */
 };
 
