@@ -14,6 +14,7 @@
 #define UNCOMMITTED_MAX 65536           /* entries a leader appends beyond its commit index */
 #define SUBMIT_BYTES_MAX (1u << 20)     /* payload in one SUBMIT */
 #define RESEND_MSGS_MAX 4               /* SUBMITs per resend round */
+#define BATCH_BYTES_MAX (64u << 10)     /* par.batch: payload that goes without the flush */
 #define PING_SLOW 5                     /* a primary member pings every 5 heartbeats */
 
 enum role {
@@ -122,6 +123,7 @@ struct grp_proto {
 	uint32_t pend_head;
 	uint32_t pend_n;
 	uint64_t pend_bytes;
+	uint64_t batch_bytes; /* par.batch: payload submitted or taken since the last send */
 	uint32_t pend_sent; /* follower: the first pend_sent went to a leader at least once */
 	uint64_t next_id;
 	uint64_t resend_at;
@@ -788,6 +790,24 @@ static void send_submits(struct grp_proto *p, uint32_t from, uint32_t msgs_max)
 	}
 	if (i > p->pend_sent)
 		p->pend_sent = i;
+}
+
+/*
+ * With par.batch, whether what was just submitted (or a leader took from a SUBMIT), len bytes,
+ * may wait for grp_proto_flush(), which sends the whole batch at once: one SUBMIT, one APPEND
+ * per follower, instead of one per message. Not once BATCH_BYTES_MAX waits: large messages go
+ * as they come, so that the link writes while the batch goes on (10 KiB floods fell from about
+ * 47,000 to 30,000 msg/s when a whole batch waited). Without par.batch, never.
+ */
+static bool batched(struct grp_proto *p, uint64_t len)
+{
+	if (!p->par.batch)
+		return false;
+	p->batch_bytes += len;
+	if (p->batch_bytes < BATCH_BYTES_MAX)
+		return true;
+	p->batch_bytes = 0;
+	return false;
 }
 
 /* ---- configuration in force ---- */
@@ -2044,6 +2064,7 @@ static void on_ping(struct grp_proto *p, const struct grp_msg *m, struct peer *p
  */
 static void on_submit(struct grp_proto *p, const struct grp_msg *m)
 {
+	uint64_t bytes = 0;
 	uint32_t taken = 0;
 
 	if (p->role != ROLE_LEADER || p->no_quorum || !is_member(p->cfg, &m->from.uuid)) {
@@ -2065,10 +2086,13 @@ static void on_submit(struct grp_proto *p, const struct grp_msg *m)
 	for (uint32_t i = 0; i < m->u.submit.n; i++) {
 		const struct grp_submit *s = &m->u.submit.s[i];
 
-		taken += leader_take(p, &m->from.uuid, s->origin_id, s->type, s->data, s->len);
+		if (leader_take(p, &m->from.uuid, s->origin_id, s->type, s->data, s->len)) {
+			taken++;
+			bytes += s->len;
+		}
 	}
-	if (taken && !p->par.batch)
-		replicate(p, false); /* else grp_proto_flush(), once for the batch */
+	if (taken && !batched(p, bytes))
+		replicate(p, false);
 }
 
 static void on_xfer(struct grp_proto *p, const struct grp_msg *m)
@@ -2236,6 +2260,7 @@ static void tick_pings(struct grp_proto *p)
 
 void grp_proto_flush(struct grp_proto *p)
 {
+	p->batch_bytes = 0;
 	/*
 	 * A follower delivers what the leader says is committed. The commit index moves when
 	 * acks come in, and rides on the next APPEND; without new entries that would be the next
@@ -2670,13 +2695,13 @@ static int64_t submit(struct grp_proto *p, uint8_t type, const void *data, uint3
 	p->pend_bytes += len;
 	if (p->pend_n == 1)
 		p->resend_at = p->now + p->par.resend_ms;
-	/* With par.batch, grp_proto_flush() sends what the whole batch submitted. */
 	if (p->role == ROLE_LEADER) {
 		if (!p->no_quorum && leader_take(p, &p->self.uuid, pd->id, type, copy, len) &&
-		    !p->par.batch)
+		    !batched(p, len))
 			replicate(p, false);
-	} else if (!p->par.batch) {
-		send_submits(p, p->pend_sent, 1); /* after those a busy link held back */
+	} else if (!batched(p, len)) {
+		/* after those a busy link held back; with par.batch, what the batch gathered */
+		send_submits(p, p->pend_sent, p->par.batch ? RESEND_MSGS_MAX : 1);
 	}
 	return (int64_t)pd->id;
 }
