@@ -190,9 +190,9 @@ static void *worker_main(void *arg)
 		uint64_t k;
 
 		if (b->rate > 0) {
-			k = atomic_fetch_add(&b->ticket, 1);
 			int64_t wake;
 
+			k = atomic_fetch_add(&b->ticket, 1);
 			h.ts_ns = b->t0_ns + (int64_t)((double)k * 1e9 / b->rate);
 			if (h.ts_ns >= b->t_end_ns)
 				break;

@@ -17,18 +17,24 @@ def steal_ticks():
         return int(f.readline().split()[8])
 
 
+RUNWAY = 16 << 20  # --overwrite: bytes written before, overwritten round and round
+
+
 def sync_loop(path, rate, secs, rec, overwrite):
     """Appends (or overwrites pre-written blocks) rec bytes and fdatasyncs, rate times a
     second (0: as fast as it can); returns the syncs done."""
     fd = os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o644)
     try:
         if overwrite:
-            for _ in range(16):
+            for _ in range(RUNWAY >> 20):
                 os.write(fd, b'\n' * (1 << 20))
             os.fsync(fd)
             os.lseek(fd, 0, os.SEEK_SET)
         n, t0 = 0, time.monotonic()
         while time.monotonic() - t0 < secs:
+            # Never past the runway: a write there would append after all.
+            if overwrite and os.lseek(fd, 0, os.SEEK_CUR) + rec > RUNWAY:
+                os.lseek(fd, 0, os.SEEK_SET)
             os.write(fd, b'x' * rec)
             os.fdatasync(fd)
             n += 1
