@@ -16,7 +16,8 @@
  * A node runs one thread (the loop thread) that owns the struct grp_proto, the listener, every
  * connection and every timer. Other threads talk to it only through grp_node_submit(),
  * grp_node_leave(), grp_node_status(), grp_node_counters() and grp_node_stop(), which hand work
- * over under a mutex and wake the loop with an async handle.
+ * over under a mutex and wake the loop through an eventfd (once per hand-over, after the mutex
+ * is released).
  *
  * Transport: every node listens and connects out to each configured peer address and to every
  * address the protocol learns (gossip), so the nodes form a full TCP mesh. Each connection

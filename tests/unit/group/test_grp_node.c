@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -389,6 +390,71 @@ static void test_service_state_and_backlog(void **state)
 		stop(i);
 }
 
+/* One submitting thread of test_concurrent_submitters: count messages, retried while full. */
+struct submitter {
+	struct grp_node *node;
+	int id, count;
+	int64_t efull;
+};
+
+static void *submitter_main(void *arg)
+{
+	struct submitter *sb = arg;
+
+	for (int k = 0; k < sb->count; k++) {
+		char buf[PAYLOAD_MAX];
+		int len = snprintf(buf, sizeof(buf), "t%d-%d", sb->id, k);
+		int64_t rc;
+
+		while ((rc = grp_node_submit(sb->node, buf, (uint32_t)len)) == CORE_EFULL) {
+			sb->efull++;
+			pause_ms(1);
+		}
+		if (rc)
+			return NULL; /* count stays short: the test sees it */
+		if (!(k % 97))
+			sched_yield(); /* vary the interleaving with the loop thread */
+	}
+	return NULL;
+}
+
+/*
+ * Threads that submit at once wake the loop once per hand-over at most (the first since the
+ * loop took the queue), outside the node's mutex. A wake that was skipped while the loop had
+ * already taken the queue would leave messages in the hand-over queue for good: every one of
+ * them is delivered, on every node, in one order, and a leave and a set_state made during the
+ * load arrive too.
+ */
+static void test_concurrent_submitters(void **state)
+{
+	enum { THREADS = 4, EACH = 500 }; /* 4,000 in all: check_same() keeps SEQ_MAX */
+	int all[] = {0, 1, 2};
+	struct submitter sb[THREADS * 2];
+	pthread_t th[THREADS * 2];
+	struct grp_member m2;
+	uint64_t formed_ms;
+
+	(void)state;
+	form_group(3, &formed_ms);
+	grp_node_self(recs[2].node, &m2);
+	for (int t = 0; t < THREADS * 2; t++) {
+		sb[t] = (struct submitter){.node = recs[t % 2].node, .id = t, .count = EACH};
+		assert_int_equal(pthread_create(&th[t], NULL, submitter_main, &sb[t]), 0);
+	}
+	assert_int_equal(grp_node_set_state(recs[2].node, GRP_SVC_DONOR), 0);
+	for (int t = 0; t < THREADS * 2; t++)
+		assert_int_equal(pthread_join(th[t], NULL), 0);
+	wait_data(all, 3, THREADS * 2 * EACH);
+	check_same(all, 3, THREADS * 2 * EACH);
+	wait_state(all, 3, &m2.uuid, GRP_SVC_DONOR);
+	print_message("%d messages from %d threads on 2 nodes; queue full %lld times\n",
+		      THREADS * 2 * EACH, THREADS * 2,
+		      (long long)(sb[0].efull + sb[1].efull + sb[2].efull + sb[3].efull +
+				  sb[4].efull + sb[5].efull + sb[6].efull + sb[7].efull));
+	for (int i = 2; i >= 0; i--)
+		stop(i);
+}
+
 static uint64_t counter_hello_refused(int i)
 {
 	struct grp_node_counters c;
@@ -734,6 +800,7 @@ int main(void)
 		cmocka_unit_test(test_state_file),
 		cmocka_unit_test(test_order_and_failover),
 		cmocka_unit_test(test_service_state_and_backlog),
+		cmocka_unit_test(test_concurrent_submitters),
 		cmocka_unit_test(test_foreign_cluster),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_status_agrees_with_view),
