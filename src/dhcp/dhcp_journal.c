@@ -8,6 +8,7 @@
 
 #include "core_assert.h"
 #include "core_log.h"
+#include "core_wake.h"
 #include "dhcp_journal.h"
 
 #define RETRY_MS 50        /* after a failed sync */
@@ -43,7 +44,7 @@ struct dhcp_journal {
 	struct dhcp_leasestore *store;
 	unsigned syncers_n;
 	struct syncer syncers[DHCP_JOURNAL_SYNCERS_MAX];
-	uv_async_t async;
+	struct core_wake wake; /* a sync thread moved the durable mark: on_durable */
 	void (*on_durable)(void *ctx);
 	void *ctx;
 	struct recbuf local; /* loop thread only */
@@ -122,15 +123,16 @@ static int recbuf_push(struct recbuf *b, const struct dhcp_lease_rec *r)
 
 static void free_after_close(uv_handle_t *h)
 {
-	struct dhcp_journal *j = h->data;
+	struct dhcp_journal *j = ((struct core_wake *)h->data)->data;
 
+	core_wake_fd_close(&j->wake); /* the sync threads were joined */
 	free(j->tail);
 	free(j);
 }
 
-static void on_async(uv_async_t *a)
+static void on_wake(struct core_wake *w)
 {
-	struct dhcp_journal *j = a->data;
+	struct dhcp_journal *j = w->data;
 
 	j->on_durable(j->ctx);
 }
@@ -340,19 +342,21 @@ static int write_batch(struct dhcp_journal *j, struct syncer *me, uint64_t targe
 	return rc;
 }
 
-/* Under mu: a sync of job returned rc. Counted once handled, for the tests' sake. */
-static void sync_done(struct dhcp_journal *j, const struct sync_job *job, int rc)
+/*
+ * Under mu: a sync of job returned rc. Counted once handled, for the tests' sake. True when
+ * it moved the durable mark: the caller then wakes the loop, once it released mu.
+ */
+static bool sync_done(struct dhcp_journal *j, const struct sync_job *job, int rc)
 {
 	if (rc == 0) {
 		j->stats.syncs++;
 		if (job->epoch != j->epoch || job->upto <= j->durable)
-			return;
+			return false;
 		ASSERT(job->upto <= j->written && job->end <= j->written_end);
 		j->durable = job->upto;
 		j->durable_end = job->end;
 		j->failing = false;
-		uv_async_send(&j->async);
-		return;
+		return true;
 	}
 	CLOG_ERR("lease journal: sync failed: %s; retrying", core_strerror(rc));
 	uv_mutex_unlock(&j->mu);
@@ -365,6 +369,7 @@ static void sync_done(struct dhcp_journal *j, const struct sync_job *job, int rc
 	uv_mutex_unlock(&j->store_mu);
 	uv_mutex_lock(&j->mu);
 	j->stats.syncs++;
+	return false;
 }
 
 /*
@@ -390,8 +395,11 @@ static void syncer_thread(void *arg)
 		if (rc == 0 && !job.synced)
 			rc = dhcp_leasestore_syncer_sync(&me->sy);
 		uv_mutex_lock(&j->mu);
-		if (job.written)
-			sync_done(j, &job, rc);
+		if (job.written && sync_done(j, &job, rc)) {
+			uv_mutex_unlock(&j->mu);
+			core_wake_send(&j->wake);
+			uv_mutex_lock(&j->mu);
+		}
 	}
 	uv_mutex_unlock(&j->mu);
 }
@@ -407,7 +415,12 @@ static void destroy(struct dhcp_journal *j)
 	uv_cond_destroy(&j->cond);
 	free(j->local.v);
 	free(j->in.v);
-	uv_close((uv_handle_t *)&j->async, free_after_close);
+	if (j->wake.fd < 0) { /* core_wake_init failed: no handle to close */
+		free(j->tail);
+		free(j);
+		return;
+	}
+	uv_close((uv_handle_t *)&j->wake.poll, free_after_close);
 }
 
 int dhcp_journal_start(struct dhcp_leasestore *store, uv_loop_t *loop, unsigned syncers,
@@ -440,9 +453,13 @@ int dhcp_journal_start(struct dhcp_leasestore *store, uv_loop_t *loop, unsigned 
 		CLOG_WARN("lease journal: cannot prepare the sync threads' descriptions: %s; "
 			  "they sync through the store, one at a time",
 			  core_strerror(rc));
-	rc = 0;
-	uv_async_init(loop, &j->async, on_async);
-	j->async.data = j;
+	j->wake.data = j;
+	rc = core_wake_init(loop, &j->wake, on_wake);
+	if (rc < 0) {
+		CLOG_ERR("lease journal: cannot make its wake-up eventfd: %s", core_strerror(rc));
+		destroy(j);
+		return rc;
+	}
 	for (; j->syncers_n < syncers && rc == 0; j->syncers_n++) {
 		struct syncer *me = &j->syncers[j->syncers_n];
 

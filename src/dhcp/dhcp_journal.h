@@ -12,7 +12,7 @@
 
 /*
  * The loop thread adds records and submits them in batches; sync threads append each batch
- * to the lease store and fdatasync it, then wake the loop through an async handle so that
+ * to the lease store and fdatasync it, then wake the loop (core_wake, an eventfd) so that
  * the replies waiting on those records go out. While one batch syncs the next one fills, so
  * fsync latency bounds the latency of an ACK but not the throughput.
  *

@@ -6,13 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/random.h>
-#include <unistd.h>
 #include <uv.h>
 
 #include "core_assert.h"
 #include "core_log.h"
+#include "core_wake.h"
 #include "grp_link.h"
 #include "grp_node.h"
 #include "grp_state.h"
@@ -55,7 +54,7 @@ struct grp_node {
 	uv_idle_t tick_idle; /* active while a tick is due: the poll before it does not wait */
 	bool tick_due;       /* the timer fired; the tick runs after this iteration's I/O */
 	uv_check_t flush; /* after each loop iteration's events: write what they produced */
-	uv_poll_t wake; /* wake_fd readable: see wake() */
+	struct core_wake wake; /* other threads wake the loop: wake_due(), wake() */
 	struct grp_proto *p;
 	struct grp_tls_ctx *tls;   /* NULL: plain TCP links */
 	struct grp_msg *msg;       /* decode target, ~30 KiB: kept off the stack */
@@ -73,8 +72,7 @@ struct grp_node {
 
 	/* Shared: guarded by mu. */
 	uv_mutex_t mu;
-	int wake_fd;               /* eventfd: other threads wake the loop (wake_due(), wake()) */
-	bool woken;                /* wake_fd written since the loop last took what was handed */
+	bool woken;                /* a wake sent since the loop last took what was handed over */
 	unsigned wakers;           /* threads between wake_due() and the end of their wake() */
 	struct sub *q_head, **q_tail;
 	size_t q_n, q_bytes;       /* counts held too: the bound covers both */
@@ -588,7 +586,7 @@ static void close_walk(uv_handle_t *h, void *arg)
 {
 	struct grp_node *n = arg;
 	bool own = h == (uv_handle_t *)&n->listener || h == (uv_handle_t *)&n->tick ||
-		   h == (uv_handle_t *)&n->tick_idle || h == (uv_handle_t *)&n->wake ||
+		   h == (uv_handle_t *)&n->tick_idle || h == (uv_handle_t *)&n->wake.poll ||
 		   h == (uv_handle_t *)&n->flush;
 
 	if (uv_is_closing(h))
@@ -606,12 +604,9 @@ static void shutdown_loop(struct grp_node *n)
 }
 
 /*
- * Other threads wake the loop through an eventfd of our own rather than a uv_async_t.
- * uv_async_send() marks the handle pending, writes, then marks it done, and the loop spins
- * and sched_yield()s while a sender is between the two: a sender preempted there (on two
- * vCPUs, by the very loop thread its write woke) stalled the loop for up to 2.6 ms under a
- * 100,000 msg/s load. Here the write is the whole signal. It is made outside mu, and only by
- * the first thread to hand something over since the loop last took it.
+ * Other threads wake the loop with core_wake (an eventfd; a uv_async_t stalled the loop for up
+ * to 2.6 ms at 100,000 msg/s, see core_wake.h), outside mu, and only the first thread to hand
+ * something over since the loop last took it.
  *
  * Under mu: whether the caller is to call wake() once it has released mu.
  */
@@ -626,28 +621,19 @@ static bool wake_due(struct grp_node *n)
 
 static void wake(struct grp_node *n)
 {
-	uint64_t one = 1;
-
-	/* EAGAIN only if the counter were about to overflow: the loop is awake then anyway. */
-	while (write(n->wake_fd, &one, sizeof(one)) < 0 && errno == EINTR)
-		;
+	core_wake_send(&n->wake);
 	uv_mutex_lock(&n->mu);
-	n->wakers--; /* grp_node_stop() closes wake_fd only once this is 0 */
+	n->wakers--; /* grp_node_stop() closes the eventfd only once this is 0 */
 	uv_mutex_unlock(&n->mu);
 }
 
-static void on_wake(uv_poll_t *h, int status, int events)
+/* The eventfd was read before this takes mu: a wake sent after that is for what comes after. */
+static void on_wake(struct core_wake *w)
 {
-	struct grp_node *n = h->data;
+	struct grp_node *n = w->data;
 	bool stop, leave, boot, xfer;
 	struct grp_position pos;
-	uint64_t v;
 
-	(void)status;
-	(void)events;
-	/* Read before taking mu: a wake written after that is for what comes after it. */
-	while (read(n->wake_fd, &v, sizeof(v)) < 0 && errno == EINTR)
-		;
 	uv_mutex_lock(&n->mu);
 	n->woken = false;
 	stop = n->stopping;
@@ -741,8 +727,7 @@ static void node_free(struct grp_node *n)
 		n->q_head = s->next;
 		free(s);
 	}
-	if (n->wake_fd >= 0)
-		close(n->wake_fd);
+	core_wake_fd_close(&n->wake);
 	grp_tls_ctx_free(n->tls);
 	free(n->env.tls_rbuf);
 	free(n->msg);
@@ -871,18 +856,8 @@ static int node_init(struct grp_node *n, const struct grp_node_config *cfg)
 	uv_check_init(&n->loop, &n->flush);
 	n->flush.data = n;
 	uv_check_start(&n->flush, on_flush);
-	n->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (n->wake_fd < 0)
-		return -errno;
-	rc = uv_poll_init(&n->loop, &n->wake, n->wake_fd);
-	if (rc) {
-		close(n->wake_fd);
-		n->wake_fd = -1;
-		return rc;
-	}
 	n->wake.data = n;
-	uv_poll_start(&n->wake, UV_READABLE, on_wake);
-	return 0;
+	return core_wake_init(&n->loop, &n->wake, on_wake);
 }
 
 int grp_node_start(const struct grp_node_config *cfg, struct grp_node **out)
@@ -901,7 +876,7 @@ int grp_node_start(const struct grp_node_config *cfg, struct grp_node **out)
 	n = calloc(1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
-	n->wake_fd = -1;
+	n->wake.fd = -1;
 	n->msg = malloc(sizeof(*n->msg));
 	n->scratch = malloc(sizeof(*n->scratch));
 	if (!n->msg || !n->scratch || uv_mutex_init(&n->mu)) {
@@ -1079,7 +1054,7 @@ void grp_node_stop(struct grp_node *n)
 		wake(n);
 	uv_thread_join(&n->thread);
 	ASSERT(uv_loop_close(&n->loop) == 0);
-	/* A thread still in wake() writes to wake_fd: node_free() closes it after that. */
+	/* A thread still in wake() writes to the eventfd: node_free() closes it after that. */
 	do {
 		uv_mutex_lock(&n->mu);
 		busy = n->wakers > 0;
