@@ -231,6 +231,7 @@ class Bench:
 
 
 PORT = 0
+TARGET_HALF = 100000.0  # issue 3: p99 < 1 ms at half of 200,000 msg/s
 
 
 def find_max(b):
@@ -269,17 +270,48 @@ def find_max(b):
     return 0, lo, []
 
 
+def warm_up(b):
+    """A running cluster's cache is full: fill it first, so that the first probes do not pay
+    for the memory a fresh process takes from the kernel."""
+    if b.args.warmup > 0:
+        s = b.run(0, b.args.warmup, 64)
+        log("   warm-up flood (window 64/node, %.0f s, not counted): %s" %
+            (b.args.warmup, fmt_run(s)))
+
+
+def at_rates(args, system, size, out):
+    """--latency-rates, each --runs times, in a group of their own (warmed up, never
+    overloaded before): after the search's probes above the max, a group delivers less for a
+    while (docs/internals/group-protocol.md, "After an overload"), and a rate above a
+    system's max would in turn weigh on its search."""
+    out["at"] = {}
+    rates = args.latency_rates
+    if rates is None:  # the default: issue 3's target rate, for 100-byte messages
+        rates = [TARGET_HALF] if size == 100 else []
+    if not rates:
+        return 0, []
+    b = Bench(args, system, size)
+    try:
+        warm_up(b)
+        for r in rates:
+            runs = [b.run(r, args.confirm) for _ in range(args.runs)]
+            for s in runs:
+                log("   at %8.0f/s: %s" % (r, fmt_run(s)))
+            out["at"][str(r)] = {k: statistics.median(s[k] for s in runs)
+                                 for k in ("delivered_per_s", "p50_us", "p99_us", "max_us")}
+            out["at"][str(r)]["ok"] = all(s["ok"] for s in runs)
+    finally:
+        b.close()
+    return b.hwm_kb, b.breaks
+
+
 def bench_one(args, system, size):
     log("== %s, %d-byte messages" % (system, size))
-    b = Bench(args, system, size)
     out = {"system": system, "size": size}
+    at_hwm_kb, at_breaks = at_rates(args, system, size, out)
+    b = Bench(args, system, size)
     try:
-        if args.warmup > 0:
-            # A running cluster's cache is full: fill it first, so that the first probes do
-            # not pay for the memory a fresh process takes from the kernel.
-            s = b.run(0, args.warmup, 64)
-            log("   warm-up flood (window 64/node, %.0f s, not counted): %s" %
-                (args.warmup, fmt_run(s)))
+        warm_up(b)
         mx, probe, runs = find_max(b)
         # Not confirmed: the highest rate a short probe held, marked (and used for half max).
         out["max_star"] = not runs
@@ -295,14 +327,6 @@ def bench_one(args, system, size):
         for k in ("p50_us", "p99_us", "max_us"):
             out["half_" + k] = statistics.median(s[k] for s in lats) if lats else 0
         out["half_ok"] = bool(lats) and all(s["ok"] for s in lats)
-        out["at"] = {}
-        for r in args.latency_rates:
-            runs = [b.run(r, args.confirm) for _ in range(args.runs)]
-            for s in runs:
-                log("   at %8.0f/s: %s" % (r, fmt_run(s)))
-            out["at"][str(r)] = {k: statistics.median(s[k] for s in runs)
-                                 for k in ("delivered_per_s", "p50_us", "p99_us", "max_us")}
-            out["at"][str(r)]["ok"] = all(s["ok"] for s in runs)
         # Floods last: a system that falls apart under them has its other figures already.
         out["flood"] = {}
         for w in args.windows:
@@ -319,9 +343,9 @@ def bench_one(args, system, size):
                    default=(None, None))
         out["flood_window"] = best[0]
         out["flood_per_s"] = best[1]["per_s"] if best[1] and best[1]["ok"] else 0
-        out["hwm_mb"] = b.hwm_kb / 1024
+        out["hwm_mb"] = max(b.hwm_kb, at_hwm_kb) / 1024
         out["bound_mb"] = b.bound_kb / 1024
-        out["breaks"] = b.breaks
+        out["breaks"] = at_breaks + b.breaks
         out["form_s"] = b.form_s
     except BaseException:
         args.keep = True
@@ -395,8 +419,8 @@ def report(args, results):
                             g["half_rate"], ratio(p["hwm_mb"], g["hwm_mb"])))
             for rate in p["at"]:
                 if rate in g["at"]:
-                    log("           p99 at %s/s: %s" %
-                        (rate, ratio(p["at"][rate]["p99_us"], g["at"][rate]["p99_us"])))
+                    log("           p99 at %.0f/s: %s" %
+                        (float(rate), ratio(p["at"][rate]["p99_us"], g["at"][rate]["p99_us"])))
     log("")
     log("targets (issue 3): >= 200,000 msg/s of 100 B; p99 < 1 ms at half that rate; RSS "
         "bounded by cache + queues")
@@ -410,11 +434,14 @@ def report(args, results):
                  "within" if r["hwm_mb"] <= r["bound_mb"] else "OVER"))
     p = by.get(("paceless", 100))
     if p:
-        log("  paceless 100 B: max %.0f msg/s (%s); p99 at half of it (%.0f/s): %.0f us (%s)" %
-            (p["max_per_s"], "met" if p["max_per_s"] >= 200000 else "NOT met",
-             p["half_rate"], p["half_p99_us"],
-             "met" if p["half_p99_us"] < 1000 and p["half_rate"] >= 100000 else
-             "NOT met: needs < 1000 us at >= 100,000/s"))
+        t = p["at"].get(str(TARGET_HALF))
+        log("  paceless 100 B: max %.0f msg/s (%s); p99 at 100,000/s, half the 200,000 target "
+            "(a group of its own, median of %d runs): %s" %
+            (p["max_per_s"], "met" if p["max_per_s"] >= 200000 else "NOT met", args.runs,
+             "not measured (--latency-rates)" if not t else "%.0f us (%s)" % (
+                 t["p99_us"], "met" if t["ok"] and t["p99_us"] < 1000 else "NOT met")))
+        log("  (p99 at half the measured max, %.0f/s, after the search's overloads: %.0f us)" %
+            (p["half_rate"], p["half_p99_us"]))
 
 
 def make_certs(args):
@@ -474,8 +501,10 @@ def main():
                     help="paceless submit_bytes in MiB (0: the library's default)")
     ap.add_argument("--galera-lib", default="/usr/lib/galera/libgalera_smm.so")
     ap.add_argument("--galera-opts", default="", help="extra wsrep_provider_options")
-    ap.add_argument("--latency-rates", default="",
-                    help="comma list of total rates where every system's latency is measured")
+    ap.add_argument("--latency-rates", default=None,
+                    help="comma list of total rates where every system's latency is measured, "
+                    "in a group of its own before the search (default: 100000 for 100-byte "
+                    "messages, issue 3's target; '' for none)")
     ap.add_argument("--port-base", type=int, default=24500)
     ap.add_argument("--workdir", default="/dev/shm",
                     help="Galera data dirs and node logs (tmpfs: no disk in the picture)")
@@ -491,7 +520,8 @@ def main():
         args.runs, args.probe, args.confirm, args.bisect = 1, 1.0, 1.5, 3
         args.warmup = min(args.warmup, 1.0)
         args.windows = args.windows.split(",")[0]
-    args.latency_rates = [float(x) for x in args.latency_rates.split(",") if x]
+    if args.latency_rates is not None:
+        args.latency_rates = [float(x) for x in args.latency_rates.split(",") if x]
     args.windows = [int(x) for x in args.windows.split(",") if x]
     systems = [s for s in args.systems.split(",") if s]
     if not os.access(args.bin, os.X_OK):
