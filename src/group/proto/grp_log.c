@@ -9,6 +9,8 @@
 
 #define CAP_MIN 64
 #define ENT_OVERHEAD 64 /* what an entry costs besides its payload, for the budget */
+#define STORE_BLOCK (1u << 20)
+#define CFG_ALIGN 16 /* a cfg follows the data in the entry's item, at this alignment */
 
 void grp_log_init(struct grp_log *l, uint64_t index, uint64_t term, uint64_t seq)
 {
@@ -17,13 +19,25 @@ void grp_log_init(struct grp_log *l, uint64_t index, uint64_t term, uint64_t seq
 	l->last = index;
 	l->base_term = term;
 	l->base_seq = seq;
+	core_fifo_init(&l->store, STORE_BLOCK);
 }
 
-static void ent_free(struct grp_log *l, struct grp_log_ent *e)
+/* The entry's item in the store, or NULL when it has neither data nor cfg. */
+static void *ent_item(const struct grp_log_ent *e)
 {
+	return e->len ? (void *)e->data : (void *)e->cfg;
+}
+
+/* Frees entry e, the oldest held (front) or the newest. */
+static void ent_free(struct grp_log *l, struct grp_log_ent *e, bool front)
+{
+	void *item = ent_item(e);
+
 	l->bytes -= ENT_OVERHEAD + e->len + (e->cfg ? sizeof(*e->cfg) : 0);
-	free(e->data);
-	free(e->cfg);
+	if (item && front)
+		core_fifo_pop_front(&l->store, item);
+	else if (item)
+		core_fifo_pop_back(&l->store, item);
 	e->data = NULL;
 	e->cfg = NULL;
 }
@@ -31,8 +45,8 @@ static void ent_free(struct grp_log *l, struct grp_log_ent *e)
 void grp_log_reset(struct grp_log *l, uint64_t index, uint64_t term, uint64_t seq)
 {
 	for (uint64_t i = l->first; i <= l->last; i++)
-		ent_free(l, grp_log_at(l, i));
-	ASSERT(l->bytes == 0);
+		ent_free(l, grp_log_at(l, i), true);
+	ASSERT(l->bytes == 0 && l->store.items == 0);
 	l->first = index + 1;
 	l->last = index;
 	l->base_term = term;
@@ -42,6 +56,7 @@ void grp_log_reset(struct grp_log *l, uint64_t index, uint64_t term, uint64_t se
 void grp_log_free(struct grp_log *l)
 {
 	grp_log_reset(l, 0, 0, 0);
+	core_fifo_free(&l->store);
 	free(l->v);
 	l->v = NULL;
 	l->cap = 0;
@@ -90,24 +105,25 @@ static int grow(struct grp_log *l)
 
 int grp_log_append(struct grp_log *l, const struct grp_entry *e)
 {
-	struct grp_log_ent *s;
-	uint8_t *data = NULL;
+	size_t cfg_at = ((size_t)e->len + CFG_ALIGN - 1) / CFG_ALIGN * CFG_ALIGN;
+	size_t size = e->cfg ? cfg_at + sizeof(*e->cfg) : e->len;
 	struct grp_config *cfg = NULL;
+	uint8_t *data = NULL, *item = NULL;
+	struct grp_log_ent *s;
 
 	if (l->last - l->first + 1 == l->cap && grow(l) < 0)
 		return -ENOMEM;
-	if (e->len) {
-		data = malloc(e->len);
-		if (!data)
+	if (size) {
+		item = core_fifo_alloc(&l->store, size);
+		if (!item)
 			return -ENOMEM;
+	}
+	if (e->len) {
+		data = item;
 		memcpy(data, e->data, e->len);
 	}
 	if (e->cfg) {
-		cfg = malloc(sizeof(*cfg));
-		if (!cfg) {
-			free(data);
-			return -ENOMEM;
-		}
+		cfg = (struct grp_config *)(void *)(item + cfg_at);
 		*cfg = *e->cfg;
 	}
 	l->last++;
@@ -130,7 +146,7 @@ void grp_log_truncate(struct grp_log *l, uint64_t index)
 	if (index < l->first)
 		index = l->first;
 	while (l->last >= index) {
-		ent_free(l, grp_log_at(l, l->last));
+		ent_free(l, grp_log_at(l, l->last), false);
 		l->last--;
 	}
 }
@@ -144,7 +160,7 @@ uint64_t grp_log_evict(struct grp_log *l, uint64_t budget, uint64_t upto)
 
 		l->base_term = e->term;
 		l->base_seq = e->seq;
-		ent_free(l, e);
+		ent_free(l, e, true);
 		l->first++;
 		n++;
 	}

@@ -7,11 +7,13 @@
 #include <stdint.h>
 
 #include "core_err.h"
+#include "core_fifo.h"
 #include "grp_types.h"
 
 /*
- * One stored entry. The log owns data and cfg (heap copies made by grp_log_append and freed
- * when the entry is truncated or evicted). Messages that carry entries borrow these.
+ * One stored entry. The log owns data and cfg: copies made by grp_log_append in the log's
+ * store, one item for both, freed when the entry is truncated or evicted. Messages that
+ * carry entries borrow these.
  */
 struct grp_log_ent {
 	uint64_t term;
@@ -37,6 +39,7 @@ struct grp_log {
 	uint64_t base_term;
 	uint64_t base_seq;
 	uint64_t bytes; /* payload and bookkeeping of held entries, for the cache budget */
+	struct core_fifo store; /* the entries' data and cfg, in index order */
 };
 
 /* An empty log whose base is (index, term, seq). */
