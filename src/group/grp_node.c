@@ -10,6 +10,7 @@
 #include <uv.h>
 
 #include "core_assert.h"
+#include "core_fifo.h"
 #include "core_log.h"
 #include "core_wake.h"
 #include "grp_link.h"
@@ -20,11 +21,20 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 
-/* A submission on its way to grp_proto_submit. */
+#define SUB_BLOCK (256u << 10)      /* the hand-over queue's core_fifo blocks */
+#define SUB_INLINE_MAX (64u << 10) /* payloads copied into the queue; a bigger one is malloc'd */
+
+/*
+ * A submission on its way to grp_proto_submit, an item of the hand-over queue's core_fifo:
+ * the queue holds each message's copy in a few blocks, made and freed under mu, instead of a
+ * malloc on the service's thread that the loop thread frees (which fragmented the heap under
+ * an overload). A copy of up to SUB_INLINE_MAX bytes is made under mu; a bigger one before.
+ */
 struct sub {
 	struct sub *next;
 	uint32_t len;
-	uint8_t data[];
+	uint8_t *data; /* copy[], or a malloc'd copy of more than SUB_INLINE_MAX bytes */
+	uint8_t copy[];
 };
 
 /* An address this node dials, with its reconnect back-off. */
@@ -74,6 +84,7 @@ struct grp_node {
 	uv_mutex_t mu;
 	bool woken;                /* a wake sent since the loop last took what was handed over */
 	unsigned wakers;           /* threads between wake_due() and the end of their wake() */
+	struct core_fifo q_store;  /* the items of held and of the queue, in that order */
 	struct sub *q_head, **q_tail;
 	size_t q_n, q_bytes;       /* counts held too: the bound covers both */
 	bool stopping;
@@ -469,6 +480,7 @@ static void publish(struct grp_node *n)
 static void submit_held(struct grp_node *n)
 {
 	size_t done = 0, done_bytes = 0;
+	struct sub *first = n->held;
 
 	while (n->held) {
 		struct sub *s = n->held;
@@ -486,12 +498,19 @@ static void submit_held(struct grp_node *n)
 		n->held = s->next;
 		done++;
 		done_bytes += s->len;
-		free(s);
+		if (s->data != s->copy)
+			free(s->data);
 	}
 	if (!n->held)
 		n->held_tail = &n->held;
 	if (done) {
 		uv_mutex_lock(&n->mu);
+		for (size_t i = 0; i < done; i++) { /* the oldest items */
+			struct sub *next = first->next;
+
+			core_fifo_pop_front(&n->q_store, first);
+			first = next;
+		}
 		n->q_n -= done;
 		n->q_bytes -= done_bytes;
 		uv_mutex_unlock(&n->mu);
@@ -715,18 +734,13 @@ static void node_free(struct grp_node *n)
 {
 	if (n->p)
 		grp_proto_destroy(n->p);
-	while (n->held) {
-		struct sub *s = n->held;
-
-		n->held = s->next;
-		free(s);
-	}
-	while (n->q_head) {
-		struct sub *s = n->q_head;
-
-		n->q_head = s->next;
-		free(s);
-	}
+	for (struct sub *s = n->held; s; s = s->next)
+		if (s->data != s->copy)
+			free(s->data);
+	for (struct sub *s = n->q_head; s; s = s->next)
+		if (s->data != s->copy)
+			free(s->data);
+	core_fifo_free(&n->q_store);
 	core_wake_fd_close(&n->wake);
 	grp_tls_ctx_free(n->tls);
 	free(n->env.tls_rbuf);
@@ -897,6 +911,7 @@ int grp_node_start(const struct grp_node_config *cfg, struct grp_node **out)
 	}
 	n->held_tail = &n->held;
 	n->q_tail = &n->q_head;
+	core_fifo_init(&n->q_store, SUB_BLOCK);
 	n->rl = (struct core_ratelimit)CORE_RATELIMIT_INIT(1000, 10);
 	n->env = (struct grp_link_env){.loop = &n->loop, .cluster = n->cluster, .self = &n->self,
 				       .ops = &link_ops, .ctx = n, .msg = n->msg,
@@ -936,6 +951,7 @@ void grp_node_self(struct grp_node *n, struct grp_member *self)
 
 int64_t grp_node_submit(struct grp_node *n, const void *data, uint32_t len)
 {
+	uint8_t *big = NULL;
 	struct sub *s;
 	int64_t rc = 0;
 	bool due = false;
@@ -944,19 +960,25 @@ int64_t grp_node_submit(struct grp_node *n, const void *data, uint32_t len)
 		return CORE_ESTATE; /* no service: nothing to order */
 	if (len > GRP_PAYLOAD_MAX)
 		return CORE_ETOOBIG;
-	/* Copy before taking the lock: other threads may be submitting too. */
-	s = malloc(sizeof(*s) + len);
-	if (!s)
-		return CORE_EFULL;
-	s->next = NULL;
-	s->len = len;
-	if (len)
-		memcpy(s->data, data, len);
+	/* A big copy before taking the lock: other threads may be submitting too. */
+	if (len > SUB_INLINE_MAX) {
+		big = malloc(len);
+		if (!big)
+			return CORE_EFULL;
+		memcpy(big, data, len);
+	}
 	uv_mutex_lock(&n->mu);
 	if (n->stopping || n->q_n == GRP_NODE_SUBMIT_MAX ||
-	    (n->q_n && n->q_bytes + len > n->cfg.params.submit_bytes)) {
+	    (n->q_n && n->q_bytes + len > n->cfg.params.submit_bytes) ||
+	    !(s = core_fifo_alloc(&n->q_store, sizeof(*s) + (big ? 0 : len)))) {
 		rc = CORE_EFULL;
 	} else {
+		s->next = NULL;
+		s->len = len;
+		s->data = big ? big : s->copy;
+		if (!big && len)
+			memcpy(s->copy, data, len);
+		big = NULL;
 		*n->q_tail = s;
 		n->q_tail = &s->next;
 		n->q_n++;
@@ -966,8 +988,7 @@ int64_t grp_node_submit(struct grp_node *n, const void *data, uint32_t len)
 	uv_mutex_unlock(&n->mu);
 	if (due)
 		wake(n);
-	if (rc)
-		free(s);
+	free(big);
 	return rc;
 }
 

@@ -5,12 +5,14 @@
 #include <string.h>
 
 #include "core_assert.h"
+#include "core_fifo.h"
 #include "core_log.h"
 #include "grp_log.h"
 #include "grp_proto.h"
 
 #define PEERS_MAX (2 * GRP_MEMBERS_MAX) /* members plus joiners we know of */
 #define ORIGINS_MAX 1024                /* submitters remembered for de-duplication */
+#define PEND_BLOCK (256u << 10)         /* pend_store's blocks */
 #define UNCOMMITTED_MAX 65536           /* entries a leader appends beyond its commit index */
 #define SUBMIT_BYTES_MAX (1u << 20)     /* payload in one SUBMIT */
 #define RESEND_MSGS_MAX 4               /* SUBMITs per resend round */
@@ -120,6 +122,7 @@ struct grp_proto {
 	struct origin origins[ORIGINS_MAX];
 
 	struct pend *pend; /* ring of submit_max */
+	struct core_fifo pend_store; /* their data, in the ring's order */
 	uint32_t pend_head;
 	uint32_t pend_n;
 	uint64_t pend_bytes;
@@ -1110,7 +1113,8 @@ static void become_leader(struct grp_proto *p)
 static void pend_done(struct grp_proto *p, uint64_t id)
 {
 	while (p->pend_n && p->pend[p->pend_head].id <= id) {
-		free(p->pend[p->pend_head].data);
+		if (p->pend[p->pend_head].len)
+			core_fifo_pop_front(&p->pend_store, p->pend[p->pend_head].data);
 		p->pend[p->pend_head].data = NULL;
 		p->pend_bytes -= p->pend[p->pend_head].len;
 		p->pend_head = (p->pend_head + 1) % p->par.submit_max;
@@ -2566,6 +2570,7 @@ int grp_proto_create(const struct grp_member *self, const struct grp_params *par
 		return -ENOMEM;
 	}
 	p->par = *params;
+	core_fifo_init(&p->pend_store, PEND_BLOCK);
 	p->self = *self;
 	p->self.weight = params->weight;
 	p->ops = ops;
@@ -2621,11 +2626,7 @@ void grp_proto_destroy(struct grp_proto *p)
 {
 	if (!p)
 		return;
-	while (p->pend_n) {
-		free(p->pend[p->pend_head].data);
-		p->pend_head = (p->pend_head + 1) % p->par.submit_max;
-		p->pend_n--;
-	}
+	core_fifo_free(&p->pend_store);
 	grp_log_free(&p->log);
 	free(p->pend);
 	free(p->out);
@@ -2681,7 +2682,7 @@ static int64_t submit(struct grp_proto *p, uint8_t type, const void *data, uint3
 	    (p->pend_n && p->pend_bytes + len > p->par.submit_bytes))
 		return CORE_EFULL;
 	if (len) {
-		copy = malloc(len);
+		copy = core_fifo_alloc(&p->pend_store, len);
 		if (!copy)
 			return -ENOMEM;
 		memcpy(copy, data, len);

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@ struct rec {
 	pthread_mutex_t mu;
 	struct grp_node *node;
 	char payload[SEQ_MAX][PAYLOAD_MAX]; /* by seq */
+	uint32_t len[SEQ_MAX];              /* by seq: the whole payload's length and hash */
+	uint32_t hash[SEQ_MAX];
 	uint64_t n_data;
 	uint64_t last_seq;
 	bool gap;
@@ -64,6 +67,15 @@ static void pause_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+static uint32_t fnv1a(const uint8_t *p, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
 static void on_deliver(void *ctx, const struct grp_entry *e)
 {
 	struct rec *r = ctx;
@@ -79,6 +91,8 @@ static void on_deliver(void *ctx, const struct grp_entry *e)
 
 		memcpy(r->payload[e->seq], e->data, len);
 		r->payload[e->seq][len] = '\0';
+		r->len[e->seq] = e->len;
+		r->hash[e->seq] = fnv1a(e->data, e->len);
 	}
 	r->n_data++;
 	pthread_mutex_unlock(&r->mu);
@@ -460,6 +474,51 @@ static void test_concurrent_submitters(void **state)
 		stop(i);
 }
 
+/*
+ * Messages of every size arrive whole, in the order submitted: the hand-over queue copies up
+ * to 64 KiB into its blocks and mallocs a bigger copy, and a follower's message goes through
+ * its pending ring and a SUBMIT to the leader. Sizes on both sides of those limits (and of a
+ * SUBMIT's 1 MiB), from a follower and from the leader.
+ */
+static void test_message_sizes(void **state)
+{
+	static const uint32_t sizes[] = {0,	1,	100, 65535,	 65536,	 65537,
+					 300000, 1 << 20, 100, (1 << 20) + 1, 7};
+	enum { N = sizeof(sizes) / sizeof(sizes[0]) };
+	int all[] = {0, 1, 2};
+	uint64_t formed_ms;
+	uint8_t *buf = malloc((1 << 20) + 1);
+	uint32_t want_hash[2 * N];
+
+	(void)state;
+	assert_non_null(buf);
+	form_group(3, &formed_ms);
+	for (int k = 0; k < 2 * N; k++) {
+		uint32_t len = sizes[k % N];
+		int from = k < N ? 1 : 0; /* a follower's first, then the leader's */
+
+		for (uint32_t b = 0; b < len; b++)
+			buf[b] = (uint8_t)(b * 31 + (uint32_t)k);
+		want_hash[k] = fnv1a(buf, len);
+		assert_int_equal(grp_node_submit(recs[from].node, buf, len), 0);
+		wait_data(all, 3, (uint64_t)k + 1); /* one at a time: the order is known */
+	}
+	for (int i = 0; i < 3; i++) {
+		struct rec *r = &recs[i];
+
+		pthread_mutex_lock(&r->mu);
+		assert_false(r->gap);
+		for (int k = 0; k < 2 * N; k++) {
+			assert_int_equal(r->len[k + 1], sizes[k % N]);
+			assert_int_equal(r->hash[k + 1], want_hash[k]);
+		}
+		pthread_mutex_unlock(&r->mu);
+	}
+	for (int i = 2; i >= 0; i--)
+		stop(i);
+	free(buf);
+}
+
 static uint64_t counter_hello_refused(int i)
 {
 	struct grp_node_counters c;
@@ -806,6 +865,7 @@ int main(void)
 		cmocka_unit_test(test_order_and_failover),
 		cmocka_unit_test(test_service_state_and_backlog),
 		cmocka_unit_test(test_concurrent_submitters),
+		cmocka_unit_test(test_message_sizes),
 		cmocka_unit_test(test_foreign_cluster),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_status_agrees_with_view),
