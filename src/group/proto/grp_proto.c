@@ -1406,10 +1406,11 @@ static bool answers_now(const struct grp_proto *p, const struct peer *pe)
 
 /*
  * Base without its dead members, with caught-up learners added and members that joined with
- * weight 0 given their own. A learner comes in with weight 0 first: if it dies before the
- * change commits, the new half's majority does not depend on it (only when the group has a
- * single voter can a joiner's death still block, as it does in Galera). Returns true if the
- * result differs from cur.
+ * weight 0 given their own, the leader too (a joiner elected before it was given its weight,
+ * its group having left: its vote counted for nothing while it led). A learner comes in with
+ * weight 0 first: if it dies before the change commits, the new half's majority does not
+ * depend on it (only when the group has a single voter can a joiner's death still block, as
+ * it does in Galera). Returns true if the result differs from cur.
  */
 static bool desired_config(struct grp_proto *p, const struct grp_member *base, uint32_t n_base,
 			   const struct grp_member *cur, uint32_t n_cur, struct grp_config *c)
@@ -1419,12 +1420,15 @@ static bool desired_config(struct grp_proto *p, const struct grp_member *base, u
 	memset(c, 0, sizeof(*c));
 	for (uint32_t i = 0; i < n_base; i++) {
 		struct peer *pe = peer_find(p, &base[i].uuid);
+		bool self = grp_uuid_eq(&base[i].uuid, &p->self.uuid);
 
 		if (member_dead(p, &base[i]))
 			continue;
 		c->m[c->n] = base[i];
-		if (!base[i].weight && pe && pe->weight && !promoted && answers_now(p, pe)) {
-			c->m[c->n].weight = pe->weight; /* one at a time */
+		if (!base[i].weight && !promoted &&
+		    (self ? p->self.weight && !p->leaving
+			  : pe && pe->weight && answers_now(p, pe))) {
+			c->m[c->n].weight = self ? p->self.weight : pe->weight; /* one at a time */
 			promoted = true;
 		}
 		c->n++;

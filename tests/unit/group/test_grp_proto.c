@@ -1281,6 +1281,44 @@ static void promote_losing_cnew(int l, int j, int keeper)
 	assert_true(new_weight(l, j) > 0);
 }
 
+/*
+ * A member that leads while its own record has weight 0 gives itself its weight, as a leader
+ * gives a joiner its own. n1 joins (weight 0 until promoted) and n0 leaves before n1 was
+ * given its weight: the group is n1 alone, weight 0, so members count and it leads. Its vote
+ * counted for nothing while it led: n2, joining next, was a majority alone. (Seen in the
+ * simulator, seed 596.)
+ */
+static void test_leader_gives_itself_its_weight(void **state)
+{
+	(void)state;
+	now = 1000;
+	q_n = 0;
+	start(0, true);
+	run(1000);
+	start(1, false);
+	nodes[1].cut = true; /* it hears nothing, answers nothing: n0 promotes nobody */
+	RUN_UNTIL(grp_config_find(grp_proto_config(nodes[0].p), &nodes[1].me.uuid) >= 0, 5000);
+	assert_int_equal(new_weight(0, 1), 0);
+	grp_proto_leave(nodes[0].p, now);
+	run(1000);
+	nodes[1].cut = false;
+	RUN_UNTIL(leader_of(2) == 1, 5000);
+	assert_int_equal(leader_of(2), 1);
+	assert_int_equal(nodes[1].view_n, 1);
+	RUN_UNTIL(new_weight(1, 1) && !grp_proto_config(nodes[1].p)->n_old, 5000);
+	assert_int_equal(new_weight(1, 1), 1);
+	assert_int_equal(grp_proto_config(nodes[1].p)->n_old, 0);
+	/* Now n1 and n2 weigh the same: n2 cut off from n1 is no majority alone. */
+	start(2, false);
+	RUN_UNTIL(new_weight(1, 2) && !grp_proto_config(nodes[1].p)->n_old, 5000);
+	assert_int_equal(new_weight(1, 1), 1);
+	assert_int_equal(new_weight(1, 2), 1);
+	nodes[1].cut = true;
+	run(5000);
+	assert_false(nodes[2].primary);
+	teardown_cluster();
+}
+
 /* A joint configuration of members 1..n: their weights in the old and new halves, -1: not in. */
 static void joint_cfg(struct grp_config *c, uint32_t n, const int *old_w, const int *new_w)
 {
@@ -1824,6 +1862,7 @@ int main(void)
 		cmocka_unit_test(test_left_member_stays_out),
 		cmocka_unit_test(test_caught_up_learner_holds_the_group),
 		cmocka_unit_test(test_weights_decide_quorum),
+		cmocka_unit_test(test_leader_gives_itself_its_weight),
 		cmocka_unit_test(test_flow_control_pauses_and_resumes),
 		cmocka_unit_test(test_submit_bytes_bound_pending),
 		cmocka_unit_test(test_paused_leader_takes_submits_in_flight),
