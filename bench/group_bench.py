@@ -281,9 +281,10 @@ def warm_up(b):
 
 def at_rates(args, system, size, out):
     """--latency-rates, each --runs times, in a group of their own (warmed up, never
-    overloaded before): after the search's probes above the max, a group delivers less for a
-    while (docs/internals/group-protocol.md, "After an overload"), and a rate above a
-    system's max would in turn weigh on its search."""
+    overloaded before): a rate above a system's max would weigh on its search, and the
+    search's probes above the max on the rates measured after them (paceless's groups
+    delivered less for a while after an overload until the log moved to core_fifo:
+    docs/internals/group-protocol.md, "After an overload")."""
     out["at"] = {}
     rates = args.latency_rates
     if rates is None:  # the default: issue 3's target rate, for 100-byte messages
