@@ -46,7 +46,8 @@ struct peer {
 	uint64_t ack_ms;
 	uint32_t backlog;
 	bool learner; /* asked to join; catching up before it is added */
-	bool fc_learner; /* a learner that came within fc_limit of the log: see fc_member */
+	bool fc_learner; /* a learner that counts for flow control: see fc_member */
+	uint64_t join_last; /* the log's last index when the learner began to catch up */
 	uint64_t join_ms;
 	bool leave; /* asked to be removed */
 	uint64_t xfer_ms;
@@ -579,13 +580,14 @@ static uint64_t unsent(const struct grp_proto *p, const struct peer *pe)
 
 /*
  * A peer flow control waits for: a member of the configuration that is not desynced, or a
- * learner that once came within fc_limit of the log and answered within two heartbeats (one
- * that stopped, or a dead incarnation of a restarted node, must not hold the group for
- * suspect_ms as a member does until it is removed). Without the learners,
- * a joiner whose service applies more slowly than the group submits never catches up with
- * what the leader committed, and is never added; counted, it holds the group back until it
- * can be, as Galera's joined node does with its queue. Not before it came that close: a joiner
- * catching up from the cache would hold the group for the whole replay.
+ * learner that came within fc_limit of the log or replayed everything the log held when it
+ * began to catch up, and answered within two heartbeats (one that stopped, or a dead
+ * incarnation of a restarted node, must not hold the group for suspect_ms as a member does
+ * until it is removed). Without the learners, a joiner whose service applies more slowly than
+ * the group submits never catches up with what the leader committed, and is never added;
+ * counted, it holds the group back until it can be, as Galera's joined node does with what it
+ * queued during its IST. Not while it replays what the log held when it came: the group would
+ * wait for the whole replay.
  */
 static bool fc_member(struct grp_proto *p, const struct peer *pe)
 {
@@ -1915,7 +1917,8 @@ static void on_append_ack(struct grp_proto *p, const struct grp_msg *m, struct p
 		pe->cfg_due = false; /* it took an APPEND since: its PINGs say if it still lacks it */
 		if (m->u.append_ack.match > pe->match && m->u.append_ack.match <= p->log.last)
 			pe->match = m->u.append_ack.match;
-		if (pe->learner && pe->match && p->log.last - pe->match <= p->par.fc_limit)
+		if (pe->learner && pe->match &&
+		    (p->log.last - pe->match <= p->par.fc_limit || pe->match >= pe->join_last))
 			pe->fc_learner = true;
 		if (pe->next < pe->match + 1)
 			pe->next = pe->match + 1;
@@ -2041,6 +2044,7 @@ static void on_ping(struct grp_proto *p, const struct grp_msg *m, struct peer *p
 
 				pe->match = 0;
 				pe->fc_learner = false;
+				pe->join_last = p->log.last;
 				pe->ack_ms = p->now;
 				if (m->u.ping.applied != GRP_NO_BASE)
 					pe->next = m->u.ping.applied + 1;

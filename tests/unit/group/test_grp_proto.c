@@ -48,6 +48,10 @@ static uint64_t cache_bytes;     /* 0: default */
 static uint64_t submit_bytes;    /* 0: default */
 static bool arbitrator[NODES];   /* GRP_MEMBER_ARBITRATOR */
 static uint64_t queued[NODES];   /* what a link to node i holds (grp_ops.queued) */
+static uint64_t slow[NODES];     /* a slow link to node i: what is sent adds to queued[i], which
+				  * drains by slow[i] bytes each 10 ms */
+static uint32_t fc_limit;        /* 0: default */
+static uint64_t link_busy;       /* 0: default */
 static int cnew_from = -1;       /* its APPENDs to a node in cnew_to lose their C_new */
 static bool cnew_to[NODES];
 
@@ -129,6 +133,11 @@ static void op_send(void *ctx, const struct grp_uuid *to, const struct grp_msg *
 		return;
 	if (from == cnew_from && cnew_to[dst] && carries_cnew(m))
 		return;
+	if (slow[dst]) {
+		queued[dst] += 64;
+		for (uint32_t i = 0; m->type == GRP_MSG_APPEND && i < m->u.append.n; i++)
+			queued[dst] += 48 + m->u.append.e[i].len;
+	}
 	for (int k = 0; k < 1 + dup; k++) {
 		assert_true(q_n < QMAX);
 		queue[q_n].to = dst;
@@ -209,6 +218,10 @@ static void start_svc(int i, bool bootstrap, const struct grp_position *pos)
 		par.cache_bytes = cache_bytes;
 	if (submit_bytes)
 		par.submit_bytes = submit_bytes;
+	if (fc_limit)
+		par.fc_limit = fc_limit;
+	if (link_busy)
+		par.link_busy_bytes = link_busy;
 	memset(&nodes[i], 0, sizeof(nodes[i]));
 	nodes[i].me.uuid.b[0] = (uint8_t)(i + 1);
 	nodes[i].me.uuid.b[15] = (uint8_t)(now & 0xff);
@@ -262,6 +275,8 @@ static void run(uint64_t ms)
 				k = q_n = 0;
 		}
 		now += 10;
+		for (int i = 0; i < NODES; i++)
+			queued[i] -= slow[i] < queued[i] ? slow[i] : queued[i];
 		for (int i = 0; i < NODES; i++)
 			if (nodes[i].p)
 				grp_proto_tick(nodes[i].p, now);
@@ -326,6 +341,9 @@ static void teardown_cluster(void)
 	submit_bytes = 0;
 	memset(arbitrator, 0, sizeof(arbitrator));
 	memset(queued, 0, sizeof(queued));
+	memset(slow, 0, sizeof(slow));
+	fc_limit = 0;
+	link_busy = 0;
 	cnew_from = -1;
 	memset(cnew_to, 0, sizeof(cnew_to));
 }
@@ -726,6 +744,50 @@ static void test_caught_up_learner_holds_the_group(void **state)
 	submit_n(l, 1);
 	run(100);
 	assert_int_equal(nodes[3].n_data, 1026);
+	teardown_cluster();
+}
+
+/*
+ * A joiner slower than the group: its link takes about 230 entries a second (an APPEND of 256
+ * each 1.1 s) while the group submits 400. It replays the 1,000 entries the log held when it
+ * came, falling further behind meanwhile; then it counts for flow control, and the group waits
+ * for it until it can be added (as Galera's joined node stalls the group for what it queued
+ * during its IST). Before, it counted only once within fc_limit of the log, which it never
+ * came: it was never added.
+ */
+static void test_slow_joiner_is_waited_for_after_its_replay(void **state)
+{
+	int l;
+	long refused = 0;
+
+	(void)state;
+	fc_limit = 64;
+	link_busy = 1024; /* about 16 entries */
+	setup_cluster(3);
+	l = leader_of(3);
+	for (int k = 0; k < 5; k++) {
+		submit_n(l, 200);
+		run(100);
+	}
+	slow[3] = 2 * 64; /* two entries' worth each 10 ms */
+	start(3, false);
+	for (int t = 0; t < 3000 && nodes[3].view_n != 4; t++) {
+		for (int k = 0; k < 4 && nodes[l].n_data < DELIV_MAX - 500; k++) {
+			char buf[16];
+			int len = snprintf(buf, sizeof(buf), "s%d-%d", t, k);
+
+			if (grp_proto_submit(nodes[l].p, buf, (uint32_t)len, now) == CORE_EFULL)
+				refused++;
+		}
+		run(10);
+	}
+	assert_int_equal(nodes[3].view_n, 4);
+	assert_true(nodes[l].n_data < DELIV_MAX - 500); /* added while the group submitted */
+	assert_true(refused > 0);                        /* which waited for it */
+	slow[3] = 0;
+	queued[3] = 0;
+	run(2000);
+	assert_int_equal(nodes[3].n_data, nodes[l].n_data);
 	teardown_cluster();
 }
 
@@ -1861,6 +1923,7 @@ int main(void)
 		cmocka_unit_test(test_graceful_leave_keeps_quorum),
 		cmocka_unit_test(test_left_member_stays_out),
 		cmocka_unit_test(test_caught_up_learner_holds_the_group),
+		cmocka_unit_test(test_slow_joiner_is_waited_for_after_its_replay),
 		cmocka_unit_test(test_weights_decide_quorum),
 		cmocka_unit_test(test_leader_gives_itself_its_weight),
 		cmocka_unit_test(test_flow_control_pauses_and_resumes),
