@@ -66,6 +66,7 @@ struct grp_node {
 	uv_check_t flush; /* after each loop iteration's events: write what they produced */
 	struct core_wake wake; /* other threads wake the loop: wake_due(), wake() */
 	struct grp_proto *p;
+	struct grp_params params;  /* as given to p */
 	struct grp_tls_ctx *tls;   /* NULL: plain TCP links */
 	struct grp_msg *msg;       /* decode target, ~30 KiB: kept off the stack */
 	struct grp_wire_scratch *scratch;
@@ -550,11 +551,51 @@ static void service_run(struct grp_node *n)
 	uv_mutex_unlock(&n->mu);
 }
 
+/*
+ * grp_proto_restart_due(): this node stayed up, cut off, while the members of its last views
+ * restart from their state files, and they wait for it. It restarts as after a crash, without
+ * the crash: one more process counted in its state file (written first), the protocol created
+ * again from it with the service where it is, and every link closed, so that the peers see a
+ * new incarnation. What the protocol held of the service's submissions and had not ordered is
+ * given up, as with a crash; the hand-over queue in front of it is kept.
+ */
+static void survivor_restart(struct grp_node *n)
+{
+	struct grp_durable d;
+	struct grp_position svc;
+	struct grp_proto *np;
+	int rc;
+
+	if (!n->state_file || !grp_proto_restart_due(n->p, &d, &svc))
+		return; /* without a state file it waits for an operator, as before */
+	d.gen++;
+	rc = grp_state_save(n->state_file, n->cluster, &d);
+	if (!rc)
+		rc = grp_proto_restore(&n->self, &n->params, &node_ops, n, &d, &svc, now_ms(n), &np);
+	if (rc) { /* the next tick tries again */
+		CLOG_RL(&n->rl, (int64_t)now_ms(n), CORE_LOG_ERR,
+			"group: %s: cannot restart from state file %s: %s", n->self.name,
+			n->state_file, core_strerror(rc));
+		return;
+	}
+	n->cnt.survivor_restarts++;
+	grp_proto_destroy(n->p);
+	n->p = np;
+	for (size_t i = 0; i < n->n_links; i++)
+		grp_link_close(n->links[i]);
+	for (size_t i = 0; i < n->n_targets; i++) {
+		n->targets[i].next_ms = now_ms(n);
+		n->targets[i].backoff_ms = BACKOFF_MIN_MS;
+	}
+	publish(n);
+}
+
 static void tick_run(struct grp_node *n)
 {
 	uint64_t now = now_ms(n);
 
 	grp_proto_tick(n->p, now);
+	survivor_restart(n);
 	for (size_t i = 0; i < n->n_links; i++)
 		grp_link_check(n->links[i], now);
 	targets_run(n);
@@ -857,6 +898,7 @@ static int node_init(struct grp_node *n, const struct grp_node_config *cfg)
 		rc = node_listen(n, cfg->listen);
 	for (size_t i = 0; !rc && i < cfg->n_peers; i++)
 		rc = target_add(n, cfg->peers[i], NULL);
+	n->params = params;
 	if (!rc)
 		rc = node_proto(n, cfg, &params, d);
 	free(d);

@@ -200,6 +200,8 @@ struct grp_node_counters {
 	uint64_t tls_refused;     /* TLS handshakes that failed (no, bad or foreign certificate,
 				     a plain peer) or broke before the peer's HELLO */
 	uint64_t state_errors;    /* state file writes or removals that failed (logged) */
+	uint64_t survivor_restarts; /* restarts to take part in the others' restart from their
+				       state files (grp_proto_restart_due) */
 };
 /*
  * What one connection holds for its peer. The protocol stops sending a follower entries once

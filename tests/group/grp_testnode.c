@@ -27,8 +27,10 @@
  *                                                       jumped to the donor's seq
  *   <ms> L <1|0> <term>                                 this node became / stopped being leader
  *   <ms> C links_up=N hello_refused=N tls_refused=N frames_bad=N links_overflow=N held_back=N
- *                                                       transport counters and the leader's
- *                                                       back-pressure count, when one changed
+ *          survivor_restarts=N                          transport counters, the leader's
+ *                                                       back-pressure count and the restarts
+ *                                                       to join the others' restart from their
+ *                                                       state files, when one changed
  *   <ms> E <text>                                       start-up or exit events
  *   <ms> B <bytes>                                      with --members: the memory bound of
  *                                                       grp_node_memory_bound() for them
@@ -346,14 +348,16 @@ static void counters_emit(struct tn *t, struct grp_node *n, struct grp_node_coun
 	(void)grp_node_counters(n, &c);
 	if (c.links_up == last->links_up && c.hello_refused == last->hello_refused &&
 	    c.tls_refused == last->tls_refused && c.frames_bad == last->frames_bad &&
-	    c.links_overflow == last->links_overflow && st->held_back == *last_held)
+	    c.links_overflow == last->links_overflow && st->held_back == *last_held &&
+	    c.survivor_restarts == last->survivor_restarts)
 		return;
 	*last = c;
 	*last_held = st->held_back;
 	emit(t, "C links_up=%" PRIu64 " hello_refused=%" PRIu64 " tls_refused=%" PRIu64
-		" frames_bad=%" PRIu64 " links_overflow=%" PRIu64 " held_back=%" PRIu64,
+		" frames_bad=%" PRIu64 " links_overflow=%" PRIu64 " held_back=%" PRIu64
+		" survivor_restarts=%" PRIu64,
 	     c.links_up, c.hello_refused, c.tls_refused, c.frames_bad, c.links_overflow,
-	     st->held_back);
+	     st->held_back, c.survivor_restarts);
 }
 
 /* The next payload: "<name>:<counter>", padded to size with '|' and filler. */

@@ -862,6 +862,32 @@ static void node_stop(struct sim *s, int slot, const char *why)
 			      nd->inc);
 }
 
+/*
+ * As the runtime does when grp_proto_restart_due() says so (a node that stayed up while the
+ * others restart from their state files): a restart from its state file, its service where it
+ * is, in a new incarnation (what was in flight to the old one is lost, as with its links).
+ */
+static bool survivor_restart(struct sim *s, int slot)
+{
+	struct sim_node *nd = &s->node[slot];
+	struct grp_position svc;
+	struct grp_durable d;
+
+	if (!grp_proto_restart_due(nd->p, &d, &svc))
+		return false;
+	if (!nd->has_dur || memcmp(&d, &nd->dur, sizeof(d)) || svc.index != nd->svc.index ||
+	    svc.term != nd->svc.term || svc.seq != nd->svc.seq)
+		sim_fail(s, "n%d: restart due at index %llu seq %llu, but its state file or its "
+			 "service (index %llu seq %llu) says otherwise", slot, (unsigned long long)svc.index,
+			 (unsigned long long)svc.seq, (unsigned long long)nd->svc.index,
+			 (unsigned long long)nd->svc.seq);
+	s->st.survivor_restarts++;
+	node_stop(s, slot, "restart (stayed up while the others restart)");
+	nd->restore_next = true;
+	node_start(s, slot, false);
+	return true;
+}
+
 static void restart_later(struct sim *s, int slot, uint64_t lo, uint64_t hi)
 {
 	struct sim_node *nd = &s->node[slot];
@@ -1414,6 +1440,8 @@ static void ev_run(struct sim *s, struct sim_ev *ev)
 		if (ev_stale(s, ev) || ev_deferred(s, ev))
 			break;
 		grp_proto_tick(nd->p, sim_node_now(nd));
+		if (survivor_restart(s, ev->slot))
+			break;
 		if (opts.flush)
 			grp_proto_flush(nd->p);
 		ev_at(s, s->now + tick_gap(s), SIM_EV_TICK, ev->slot, ev->inc, 0);
@@ -1801,7 +1829,8 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("paceless-group-sim: %s seeds=%llu-%llu (%llu) nodes=%d steps=%llu deliveries=%llu "
-	       "views=%llu elections=%llu crashes=%llu all-crashed=%llu restores=%llu leaves=%llu "
+	       "views=%llu elections=%llu crashes=%llu all-crashed=%llu restores=%llu (survivors %llu) "
+	       "leaves=%llu "
 	       "partitions=%llu freezes=%llu xfers=%llu/%llu failed efull=%llu estate=%llu "
 	       "lost=%llu dup=%llu qdrop=%llu busy=%llu in %.2fs (%.1f seeds/s)\n",
 	       failed ? "FAILED" : "OK",
@@ -1810,6 +1839,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)tot.deliveries, (unsigned long long)tot.views,
 	       (unsigned long long)tot.elections, (unsigned long long)tot.crashes,
 	       (unsigned long long)tot.crash_all, (unsigned long long)tot.restores,
+	       (unsigned long long)tot.survivor_restarts,
 	       (unsigned long long)tot.leaves, (unsigned long long)tot.partitions,
 	       (unsigned long long)tot.freezes, (unsigned long long)tot.xfers,
 	       (unsigned long long)tot.xfer_failed, (unsigned long long)tot.efull,

@@ -129,6 +129,7 @@ struct sim_stats {
 	uint64_t efull, estate, xfers, xfer_rejected, xfer_failed, crashes, leaves, restarts;
 	uint64_t partitions, freezes, jumps, self_sends;
 	uint64_t crash_all, restores, persists;
+	uint64_t survivor_restarts; /* grp_proto_restart_due() (counted in restores too) */
 	uint64_t busy; /* grp_ops.queued answers that a link to a slow node is busy */
 };
 

@@ -63,3 +63,70 @@ def test_cut_node_goes_non_primary_and_catches_up(lab, artifacts):
     assert not lone.events('X'), 'n3 needed a state transfer: it should catch up from the cache'
     for nd in nodes:
         assert nd.stop() == 0
+
+
+@pytest.mark.deadline(150)
+def test_survivor_takes_part_in_the_restart(lab, artifacts):
+    """n3 is cut off and, at once, n1 and n2 are SIGKILLed (a power cut on their side): their
+    state files still name n3, so restarted from them they wait for it. n3 stayed up,
+    non-primary. Once the cable is back it restarts inside its process to take part (as
+    Galera counts the survivors), and the three are primary again without an operator, in one
+    order over everything delivered before and after."""
+    if not os.access(node_bin(), os.X_OK):
+        pytest.skip('%s not built (set PACELESS_BUILD)' % node_bin())
+    hosts = [lab.host('h%d' % i, addrs=('192.0.2.1%d/24' % i,)) for i in (1, 2, 3)]
+    addrs = ['192.0.2.1%d:4567' % i for i in (1, 2, 3)]
+    names = ['n1', 'n2', 'n3']
+
+    def node(i, tag='', bootstrap=False, peers=None, counter_from=0):
+        return TestNode(hosts[i], artifacts, names[i], addrs[i], tag=tag, bootstrap=bootstrap,
+                        peers=addrs if peers is None else peers, rate=RATE, count=100000,
+                        state=os.path.join(artifacts, names[i] + '.state'),
+                        state_file=os.path.join(artifacts, names[i] + '.gvw'),
+                        xfer_dir=artifacts, counter_from=counter_from)
+
+    nodes = [node(0, bootstrap=True, peers=[])] + [node(i, peers=addrs[:1]) for i in (1, 2)]
+    wait_for(lambda: all(nd.in_primary_view(names) for nd in nodes), 30, 'a view of three')
+    wait_for(lambda: all(len(nd.deliveries()) >= 200 for nd in nodes), 20, 'load flowing')
+    uuid3 = nodes[2].uuid()
+
+    cut(lab, hosts[2])
+    for nd in nodes[:2]:  # before they could remove n3 from their configuration
+        nd.host.signal(nd.proc, 9)
+    for nd in nodes[:2]:
+        nd.proc.wait(timeout=10)
+    after = [node(i, tag='-2', counter_from=100001) for i in (0, 1)]
+    time.sleep(5)
+    for nd in after:
+        assert not [v for v in nd.views() if v[2]], '%s is primary without n3' % nd.name
+    assert not nodes[2].view_now()[2], 'n3 is primary alone'
+    assert not nodes[2].counters().get('survivor_restarts'), 'n3 restarted while cut off'
+
+    t_heal = time.monotonic() * 1000
+    heal(lab, hosts[2])
+    group = after + [nodes[2]]
+    wait_for(lambda: all(nd.in_primary_view(names) for nd in group), 40,
+             'the three in a primary view again')
+    back = min(v[0] for v in nodes[2].views() if v[0] > t_heal and v[2])
+    assert nodes[2].counters().get('survivor_restarts') == 1
+    assert nodes[2].uuid() == uuid3
+    print('\nn3 restarted to take part; primary again %d ms after healing' % (back - t_heal))
+    n = [len(nd.deliveries()) for nd in group]
+    wait_for(lambda: all(len(nd.deliveries()) >= k + 100 for nd, k in zip(group, n)), 30,
+             'deliveries after the restart')
+    # n3's service went on from where it was, or jumped by a state transfer from the
+    # furthest (the T line): one order over the parts on either side of the jump.
+    lists = [nd.deliveries() for nd in nodes[:2]] + [nd.deliveries() for nd in after]
+    d3, xfers = nodes[2].deliveries(), nodes[2].transfers()
+    if xfers:
+        t_x, seq_x, donor = xfers[-1]
+        tail = [x for x in d3 if x[0] >= t_x]
+        assert tail and tail[0][1] == seq_x + 1, 'n3 went on at %s after its transfer to %d' % (
+            tail[:1], seq_x)
+        lists += [[x for x in d3 if x[0] < t_x], tail]
+        print('n3 caught up by a state transfer from %s to seq %d' % (donor, seq_x))
+    else:
+        lists.append(d3)
+    check_order(lists)
+    for nd in group:
+        assert nd.stop() == 0

@@ -159,6 +159,12 @@ struct grp_proto {
 	uint32_t rec_n;           /* restored: the members it waited for, kept in its */
 	struct grp_member rec_m[GRP_MEMBERS_MAX]; /* state until it delivers a CONFIG entry */
 	uint64_t rec_log_ms;      /* last "waiting for" line */
+	uint64_t primary_ms;      /* when it was last primary */
+	bool survivor_check;      /* a member of dur PINGed as restored: survivor_tick() looks */
+	bool restart_due;         /* grp_proto_restart_due(): restart as a survivor */
+	struct grp_position restart_svc; /* svc_at then */
+	struct grp_position svc_at; /* the service's position: svc, or the last entry delivered
+				     * or transferred to it */
 
 	struct grp_msg *out; /* scratch for what we send */
 };
@@ -430,6 +436,9 @@ static struct origin *origin_get(struct grp_proto *p, const struct grp_uuid *u, 
 
 static void dur_update(struct grp_proto *p);
 static void rec_tick(struct grp_proto *p);
+static void survivor_tick(struct grp_proto *p);
+static bool dur_has(const struct grp_durable *d, const struct grp_uuid *u);
+static bool rec_fresh(const struct grp_proto *p, const struct peer *pe);
 
 static void send_to(struct grp_proto *p, const struct grp_uuid *to, uint8_t type)
 {
@@ -1199,6 +1208,7 @@ static void apply_one(struct grp_proto *p, const struct grp_entry *e)
 		break;
 	}
 	p->ops->deliver(p->ctx, e);
+	p->svc_at = (struct grp_position){.index = e->index, .term = e->term, .seq = e->seq};
 	if (e->type == GRP_ENTRY_STATE && p->ops->member_state)
 		p->ops->member_state(p->ctx, &e->origin, e->data[0]);
 	if (e->type == GRP_ENTRY_CONFIG) {
@@ -1958,6 +1968,8 @@ static void rec_record(struct grp_proto *p, const struct grp_msg *m, struct peer
 	pe->rec_on = (m->u.ping.flags & GRP_PING_RECOVER) != 0;
 	if (!pe->rec_on)
 		return;
+	if (!p->rec && dur_has(&p->dur, &pe->m.uuid))
+		p->survivor_check = true;
 	pe->rec_ms = p->now;
 	pe->rec_index = m->u.ping.rec_index;
 	pe->rec_seq = m->u.ping.seq;
@@ -2305,6 +2317,12 @@ void grp_proto_flush(struct grp_proto *p)
 void grp_proto_tick(struct grp_proto *p, uint64_t now_ms)
 {
 	clock_to(p, now_ms);
+	if (is_primary(p))
+		p->primary_ms = p->now;
+	if (p->survivor_check) {
+		p->survivor_check = false;
+		survivor_tick(p);
+	}
 	if (p->role == ROLE_LEADER)
 		tick_leader(p);
 	else if (p->now >= p->election_at && may_elect(p))
@@ -2511,6 +2529,78 @@ static void rec_lead(struct grp_proto *p, const struct grp_uuid *k, uint32_t nk)
 	bootstrap_one(p);
 }
 
+/* Itself, or a node heard from as restored within election_ms. */
+static bool survivor_sees_back(struct grp_proto *p, const struct grp_uuid *u)
+{
+	return grp_uuid_eq(u, &p->self.uuid) || rec_fresh(p, peer_find(p, u));
+}
+
+/*
+ * A member of this node's last views PINGed it as restored from its state file: if this node
+ * stayed up cut off from the group (not primary, no leader heard, for suspect_ms: not during
+ * an election, nor while it catches up with a live leader), it restarts to take part
+ * (grp_proto_restart_due). A crash and a restart from its state file without the crash: it
+ * keeps its uuid, term and vote, and votes again only once it delivered a CONFIG entry.
+ */
+static void survivor_tick(struct grp_proto *p)
+{
+	const struct grp_config *c = p->cfg;
+	struct grp_uuid up[2 * GRP_MEMBERS_MAX];
+	uint32_t n_up = 0;
+
+	if (p->rec || p->restart_due || !p->has_base || is_arbitrator(&p->self) || p->leaving ||
+	    !p->ops->persist || is_primary(p) || p->now - p->primary_ms < p->par.suspect_ms ||
+	    (p->role != ROLE_LEADER && p->now - p->leader_ms < p->par.suspect_ms))
+		return;
+	dur_update(p);
+	if (p->dur_removed || !dur_has(&p->dur, &p->self.uuid) || p->dur.gen + 1 >= (1ull << 31))
+		return;
+	/*
+	 * Only when the members not restored cannot be primary without them: restored nodes do
+	 * not vote, so then nobody ever will. Those that can elect one of them, and the restored
+	 * nodes join that group.
+	 */
+	for (uint32_t i = 0; i < c->n + c->n_old; i++) {
+		const struct grp_member *m = i < c->n ? &c->m[i] : &c->old[i - c->n];
+
+		if (grp_uuid_eq(&m->uuid, &p->self.uuid) || !rec_fresh(p, peer_find(p, &m->uuid)))
+			up[n_up++] = m->uuid;
+	}
+	if (majority(c->m, c->n, up, n_up) && (!c->n_old || majority(c->old, c->n_old, up, n_up)))
+		return;
+	/*
+	 * And only when it is the last one they wait for: every member it would wait for, and
+	 * every one those restored nodes wait for, is back from its state file. A member that
+	 * stayed up but is in no configuration it holds any more takes no part, so they would
+	 * wait for good, and this node, restarted, with them.
+	 */
+	for (uint32_t i = 0; i < p->dur.n; i++)
+		if (!survivor_sees_back(p, &p->dur.m[i].uuid))
+			return;
+	for (size_t i = 0; i < PEERS_MAX; i++) {
+		const struct peer *pe = &p->peers[i];
+
+		for (uint32_t k = 0; pe->used && rec_fresh(p, pe) && k < pe->n_rec; k++)
+			if (!survivor_sees_back(p, &pe->rec_req[k]))
+				return;
+	}
+	p->restart_svc = p->svc_at;
+	p->restart_due = true;
+	CLOG_INFO("group: node %s stayed up, non-primary, while members restart from their "
+		  "state files: it restarts to take part, from index %llu",
+		  p->self.name, (unsigned long long)p->svc_at.index);
+}
+
+bool grp_proto_restart_due(const struct grp_proto *p, struct grp_durable *d,
+			   struct grp_position *svc)
+{
+	if (!p->restart_due)
+		return false;
+	*d = p->dur;
+	*svc = p->restart_svc;
+	return true;
+}
+
 /*
  * A restored node: once every member it waits for (the closure of theirs) is back from its
  * state file, it names the one furthest ahead in its PINGs; that one forms the group when all
@@ -2588,6 +2678,7 @@ int grp_proto_create(const struct grp_member *self, const struct grp_params *par
 	p->rl = (struct core_ratelimit)CORE_RATELIMIT_INIT(1000, 10);
 	p->role = ROLE_FOLLOWER;
 	p->svc = *svc;
+	p->svc_at = *svc;
 	p->svc_seq = svc->seq;
 	grp_log_init(&p->log, 0, 0, svc->seq);
 	cfg_set(p, &empty_cfg, 0);
@@ -2765,6 +2856,7 @@ int grp_proto_xfer_done(struct grp_proto *p, uint64_t index, uint64_t term, uint
 	p->rec = false;
 	p->dur_dirty = true;
 	p->commit = p->applied = index;
+	p->svc_at = (struct grp_position){.index = index, .term = term, .seq = seq};
 	p->xfer_pending = false;
 	p->origins_stale = p->cfg_stale = true;
 	/*

@@ -3,6 +3,7 @@
 #ifndef GRP_PROTO_H
 #define GRP_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -185,6 +186,20 @@ int grp_proto_restore(const struct grp_member *self, const struct grp_params *pa
 		      const struct grp_ops *ops, void *ctx, const struct grp_durable *d,
 		      const struct grp_position *svc, uint64_t now_ms,
 		      struct grp_proto **out) CORE_WARN_UNUSED;
+
+/*
+ * A member that stayed up while the others crashed takes part in their restart, as Galera
+ * counts the survivors: once it has been non-primary, and heard from no leader (or led a
+ * minority), for suspect_ms, and a member of its last views PINGs it as a node restored from
+ * its state file, this returns true with *d (its state as persisted) and *svc (what its
+ * service delivered). The runtime then restarts it as after a crash, without the crash:
+ * closes its links (the peers must see a new incarnation), destroys this node and creates it
+ * again with grp_proto_restore() from d (one more process counted in d->gen, as at a start,
+ * and persisted) and svc. Its log and its pending submissions go; its service stays. Only
+ * with a state (ops->persist), and never for an arbitrator.
+ */
+bool grp_proto_restart_due(const struct grp_proto *p, struct grp_durable *d,
+			   struct grp_position *svc);
 void grp_proto_destroy(struct grp_proto *p);
 
 /*

@@ -36,6 +36,7 @@ struct node {
 	struct grp_uuid donor;   /* named by the last xfer_needed */
 	struct grp_position svc; /* the last entry delivered (a service's position) */
 	struct grp_durable dur;  /* as last persisted (grp_ops.persist) */
+	uint32_t survivor_restarts; /* grp_proto_restart_due() said so (run(): survivor_restart) */
 };
 
 static struct node nodes[NODES];
@@ -259,6 +260,8 @@ static void kill_node(int i)
 			grp_proto_peer_down(nodes[j].p, &nodes[i].me.uuid, now);
 }
 
+static void survivor_restart(int i);
+
 /* Delivers everything in flight (FIFO), then advances time by step_ms and ticks everyone. */
 static void run(uint64_t ms)
 {
@@ -278,8 +281,10 @@ static void run(uint64_t ms)
 		for (int i = 0; i < NODES; i++)
 			queued[i] -= slow[i] < queued[i] ? slow[i] : queued[i];
 		for (int i = 0; i < NODES; i++)
-			if (nodes[i].p)
+			if (nodes[i].p) {
 				grp_proto_tick(nodes[i].p, now);
+				survivor_restart(i);
+			}
 	}
 }
 
@@ -1151,6 +1156,98 @@ static void test_restored_member_refusals_count(void **state)
 	teardown_cluster();
 }
 
+/* As the runtime when grp_proto_restart_due() says so: a restart from its state file. */
+static void survivor_restart(int i)
+{
+	struct grp_durable d;
+	struct grp_position svc;
+	struct grp_params par;
+
+	if (!grp_proto_restart_due(nodes[i].p, &d, &svc))
+		return;
+	d.gen++;
+	nodes[i].dur = d;
+	nodes[i].survivor_restarts++;
+	kill_node(i);
+	grp_params_default(&par);
+	par.seed = 77;
+	assert_int_equal(grp_proto_restore(&nodes[i].me, &par, &ops, (void *)(intptr_t)i, &d, &svc,
+					   now, &nodes[i].p),
+			 0);
+	for (int j = 0; j < NODES; j++)
+		if (j != i && nodes[j].p) {
+			grp_proto_peer_up(nodes[i].p, &nodes[j].me, now);
+			grp_proto_peer_up(nodes[j].p, &nodes[i].me, now);
+		}
+}
+
+/*
+ * A member cut off from the others (up, non-primary) while they crash and restart from their
+ * state files: they wait for every member of their last views, it among them, as restored
+ * nodes. It restarts to take part (grp_proto_restart_due), as Galera counts the survivors,
+ * and the group comes back by itself; it catches up by a state transfer from the furthest.
+ * Before, the restarted nodes waited for it to be restarted too, for good.
+ */
+static void test_survivor_takes_part_in_restart(void **state)
+{
+	struct grp_durable d;
+	struct grp_position pos;
+	struct grp_status st;
+	int l, surv, donor;
+
+	(void)state;
+	setup_cluster(3);
+	l = leader_of(3);
+	surv = (l + 1) % 3;
+	submit_n(l, 10);
+	run(500);
+	nodes[surv].cut = true;
+	submit_n(l, 5);
+	run(500);
+	assert_int_equal(nodes[l].n_data, 15);
+	assert_int_equal(nodes[surv].n_data, 10);
+	for (int i = 0; i < 3; i++)
+		if (i != surv) {
+			d = nodes[i].dur;
+			pos = nodes[i].svc; /* the service applied all 15 */
+			assert_int_equal(d.n, 3);
+			restart_from_state(i, &d, &pos);
+		}
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++)
+			if (i != j)
+				grp_proto_peer_up(nodes[i].p, &nodes[j].me, now);
+	run(4000);
+	assert_false(nodes[surv].primary); /* cut off all along */
+	assert_int_equal(nodes[surv].survivor_restarts, 0);
+	nodes[surv].cut = false;
+	RUN_UNTIL(nodes[surv].xfer, 10000);
+	assert_int_equal(nodes[surv].survivor_restarts, 1);
+	assert_true(nodes[surv].xfer);
+	donor = node_of(&nodes[surv].donor);
+	assert_true(donor >= 0 && donor != surv);
+	grp_proto_status(nodes[donor].p, &st);
+	assert_int_equal(grp_proto_xfer_done(nodes[surv].p, st.applied, st.term, st.seq, now), 0);
+	nodes[surv].last_index = 0; /* its deliveries go on after the transferred position */
+	nodes[surv].n_data = st.seq;
+	RUN_UNTIL(nodes[0].primary && nodes[1].primary && nodes[2].primary &&
+			  nodes[0].view_n == 3 && nodes[surv].view_n == 3,
+		  10000);
+	for (int i = 0; i < 3; i++) {
+		assert_true(nodes[i].primary);
+		assert_int_equal(nodes[i].view_n, 3);
+		assert_int_equal(nodes[i].n_data, 15);
+	}
+	l = leader_of(3);
+	assert_true(l >= 0);
+	submit_n(l, 1);
+	run(1000);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(nodes[i].n_data, 16);
+	assert_int_equal(nodes[surv].survivor_restarts, 1);
+	teardown_cluster();
+}
+
 /* Delivers the messages of this type in flight to node to, and leaves the others queued. */
 static void deliver_to(int to, uint8_t type)
 {
@@ -1940,6 +2037,7 @@ int main(void)
 		cmocka_unit_test(test_arbitrator_joins_late),
 		cmocka_unit_test(test_delayed_refusal_keeps_follower),
 		cmocka_unit_test(test_restored_member_refusals_count),
+		cmocka_unit_test(test_survivor_takes_part_in_restart),
 		cmocka_unit_test(test_paused_leader_removes_nobody_at_once),
 		cmocka_unit_test(test_paused_leader_keeps_its_learners),
 		cmocka_unit_test(test_removed_member_holding_cnew_stands),
