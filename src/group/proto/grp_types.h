@@ -86,7 +86,7 @@ struct grp_entry {
 	struct grp_uuid origin;     /* submitter (leader for NOOP and CONFIG) */
 	uint64_t origin_id;         /* the submitter's counter: 1, 2, ... (dedupe) */
 	uint32_t len;
-	const uint8_t *data;        /* DATA: the message; STATE: 1 byte */
+	const uint8_t *data;        /* DATA: the message (NULL when len is 0); STATE: 1 byte */
 	const struct grp_config *cfg; /* CONFIG only */
 };
 

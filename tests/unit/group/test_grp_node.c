@@ -89,7 +89,8 @@ static void on_deliver(void *ctx, const struct grp_entry *e)
 	if (e->seq < SEQ_MAX) {
 		size_t len = e->len < PAYLOAD_MAX - 1 ? e->len : PAYLOAD_MAX - 1;
 
-		memcpy(r->payload[e->seq], e->data, len);
+		if (len) /* data is NULL for an empty message */
+			memcpy(r->payload[e->seq], e->data, len);
 		r->payload[e->seq][len] = '\0';
 		r->len[e->seq] = e->len;
 		r->hash[e->seq] = fnv1a(e->data, e->len);
