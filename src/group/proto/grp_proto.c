@@ -96,6 +96,8 @@ struct grp_proto {
 	struct grp_uuid voted_for; /* nil: none this term */
 	struct grp_uuid leader;    /* nil: unknown */
 	uint64_t leader_ms;        /* last word from the leader of this term */
+	uint64_t acked_term;       /* follower: the term of acked_match */
+	uint64_t acked_match;      /* the highest index acked as matching to that term's leader */
 	uint64_t election_at;
 	uint64_t heartbeat_at;
 	uint64_t quorum_at;
@@ -1879,7 +1881,18 @@ static void on_append(struct grp_proto *p, const struct grp_msg *m)
 	}
 	if (prev >= p->log.first - 1 && (!grp_log_term(&p->log, prev, &t) ||
 					 t != m->u.append.prev_term)) {
-		ack(p, &m->from.uuid, false, p->commit);
+		/*
+		 * Resend after what we acked to this leader in its term, if past our commit
+		 * index: its log there has not changed since. Our commit index alone is below what
+		 * the leader knows we hold, and it takes such a refusal for a delayed one; it
+		 * kept sending after our entries of an older term, which we kept refusing (3
+		 * nodes, seed 8829: entries 988-1027 of the term we led before).
+		 */
+		uint64_t hint = p->commit;
+
+		if (p->acked_term == p->term && p->acked_match > hint && p->acked_match < prev)
+			hint = p->acked_match < p->log.last ? p->acked_match : p->log.last;
+		ack(p, &m->from.uuid, false, hint);
 		return;
 	}
 	cfg_learn(p, m);
@@ -1902,6 +1915,12 @@ static void on_append(struct grp_proto *p, const struct grp_msg *m)
 	}
 	apply(p);
 	p->rebase_ok = false; /* caught up without it */
+	if (p->acked_term != p->term) {
+		p->acked_term = p->term;
+		p->acked_match = 0;
+	}
+	if (match > p->acked_match)
+		p->acked_match = match;
 	ack(p, &m->from.uuid, true, match);
 }
 
