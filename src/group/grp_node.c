@@ -570,7 +570,9 @@ static void survivor_restart(struct grp_node *n)
 		return; /* without a state file it waits for an operator, as before */
 	d.gen++;
 	rc = grp_state_save(n->state_file, n->cluster, &d);
-	if (!rc)
+	if (rc)
+		n->cnt.state_errors++;
+	else
 		rc = grp_proto_restore(&n->self, &n->params, &node_ops, n, &d, &svc, now_ms(n), &np);
 	if (rc) { /* the next tick tries again */
 		CLOG_RL(&n->rl, (int64_t)now_ms(n), CORE_LOG_ERR,
@@ -1104,9 +1106,8 @@ void grp_node_force_bootstrap(struct grp_node *n)
 
 void grp_node_stop(struct grp_node *n)
 {
-	int rc;
-
 	bool due, busy;
+	int rc;
 
 	uv_mutex_lock(&n->mu);
 	ASSERT(!n->stopping);

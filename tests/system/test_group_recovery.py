@@ -13,7 +13,7 @@ import time
 import pytest
 
 import group_util
-from group_util import TestNode, check_order, wait_for
+from group_util import TestNode, check_order, kill_all, wait_for
 
 lo = group_util.lo  # the fixture
 
@@ -42,14 +42,6 @@ def start_three(lo, artifacts, deliveries, rate=RATE):
     wait_for(lambda: min(len(nd.deliveries()) for nd in nodes) >= deliveries, 30,
              'every node to deliver under load')
     return nodes, [nd.uuid() for nd in nodes]
-
-
-def kill_all(nodes):
-    """SIGKILL to every process first, then the waits: as close to a power cut as it gets."""
-    for nd in nodes:
-        nd.host.signal(nd.proc, 9)
-    for nd in nodes:
-        nd.proc.wait(timeout=10)
 
 
 def last_seq(node):

@@ -490,13 +490,22 @@ static void test_message_sizes(void **state)
 	uint64_t formed_ms;
 	uint8_t *buf = malloc((1 << 20) + 1);
 	uint32_t want_hash[2 * N];
+	int leader = -1;
 
 	(void)state;
 	assert_non_null(buf);
 	form_group(3, &formed_ms);
+	for (int i = 0; i < 3; i++) {
+		struct grp_status st;
+
+		assert_int_equal(grp_node_status(recs[i].node, &st), 0);
+		if (st.is_leader)
+			leader = i;
+	}
+	assert_true(leader >= 0);
 	for (int k = 0; k < 2 * N; k++) {
 		uint32_t len = sizes[k % N];
-		int from = k < N ? 1 : 0; /* a follower's first, then the leader's */
+		int from = k < N ? (leader + 1) % 3 : leader; /* a follower's first, then the leader's */
 
 		for (uint32_t b = 0; b < len; b++)
 			buf[b] = (uint8_t)(b * 31 + (uint32_t)k);
